@@ -1,0 +1,188 @@
+// Package clientip resolves the client address and scheme of a request through a list of
+// trusted proxies.
+//
+// Forwarding headers (Forwarded, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host) are
+// read only when the TCP peer is a trusted proxy. The chain is walked from the right: each
+// hop that is itself trusted is skipped, the first untrusted hop is the client. A client
+// can therefore prepend whatever it likes to X-Forwarded-For without changing the result.
+package clientip
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver holds the trusted proxy prefixes. The zero value trusts nobody, so forwarding
+// headers are ignored and the TCP peer is the client. It is safe for concurrent use.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New parses trusted proxies given as CIDR prefixes ("10.0.0.0/8") or single addresses
+// ("127.0.0.1", "::1").
+func New(trusted []string) (*Resolver, error) {
+	r := &Resolver{}
+	for _, s := range trusted {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		r.trusted = append(r.trusted, p)
+	}
+	return r, nil
+}
+
+// ParsePrefix parses a CIDR prefix or a single address (as a full-length prefix).
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("invalid CIDR %q: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid address %q: %w", s, err)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Trusted reports whether a is a trusted proxy.
+func (r *Resolver) Trusted(a netip.Addr) bool {
+	if r == nil || !a.IsValid() {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Peer returns the address of the TCP peer from r.RemoteAddr, or the zero Addr.
+func Peer(r *http.Request) netip.Addr {
+	return parseHost(r.RemoteAddr)
+}
+
+// ClientIP returns the client address of req. The peer address is returned when the peer
+// is untrusted or no forwarding header names a hop. Forwarded (RFC 7239) is preferred over
+// X-Forwarded-For when both are present. An unparsable hop ends the walk: the nearest
+// trusted hop is returned, since nothing beyond it can be believed.
+func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
+	peer := Peer(req)
+	if !r.Trusted(peer) {
+		return peer
+	}
+	hops := forwardedFor(req.Header)
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a := parseHost(hops[i])
+		if !a.IsValid() {
+			return client
+		}
+		client = a
+		if !r.Trusted(a) {
+			return a
+		}
+	}
+	return client
+}
+
+// Scheme returns "https" when the request arrived over TLS or, from a trusted peer, when
+// Forwarded proto= or X-Forwarded-Proto says so; otherwise "http".
+func (r *Resolver) Scheme(req *http.Request) string {
+	if req.TLS != nil {
+		return "https"
+	}
+	if !r.Trusted(Peer(req)) {
+		return "http"
+	}
+	if v := req.Header.Values("Forwarded"); len(v) > 0 {
+		els := ParseForwarded(strings.Join(v, ","))
+		if len(els) > 0 {
+			if p := strings.ToLower(els[len(els)-1].Proto); p == "https" || p == "http" {
+				return p
+			}
+		}
+	}
+	if v := req.Header.Get("X-Forwarded-Proto"); v != "" {
+		// A chain of proxies appends; the value nearest to us is the last one.
+		parts := strings.Split(v, ",")
+		if p := strings.ToLower(strings.TrimSpace(parts[len(parts)-1])); p == "https" {
+			return "https"
+		}
+	}
+	return "http"
+}
+
+// Host returns the host the client asked for: the Host header, or from a trusted peer the
+// Forwarded host= or X-Forwarded-Host value. Callers must still check it against an
+// allow-list before using it in a URL.
+func (r *Resolver) Host(req *http.Request) string {
+	if r.Trusted(Peer(req)) {
+		if v := req.Header.Values("Forwarded"); len(v) > 0 {
+			els := ParseForwarded(strings.Join(v, ","))
+			if len(els) > 0 && els[len(els)-1].Host != "" {
+				return els[len(els)-1].Host
+			}
+		}
+		if v := req.Header.Get("X-Forwarded-Host"); v != "" {
+			parts := strings.Split(v, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	return req.Host
+}
+
+func forwardedFor(h http.Header) []string {
+	if v := h.Values("Forwarded"); len(v) > 0 {
+		els := ParseForwarded(strings.Join(v, ","))
+		hops := make([]string, 0, len(els))
+		for _, e := range els {
+			hops = append(hops, e.For)
+		}
+		if len(hops) > 0 {
+			return hops
+		}
+	}
+	var hops []string
+	for _, line := range h.Values("X-Forwarded-For") {
+		for _, part := range strings.Split(line, ",") {
+			hops = append(hops, strings.TrimSpace(part))
+		}
+	}
+	return hops
+}
+
+// parseHost parses "1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1" or "[::1]". Zones are
+// dropped and IPv4-mapped IPv6 addresses are unmapped.
+func parseHost(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.WithZone("").Unmap()
+	}
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	} else {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.WithZone("").Unmap()
+}

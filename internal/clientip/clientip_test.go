@@ -1,0 +1,132 @@
+package clientip
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func req(remote string, hdr ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = remote
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Add(hdr[i], hdr[i+1])
+	}
+	return r
+}
+
+func TestClientIP(t *testing.T) {
+	res, err := New([]string{"10.0.0.0/8", "::1", " "})
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		r    *http.Request
+		want string
+	}{
+		{"untrusted peer ignores XFF", req("203.0.113.9:1234", "X-Forwarded-For", "1.1.1.1"), "203.0.113.9"},
+		{"trusted peer no header", req("10.0.0.1:80"), "10.0.0.1"},
+		{"trusted peer one hop", req("10.0.0.1:80", "X-Forwarded-For", "198.51.100.7"), "198.51.100.7"},
+		{"spoofed left entries ignored", req("10.0.0.1:80", "X-Forwarded-For", "6.6.6.6, 198.51.100.7"), "198.51.100.7"},
+		{"chain of trusted proxies skipped", req("10.0.0.1:80", "X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.1.1.1, 10.2.2.2"), "198.51.100.7"},
+		{"several header lines", req("10.0.0.1:80", "X-Forwarded-For", "6.6.6.6", "X-Forwarded-For", "198.51.100.7"), "198.51.100.7"},
+		{"all trusted gives leftmost", req("10.0.0.1:80", "X-Forwarded-For", "10.9.9.9, 10.8.8.8"), "10.9.9.9"},
+		{"garbage hop stops walk", req("10.0.0.1:80", "X-Forwarded-For", "198.51.100.7, nonsense"), "10.0.0.1"},
+		{"forwarded preferred", req("10.0.0.1:80", "Forwarded", `for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"`, "X-Forwarded-For", "6.6.6.6"), "2001:db8::1"},
+		{"ipv6 peer trusted", req("[::1]:5000", "X-Forwarded-For", "192.0.2.1"), "192.0.2.1"},
+		{"mapped v4 unmapped", req("[::ffff:203.0.113.9]:1"), "203.0.113.9"},
+		{"bad remote addr", req("pipe"), "invalid IP"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, res.ClientIP(tc.r).String())
+		})
+	}
+}
+
+func TestZeroResolverTrustsNobody(t *testing.T) {
+	var res *Resolver
+	assert.Equal(t, "203.0.113.9", res.ClientIP(req("203.0.113.9:1", "X-Forwarded-For", "1.1.1.1")).String())
+	assert.Equal(t, "http", (&Resolver{}).Scheme(req("127.0.0.1:1", "X-Forwarded-Proto", "https")))
+}
+
+func TestNewRejectsGarbage(t *testing.T) {
+	_, err := New([]string{"10.0.0.0/33"})
+	assert.ErrorContains(t, err, "invalid CIDR")
+	_, err = New([]string{"not-an-ip"})
+	assert.ErrorContains(t, err, "invalid address")
+}
+
+func TestSchemeAndHost(t *testing.T) {
+	res, err := New([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	assert.Equal(t, "https", res.Scheme(req("127.0.0.1:1", "X-Forwarded-Proto", "http, https")))
+	assert.Equal(t, "http", res.Scheme(req("127.0.0.2:1", "X-Forwarded-Proto", "https")))
+	assert.Equal(t, "https", res.Scheme(req("127.0.0.1:1", "Forwarded", "for=1.2.3.4;proto=HTTPS")))
+	tlsReq := req("8.8.8.8:1")
+	tlsReq.TLS = &tls.ConnectionState{}
+	assert.Equal(t, "https", res.Scheme(tlsReq))
+
+	r := req("127.0.0.1:1", "X-Forwarded-Host", "evil.example, api.example.com")
+	r.Host = "internal:5000"
+	assert.Equal(t, "api.example.com", res.Host(r))
+	r = req("127.0.0.1:1", "Forwarded", `host="app.example.com";proto=https`)
+	assert.Equal(t, "app.example.com", res.Host(r))
+	r = req("8.8.8.8:1", "X-Forwarded-Host", "evil.example")
+	r.Host = "api.example.com"
+	assert.Equal(t, "api.example.com", res.Host(r))
+}
+
+func TestParseForwarded(t *testing.T) {
+	els := ParseForwarded(`For="[2001:db8:cafe::17]:4711";proto=https;by=203.0.113.43, for=192.0.2.43;host="a,b", junk`)
+	require.Len(t, els, 3)
+	assert.Equal(t, "[2001:db8:cafe::17]:4711", els[0].For)
+	assert.Equal(t, "https", els[0].Proto)
+	assert.Equal(t, "203.0.113.43", els[0].By)
+	assert.Equal(t, "a,b", els[1].Host)
+	assert.Equal(t, Element{}, els[2])
+	assert.Equal(t, `a"b`, unquote(`"a\"b"`))
+}
+
+func TestParsePrefix(t *testing.T) {
+	p, err := ParsePrefix("::ffff:10.0.0.1")
+	require.NoError(t, err)
+	assert.Equal(t, netip.MustParsePrefix("10.0.0.1/32"), p)
+	p, err = ParsePrefix("10.1.2.3/8")
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.0.0/8", p.String())
+}
+
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.1:80", "1.2.3.4, 10.0.0.2", `for=1.2.3.4;proto=https`)
+	f.Add("[::1]:1", `"[::1]", ,,`, `for="\"`)
+	f.Add("garbage", "", "")
+	res, err := New([]string{"10.0.0.0/8", "::1/128"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, remote, xff, fwd string) {
+		r := &http.Request{RemoteAddr: remote, Header: http.Header{}}
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		if fwd != "" {
+			r.Header.Set("Forwarded", fwd)
+		}
+		ip := res.ClientIP(r)
+		peer := Peer(r)
+		if !res.Trusted(peer) && ip != peer {
+			t.Fatalf("untrusted peer %v but client %v", peer, ip)
+		}
+		if ip.IsValid() && ip.Zone() != "" {
+			t.Fatalf("zone leaked: %v", ip)
+		}
+		if s := res.Scheme(r); s != "http" && s != "https" {
+			t.Fatalf("scheme %q", s)
+		}
+	})
+}

@@ -1,0 +1,2 @@
+// Package redisstore is the Redis backend of package ratelimit. Its implementation lands with the ratelimit issue.
+package redisstore
