@@ -1,0 +1,197 @@
+package observe
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultRequestIDHeader    = "X-Request-ID"
+	DefaultMaxRequestIDLength = 128
+	DefaultUnmatchedRoute     = "unmatched"
+	DefaultFlushTimeout       = 2 * time.Second
+)
+
+// Config configures an Observer. The zero value is usable: request IDs and recovery are
+// on, access logs go nowhere, no metrics are registered and Sentry is off.
+type Config struct {
+	// Logger receives one access log line per request and is the parent of the
+	// per-request logger returned by Logger(ctx). Nil discards logs. NewJSONLogger builds
+	// the JSON logger the reference backend uses.
+	Logger *slog.Logger
+
+	// SkipPaths lists exact URL paths (probes such as "/live", "/ready", "/metrics") whose
+	// successful requests are not logged. Responses with status 500 or above are logged
+	// whatever the path. Default: none, every request is logged.
+	SkipPaths []string
+
+	// TrustedProxies lists CIDR prefixes or addresses of proxies whose X-Forwarded-For /
+	// Forwarded headers are believed when resolving the client IP. Default: none, the TCP
+	// peer is the client.
+	TrustedProxies []string
+
+	// RequestIDHeader is the request and response header carrying the request ID.
+	// Default "X-Request-ID".
+	RequestIDHeader string
+
+	// MaxRequestIDLength bounds an incoming request ID; longer ones are replaced by a
+	// generated ID. Incoming IDs must also use only letters, digits and "-_.:/+=@".
+	// Default 128.
+	MaxRequestIDLength int
+
+	// GenerateRequestID returns a new request ID. It must be safe for concurrent use.
+	// Default: 32 lowercase hex characters from a 128-bit random value.
+	GenerateRequestID func() string
+
+	// PanicHandler writes the response after a recovered panic when the handler had not
+	// yet written headers. Observe clears the headers the handler had set (keeping the
+	// request ID) before calling it. Default: a 500 application/problem+json body
+	// carrying the request ID.
+	PanicHandler http.Handler
+
+	// Registerer receives the HTTP metrics. Nil registers no metrics.
+	Registerer prometheus.Registerer
+
+	// Gatherer is what MetricsHandler exposes. Default: Registerer when it also
+	// implements prometheus.Gatherer (as *prometheus.Registry does), otherwise nothing
+	// is exposed.
+	Gatherer prometheus.Gatherer
+
+	// DurationBuckets are the classic histogram buckets of
+	// harden_http_request_duration_seconds, in seconds. Default prometheus.DefBuckets
+	// (5 ms to 10 s).
+	DurationBuckets []float64
+
+	// NativeHistograms also exposes the duration and size histograms as Prometheus native
+	// histograms (bucket factor 1.1) next to the classic buckets. Default false.
+	NativeHistograms bool
+
+	// UnmatchedRoute is the route label (and Sentry transaction name) of requests that
+	// no ServeMux pattern matched. Default "unmatched".
+	UnmatchedRoute string
+
+	// MetricsToken, when set, makes MetricsHandler require "Authorization: Bearer
+	// <token>"; other requests get a 401 problem. Default empty: no token.
+	MetricsToken string
+
+	// SentryDSN enables Sentry error and performance reporting. Default empty: Sentry
+	// is off and nothing is sent.
+	SentryDSN string
+	// Environment is the Sentry environment (the reference backend passes APP_ENV).
+	Environment string
+	// Release is the Sentry release, for example a version or commit.
+	Release string
+	// TracesSampleRate is the fraction of requests, in [0, 1], sent to Sentry as
+	// performance transactions. Default 0: errors only.
+	TracesSampleRate float64
+	// ScrubHeaders names request headers whose values are replaced by "[Filtered]" in
+	// Sentry events, in addition to Authorization, Proxy-Authorization, Cookie,
+	// Set-Cookie and X-Api-Key, which are always scrubbed.
+	ScrubHeaders []string
+	// ScrubQueryParams names query parameters whose values are replaced by
+	// "[Filtered]" in Sentry events, in addition to password, token, access_token,
+	// refresh_token, api_key, secret and code, which are always scrubbed.
+	ScrubQueryParams []string
+	// ScrubValues are secret strings (keys, passwords) replaced by "[Filtered]" wherever
+	// they appear in a Sentry event's request, message, exception values or extra data.
+	// Empty strings are ignored.
+	ScrubValues []string
+	// FlushTimeout bounds how long Shutdown waits for Sentry events to be sent.
+	// Default 2 s.
+	FlushTimeout time.Duration
+
+	// Now is the clock used to time requests. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) validate() error {
+	if c.MaxRequestIDLength < 0 {
+		return fmt.Errorf("%w: MaxRequestIDLength %d is negative", ErrInvalidConfig, c.MaxRequestIDLength)
+	}
+	if c.RequestIDHeader != "" && !validHeaderName(c.RequestIDHeader) {
+		return fmt.Errorf("%w: RequestIDHeader %q is not a valid header name", ErrInvalidConfig, c.RequestIDHeader)
+	}
+	if err := checkRate(c.TracesSampleRate); err != nil {
+		return fmt.Errorf("%w: TracesSampleRate: %w", ErrInvalidConfig, err)
+	}
+	if c.FlushTimeout < 0 {
+		return fmt.Errorf("%w: FlushTimeout %v is negative", ErrInvalidConfig, c.FlushTimeout)
+	}
+	for i, b := range c.DurationBuckets {
+		if math.IsNaN(b) || (i > 0 && b <= c.DurationBuckets[i-1]) {
+			return fmt.Errorf("%w: DurationBuckets must be strictly increasing", ErrInvalidConfig)
+		}
+	}
+	return nil
+}
+
+func validHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ParseLevel parses a LOG_LEVEL value: debug, info, warn or warning, error, critical
+// (as error), or any form slog.Level accepts such as "INFO+2". Case is ignored. The
+// empty string is info.
+func ParseLevel(s string) (slog.Level, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "":
+		return slog.LevelInfo, nil
+	case "warning":
+		return slog.LevelWarn, nil
+	case "critical", "fatal":
+		return slog.LevelError, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(t)); err != nil {
+		return 0, fmt.Errorf("%w: %q", ErrInvalidLevel, s)
+	}
+	return l, nil
+}
+
+// ParseSampleRate parses a sample rate such as SENTRY_TRACES_SAMPLE_RATE: a number in
+// [0, 1]. The empty string is 0.
+func ParseSampleRate(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q", ErrInvalidSampleRate, s)
+	}
+	if err := checkRate(f); err != nil {
+		return 0, err
+	}
+	return f, nil
+}
+
+func checkRate(f float64) error {
+	if math.IsNaN(f) || f < 0 || f > 1 {
+		return fmt.Errorf("%w: %v is not in [0, 1]", ErrInvalidSampleRate, f)
+	}
+	return nil
+}
+
+// NewJSONLogger returns a logger writing JSON lines to w at the given minimum level.
+func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

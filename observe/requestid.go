@@ -1,0 +1,102 @@
+package observe
+
+import (
+	"encoding/hex"
+	"math/rand/v2"
+)
+
+// validRequestID reports whether an incoming request ID may be reused: 1 to max bytes of
+// letters, digits and "-_.:/+=@". Anything else (spaces, quotes, control characters,
+// non-ASCII) could forge or break log lines and is replaced by a generated ID.
+func validRequestID(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !idChar[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var idChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "-_.:/+=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// newRandomID returns 32 lowercase hex characters from a 128-bit value drawn from the
+// runtime's ChaCha8 generator (math/rand/v2), which is safe for concurrent use.
+func newRandomID() string {
+	var raw [16]byte
+	a, b := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		raw[i] = byte(a >> (8 * i))
+		raw[8+i] = byte(b >> (8 * i))
+	}
+	var out [32]byte
+	hex.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+// traceParent is the parsed W3C trace context header.
+type traceParent struct {
+	traceID string // 32 lowercase hex characters
+	spanID  string // 16 lowercase hex characters
+	sampled bool
+}
+
+// parseTraceparent parses a W3C traceparent header ("00-<trace-id>-<parent-id>-<flags>").
+// It follows the Trace Context rules: version ff is invalid, version 00 must be exactly
+// 55 characters, later versions may append fields after a dash, identifiers are lowercase
+// hex and must not be all zeros.
+func parseTraceparent(s string) (traceParent, bool) {
+	if len(s) < 55 {
+		return traceParent{}, false
+	}
+	if !isLowerHex(s[0:2]) || s[0:2] == "ff" || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return traceParent{}, false
+	}
+	if s[0:2] == "00" && len(s) != 55 {
+		return traceParent{}, false
+	}
+	if len(s) > 55 && s[55] != '-' {
+		return traceParent{}, false
+	}
+	tid, sid, flags := s[3:35], s[36:52], s[53:55]
+	if !isLowerHex(tid) || !isLowerHex(sid) || !isLowerHex(flags) || allZero(tid) || allZero(sid) {
+		return traceParent{}, false
+	}
+	// The sampled flag is bit 0 of the flags byte, that is of its second hex digit.
+	low := flags[1]
+	sampled := (low >= '0' && low <= '9' && (low-'0')&1 == 1) || (low >= 'a' && (low-'a'+10)&1 == 1)
+	return traceParent{traceID: tid, spanID: sid, sampled: sampled}, true
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
