@@ -1,0 +1,217 @@
+package health
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+)
+
+// Default values of Config fields left zero.
+const (
+	DefaultInterval   = 5 * time.Second
+	DefaultTimeout    = 2 * time.Second
+	DefaultLivePath   = "/live"
+	DefaultReadyPath  = "/ready"
+	DefaultHealthPath = "/health"
+	// MinTokenLength is the shortest Config.Token accepted.
+	MinTokenLength = 16
+)
+
+// Config configures a Health. The zero value is valid: no checks, results cached 5 s,
+// 2 s per check, details shown to nobody.
+type Config struct {
+	// Checks are run in parallel on every refresh. Names must be unique.
+	Checks []Check
+	// Interval is how long results are cached: a flood of probes causes at most one
+	// run of the checks per Interval. Default 5 s.
+	Interval time.Duration
+	// Timeout bounds each check that sets no Timeout of its own. Default 2 s.
+	Timeout time.Duration
+	// BackgroundRefresh makes Start run the checks every Interval in the background, so
+	// probes always read cached results. Default false: a probe that finds the cached
+	// results expired runs the checks (once, shared with concurrent probes) and waits.
+	BackgroundRefresh bool
+
+	// Version, ReleaseID, ServiceID and Description are the draft's top-level members,
+	// shown to authorised callers of /health. Default empty (omitted).
+	Version     string
+	ReleaseID   string
+	ServiceID   string
+	Description string
+
+	// Token unlocks details when sent as "Authorization: Bearer <Token>". It must be at
+	// least MinTokenLength bytes. Default empty: no token is accepted.
+	Token string
+	// DetailCIDRs lists client networks that see details, as CIDR prefixes
+	// ("10.0.0.0/8") or single addresses ("127.0.0.1"). Default none.
+	DetailCIDRs []string
+	// TrustedProxies are the proxies whose Forwarded / X-Forwarded-For headers are
+	// believed when resolving the client address for DetailCIDRs, in the same forms.
+	// Default none: the TCP peer is the client.
+	TrustedProxies []string
+	// Authorize, when set, decides alone which requests see details (Token and
+	// DetailCIDRs are then ignored). Default nil.
+	Authorize func(r *http.Request) bool
+
+	// OnStatusChange is called after a run for each check whose status changed,
+	// including its first result. It runs on the goroutine that ran the checks and
+	// must not block. Default nil.
+	OnStatusChange func(Change)
+	// Logger receives a record per status change and lifecycle step. Default: discard.
+	Logger *slog.Logger
+	// Registerer receives the package's metrics (see the package documentation).
+	// Default nil: no metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock for timestamps and cache expiry. Default time.Now.
+	Now func() time.Time
+
+	// MethodNotAllowedHandler answers methods other than GET and HEAD on the health
+	// endpoints. Default: a 405 application/problem+json response with Allow.
+	MethodNotAllowedHandler http.Handler
+	// LivePath, ReadyPath and HealthPath are the paths Handler serves. Defaults
+	// "/live", "/ready" and "/health".
+	LivePath   string
+	ReadyPath  string
+	HealthPath string
+}
+
+// Change describes a check whose status changed.
+type Change struct {
+	// Check is the check's name.
+	Check string
+	// From is the previous status, empty on the first run.
+	From Status
+	// To is the new status.
+	To Status
+	// Err is the check's error, nil when To is pass.
+	Err error
+	// Time is when the run that observed the change ended.
+	Time time.Time
+}
+
+// Health runs checks and serves /live, /ready and /health. It is safe for concurrent
+// use. Its lifecycle is: New, Start once startup is complete, Drain (or Shutdown) when
+// the process is asked to stop.
+type Health struct {
+	checks     []Check
+	interval   time.Duration
+	timeout    time.Duration
+	background bool
+	info       info
+	auth       authorizer
+	onChange   func(Change)
+	log        *slog.Logger
+	now        func() time.Time
+	methodNA   http.Handler
+	livePath   string
+	readyPath  string
+	healthPath string
+	created    time.Time
+	metrics    *collectors
+	running    []atomic.Bool
+	group      singleflight.Group
+	snap       atomic.Pointer[snapshot]
+	started    atomic.Bool
+	draining   atomic.Bool
+	startOnce  sync.Once
+	drainOnce  sync.Once
+	mu         sync.Mutex // guards history
+	history    []history
+}
+
+type info struct {
+	Version, ReleaseID, ServiceID, Description string
+}
+
+// history is what a check remembers between runs.
+type history struct {
+	status      Status
+	lastErr     error
+	lastErrTime time.Time
+}
+
+// New validates cfg and returns a Health. Nothing runs until a probe, Run or Start.
+func New(cfg Config) (*Health, error) {
+	h := &Health{
+		interval:   orDuration(cfg.Interval, DefaultInterval),
+		timeout:    orDuration(cfg.Timeout, DefaultTimeout),
+		background: cfg.BackgroundRefresh,
+		info:       info{cfg.Version, cfg.ReleaseID, cfg.ServiceID, cfg.Description},
+		onChange:   cfg.OnStatusChange,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		methodNA:   cfg.MethodNotAllowedHandler,
+		livePath:   orString(cfg.LivePath, DefaultLivePath),
+		readyPath:  orString(cfg.ReadyPath, DefaultReadyPath),
+		healthPath: orString(cfg.HealthPath, DefaultHealthPath),
+	}
+	if cfg.Interval < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: negative Interval or Timeout", ErrConfig)
+	}
+	for _, p := range []string{h.livePath, h.readyPath, h.healthPath} {
+		if !strings.HasPrefix(p, "/") {
+			return nil, fmt.Errorf("%w: path %q does not start with /", ErrConfig, p)
+		}
+	}
+	if h.livePath == h.readyPath || h.livePath == h.healthPath || h.readyPath == h.healthPath {
+		return nil, fmt.Errorf("%w: LivePath, ReadyPath and HealthPath must differ", ErrConfig)
+	}
+	seen := make(map[string]bool, len(cfg.Checks))
+	for i := range cfg.Checks {
+		c := &cfg.Checks[i]
+		if err := c.validate(); err != nil {
+			return nil, err
+		}
+		if seen[c.Name] {
+			return nil, fmt.Errorf("%w: duplicate check name %q", ErrConfig, c.Name)
+		}
+		seen[c.Name] = true
+	}
+	h.checks = append([]Check(nil), cfg.Checks...)
+	h.running = make([]atomic.Bool, len(h.checks))
+	h.history = make([]history, len(h.checks))
+	auth, err := newAuthorizer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.auth = auth
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.methodNA == nil {
+		h.methodNA = http.HandlerFunc(methodNotAllowed)
+	}
+	h.created = h.now()
+	if cfg.Registerer != nil {
+		m, err := newMetrics(cfg.Registerer, h)
+		if err != nil {
+			return nil, err
+		}
+		h.metrics = m
+	}
+	return h, nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

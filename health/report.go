@@ -1,0 +1,112 @@
+package health
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the outcome of one run of the checks.
+type Report struct {
+	// Status is the worst status of the checks: fail if a critical check failed, warn
+	// if a check warned or a non-critical check failed, pass otherwise (also when there
+	// are no checks).
+	Status Status
+	// Time is when the run ended.
+	Time time.Time
+	// Checks holds one result per check, in Config order.
+	Checks []Result
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	// Name, ComponentType and ComponentID come from the Check.
+	Name          string
+	ComponentType string
+	ComponentID   string
+	// Critical is the opposite of Check.NonCritical.
+	Critical bool
+	// Status is pass, warn or fail.
+	Status Status
+	// Err is the check's error, nil when it passed.
+	Err error
+	// Duration is how long the check ran (up to its timeout).
+	Duration time.Duration
+	// Time is when the check ended.
+	Time time.Time
+	// ObservedValue and ObservedUnit are what the check passed to Observe, if anything.
+	ObservedValue any
+	ObservedUnit  string
+	// LastErr is the most recent error of the check, kept after it recovers, and
+	// LastErrTime when it happened. Zero if it never failed.
+	LastErr     error
+	LastErrTime time.Time
+}
+
+// Err returns nil unless the report's status is fail; then an error wrapping
+// ErrFailed that names the failed checks.
+func (r Report) Err() error {
+	if r.Status != StatusFail {
+		return nil
+	}
+	var failed []string
+	for _, c := range r.Checks {
+		if c.Status == StatusFail {
+			failed = append(failed, c.Name)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrFailed, strings.Join(failed, ", "))
+}
+
+// WriteText writes the report for a human: an overall line, then one line per check
+// with its status, duration, observed value and error.
+func (r Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	healthy := 0
+	for _, c := range r.Checks {
+		if c.Status == StatusPass {
+			healthy++
+		}
+	}
+	fmt.Fprintf(tw, "%s\t%d/%d checks pass\t%s\n", strings.ToUpper(string(r.Status)), healthy, len(r.Checks),
+		r.Time.UTC().Format(time.RFC3339))
+	for _, c := range r.Checks {
+		line := "  " + string(c.Status) + "\t" + c.Name + "\t" + formatDuration(c.Duration) + "\t"
+		if c.ObservedValue != nil {
+			line += strings.TrimSpace(fmt.Sprint(c.ObservedValue) + " " + c.ObservedUnit)
+		}
+		line += "\t"
+		if c.Err != nil {
+			line += oneLine(c.Err.Error())
+		}
+		if !c.Critical {
+			line += " (non-critical)"
+		}
+		fmt.Fprintln(tw, strings.TrimRight(line, " \t"))
+	}
+	return tw.Flush()
+}
+
+// formatDuration rounds d for display.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	default:
+		return d.Round(time.Microsecond).String()
+	}
+}
+
+// oneLine keeps an error on one line so it cannot forge report lines.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,201 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// snapshot is one cached run of the checks.
+type snapshot struct {
+	report  Report
+	expires time.Time
+}
+
+// Run runs every check now, bypassing the cache, and returns the report. It is the
+// entry point of a command-line diagnosis: print the report with WriteText and exit
+// non-zero when Err is not nil. When a probe's run is already under way Run shares it
+// rather than starting the checks a second time. The cache is refreshed with the result.
+func (h *Health) Run(ctx context.Context) Report {
+	r := <-h.group.DoChan("", func() (any, error) { return h.refresh(ctx), nil })
+	return r.Val.(*snapshot).report
+}
+
+// current returns fresh cached results, running the checks when they expired. Concurrent
+// callers share one run. It returns the previous results (nil if none) when ctx ends
+// first.
+func (h *Health) current(ctx context.Context) *snapshot {
+	s := h.snap.Load()
+	if s != nil && h.now().Before(s.expires) {
+		return s
+	}
+	ch := h.group.DoChan("", func() (any, error) {
+		if s := h.snap.Load(); s != nil && h.now().Before(s.expires) {
+			return s, nil
+		}
+		// The run is shared by every waiting probe: it must not end with the request
+		// that happened to start it.
+		return h.refresh(context.Background()), nil
+	})
+	select {
+	case r := <-ch:
+		return r.Val.(*snapshot)
+	case <-ctx.Done():
+		return h.snap.Load()
+	}
+}
+
+// refresh runs the checks and caches the result. Callers hold the singleflight.
+func (h *Health) refresh(ctx context.Context) *snapshot {
+	rep := h.runChecks(ctx)
+	s := &snapshot{report: rep, expires: rep.Time.Add(h.interval)}
+	h.snap.Store(s)
+	return s
+}
+
+// runChecks runs all checks in parallel, records history, metrics and status changes.
+func (h *Health) runChecks(ctx context.Context) Report {
+	results := make([]Result, len(h.checks))
+	var wg sync.WaitGroup
+	for i := range h.checks {
+		wg.Go(func() { results[i] = h.runOne(ctx, i) })
+	}
+	wg.Wait()
+	rep := Report{Status: StatusPass, Time: h.now(), Checks: results}
+	for _, r := range results {
+		rep.Status = worst(rep.Status, r.Status)
+	}
+	h.record(rep)
+	return rep
+}
+
+// runOne runs check i with its timeout. A check that ignores its context is abandoned
+// at the timeout; until it returns, later runs report ErrStillRunning instead of piling
+// up goroutines.
+func (h *Health) runOne(ctx context.Context, i int) Result {
+	c := &h.checks[i]
+	timeout := orDuration(c.Timeout, h.timeout)
+	res := Result{
+		Name:          c.Name,
+		ComponentType: c.ComponentType,
+		ComponentID:   c.ComponentID,
+		Critical:      !c.NonCritical,
+	}
+	begin := h.now()
+	var err error
+	if !h.running[i].CompareAndSwap(false, true) {
+		err = ErrStillRunning
+	} else {
+		obs := &observation{}
+		cctx, cancel := context.WithTimeout(context.WithValue(ctx, observationKey{}, obs), timeout)
+		done := make(chan error, 1)
+		go func() {
+			defer h.running[i].Store(false)
+			done <- call(cctx, c.Func)
+		}()
+		select {
+		case err = <-done:
+			if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+				err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, err)
+			}
+		case <-cctx.Done():
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			} else {
+				err = fmt.Errorf("%w after %s", ErrTimeout, timeout)
+			}
+		}
+		cancel()
+		res.ObservedValue, res.ObservedUnit, _ = obs.close()
+	}
+	res.Time = h.now()
+	res.Duration = res.Time.Sub(begin)
+	res.Err = err
+	res.Status = statusOf(err, !c.NonCritical)
+	return res
+}
+
+// call runs f, turning a panic into an error.
+func call(ctx context.Context, f func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, v)
+		}
+	}()
+	return f(ctx)
+}
+
+func statusOf(err error, critical bool) Status {
+	switch {
+	case err == nil:
+		return StatusPass
+	case !critical || errors.Is(err, ErrWarning):
+		return StatusWarn
+	default:
+		return StatusFail
+	}
+}
+
+func worst(a, b Status) Status {
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+func rank(s Status) int {
+	switch s {
+	case StatusPass:
+		return 0
+	case StatusWarn:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// record updates each check's history (last error) in rep, then reports status changes
+// to the log, the hook and the metrics.
+func (h *Health) record(rep Report) {
+	var changes []Change
+	h.mu.Lock()
+	for i := range rep.Checks {
+		r := &rep.Checks[i]
+		hist := &h.history[i]
+		if r.Err != nil {
+			hist.lastErr, hist.lastErrTime = r.Err, r.Time
+		}
+		r.LastErr, r.LastErrTime = hist.lastErr, hist.lastErrTime
+		if hist.status != r.Status {
+			changes = append(changes, Change{Check: r.Name, From: hist.status, To: r.Status, Err: r.Err, Time: r.Time})
+			hist.status = r.Status
+		}
+	}
+	h.mu.Unlock()
+	if h.metrics != nil {
+		h.metrics.observe(rep)
+	}
+	for _, c := range changes {
+		h.logChange(c)
+		if h.metrics != nil {
+			h.metrics.changes.WithLabelValues(c.Check).Inc()
+		}
+		if h.onChange != nil {
+			h.onChange(c)
+		}
+	}
+}
+
+func (h *Health) logChange(c Change) {
+	attrs := []any{"check", c.Check, "from", string(c.From), "to", string(c.To)}
+	if c.Err != nil {
+		attrs = append(attrs, "error", c.Err.Error())
+	}
+	if c.To == StatusPass {
+		h.log.Info("health check status changed", attrs...)
+	} else {
+		h.log.Warn("health check status changed", attrs...)
+	}
+}
