@@ -1,0 +1,102 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the counters of keys. Take checks every limit of rule for key and, only
+// when all of them admit cost more units, charges all of them; a rejected take charges
+// nothing. It reports the state of every limit either way. Errors are backend failures,
+// never a rejection. A key must always be taken with the same rule and strategy; a
+// store may reset a key whose rule changed. Implementations are safe for concurrent use
+// and are checked by the suite in package ratelimit/storetest.
+type Store interface {
+	Take(ctx context.Context, key string, rule Rule, strategy Strategy, cost uint64) (Decision, error)
+}
+
+// Decision is the outcome of a Take. It is a value with no pointers, so returning it
+// does not allocate.
+type Decision struct {
+	// Allowed reports whether the units were charged.
+	Allowed bool
+	// N is the number of limits described in Limits, in rule order.
+	N int
+	// Limits holds the state of each limit after the take.
+	Limits [MaxLimits]LimitStatus
+}
+
+// LimitStatus is the state of one limit after a take.
+type LimitStatus struct {
+	Limit Limit
+	// Remaining is the number of units the window still admits.
+	Remaining uint64
+	// Reset is the time until the window's quota is whole again.
+	Reset time.Duration
+	// RetryAfter is the time until a take of the same cost would fit this limit; zero
+	// when it fits now.
+	RetryAfter time.Duration
+}
+
+// RetryAfter is zero for an admitted decision, and otherwise the longest RetryAfter of
+// the limits: the time after which the same take can succeed.
+func (d *Decision) RetryAfter() time.Duration {
+	if d.Allowed {
+		return 0
+	}
+	var max time.Duration
+	for i := 0; i < d.N; i++ {
+		if r := d.Limits[i].RetryAfter; r > max {
+			max = r
+		}
+	}
+	return max
+}
+
+// Tightest returns the limit that constrains the client most: for a rejected decision
+// the one that blocks longest, otherwise the one with the fewest units remaining (the
+// shortest reset on a tie). It is the limit legacy X-RateLimit-* headers describe.
+func (d *Decision) Tightest() LimitStatus {
+	if d.N == 0 {
+		return LimitStatus{}
+	}
+	best := d.Limits[0]
+	for i := 1; i < d.N; i++ {
+		c := d.Limits[i]
+		if !d.Allowed {
+			if c.RetryAfter > best.RetryAfter {
+				best = c
+			}
+			continue
+		}
+		if c.Remaining < best.Remaining || (c.Remaining == best.Remaining && c.Reset < best.Reset) {
+			best = c
+		}
+	}
+	return best
+}
+
+// Evaluate applies one take to the states of a key's limits at now (Unix nanoseconds):
+// it advances every state, charges cost to all of them when all fit, and fills d. It is
+// the arithmetic the memory store uses, exported so other stores can share it. states
+// must have len(rule) elements; they are updated in place only when the take is allowed.
+func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint64) Decision {
+	var d Decision
+	d.N = len(rule)
+	d.Allowed = true
+	var adv [MaxLimits]WindowState
+	for i, l := range rule {
+		adv[i] = s.Advance(l, states[i], now)
+		if !s.Fits(l, adv[i], now, cost) {
+			d.Allowed = false
+		}
+	}
+	for i, l := range rule {
+		if d.Allowed {
+			adv[i].Count += cost
+			states[i] = adv[i]
+		}
+		d.Limits[i] = s.Status(l, adv[i], now, cost)
+	}
+	return d
+}
