@@ -1,0 +1,432 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-reussite/harden/internal/problem"
+)
+
+// HTTPConfig configures an [HTTPCache].
+type HTTPConfig struct {
+	// Tier gives the TTL of responses that carry neither s-maxage nor max-age; default
+	// Short. The cache's jitter applies to it; origin-given lifetimes are kept exactly.
+	Tier Tier
+	// Tags are attached to every stored response, so [Cache.InvalidateTags] drops them all
+	// (for example "formulas" after an admin update); default none.
+	Tags []string
+	// MaxBodyBytes is the largest body stored; larger responses stream through uncached.
+	// Default 1 MiB.
+	MaxBodyBytes int64
+	// AllowAuthorized lets requests carrying Authorization use the cache. Even then a
+	// response is stored only when it says public, s-maxage or must-revalidate
+	// (RFC 9111 §3.5). Default false: such requests bypass the cache.
+	AllowAuthorized bool
+	// Name identifies this cache in Cache-Status (RFC 9211); default "harden". It must
+	// be a token.
+	Name string
+	// OnlyIfCachedHandler answers a request with Cache-Control: only-if-cached that
+	// finds nothing; default a 504 problem+json.
+	OnlyIfCachedHandler http.Handler
+	// Logger receives store errors and panics of background revalidation; default the
+	// Cache's logger.
+	Logger *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the default HTTPConfig.MaxBodyBytes.
+const DefaultMaxBodyBytes = 1 << 20
+
+// HTTPCache is a response cache middleware for GET and HEAD (a shared cache in the sense of
+// RFC 9111, subset):
+//
+//   - Request Cache-Control: no-store bypasses; no-cache (or Pragma: no-cache) and max-age=0
+//     go to the handler and store the result; max-age and min-fresh bound what is served;
+//     only-if-cached answers 504 on a miss.
+//   - Response: stored only for a cacheable status (200, 203, 204, 300, 301, 308, 404, 405,
+//     410, 414, 501) without no-store, no-cache, private, Set-Cookie or Vary: *. Lifetime
+//     is s-maxage, else max-age, else the tier's TTL.
+//   - Vary is honoured, and Accept-Encoding is normalised to the set of accepted codings,
+//     so responses compressed by a middleware inside the cache are stored per encoding; a
+//     compressing middleware outside it compresses what the cache serves.
+//   - Every stored response has an ETag (the handler's, or one derived from the body);
+//     If-None-Match is answered with 304 Not Modified.
+//   - Stale entries: within StaleWhileRevalidate served at once while one background
+//     request refreshes them; within StaleIfError served when the handler answers 5xx.
+//     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
+//   - Headers: Cache-Status (RFC 9211), X-Cache (HIT, STALE, MISS or BYPASS) and Age.
+//
+// Requests with Authorization bypass the cache unless AllowAuthorized.
+type HTTPCache struct {
+	c         *Cache
+	tier      Tier
+	tags      []string
+	maxBody   int64
+	allowAuth bool
+	name      string
+	onlyIf    http.Handler
+	log       *slog.Logger
+}
+
+// NewHTTP returns a response cache storing into c.
+func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil Cache", ErrInvalidConfig)
+	}
+	h := &HTTPCache{c: c, tier: cfg.Tier, tags: slices.Clone(cfg.Tags), maxBody: cfg.MaxBodyBytes,
+		allowAuth: cfg.AllowAuthorized, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, log: cfg.Logger}
+	if h.tier == 0 {
+		h.tier = Short
+	}
+	if !h.tier.valid() {
+		return nil, fmt.Errorf("%w: unknown tier %d", ErrInvalidConfig, cfg.Tier)
+	}
+	if _, err := collect([]Option{Tags(h.tags...)}); err != nil {
+		return nil, err
+	}
+	switch {
+	case h.maxBody < 0:
+		return nil, fmt.Errorf("%w: MaxBodyBytes is negative", ErrInvalidConfig)
+	case h.maxBody == 0:
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.name == "" {
+		h.name = "harden"
+	}
+	if !isToken(h.name) {
+		return nil, fmt.Errorf("%w: Name %q is not a token", ErrInvalidConfig, h.name)
+	}
+	if h.onlyIf == nil {
+		h.onlyIf = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			problem.Error(w, http.StatusGatewayTimeout, "The response is not in the cache and the request allows only cached responses.")
+		})
+	}
+	if h.log == nil {
+		h.log = c.log
+	}
+	return h, nil
+}
+
+// Handler returns next behind the cache.
+func (h *HTTPCache) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ccValues := r.Header.Values("Cache-Control")
+		reqCC := ParseCacheControl(ccValues)
+		if len(ccValues) == 0 && pragmaNoCache(r.Header.Values("Pragma")) {
+			reqCC.NoCache = true
+		}
+		authorized := r.Header.Get("Authorization") != ""
+		if reqCC.NoStore || (authorized && !h.allowAuth) {
+			h.mark(w.Header(), "BYPASS", "fwd=bypass")
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		primary := primaryKey(r)
+		fwd := "request"
+		var stale *hit
+		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
+			found, reason := h.find(ctx, primary, r.Header)
+			fwd = reason
+			switch {
+			case found == nil:
+			case found.state == stFresh && acceptable(reqCC, found):
+				h.c.m.hits.WithLabelValues(found.env.tier.String()).Inc()
+				h.serve(w, r, found, "HIT", "")
+				return
+			case found.state == stFresh:
+				fwd = "stale" // fresh for the cache, not for this request's max-age/min-fresh
+			case found.mayServeStale() && found.state == stSWR && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
+				h.c.m.stale.WithLabelValues(found.env.tier.String()).Inc()
+				h.serve(w, r, found, "STALE", "")
+				h.revalidate(r, next, primary)
+				return
+			default:
+				fwd = "stale"
+				if found.mayServeStale() && found.state != stMiss {
+					stale = found
+				}
+			}
+		}
+		if reqCC.OnlyIfCached {
+			h.mark(w.Header(), "MISS", "detail=only-if-cached")
+			h.onlyIf.ServeHTTP(w, r)
+			return
+		}
+		h.forward(w, r, next, primary, fwd, stale, authorized)
+	})
+}
+
+// hit is an entry found for a request.
+type hit struct {
+	resp  storedResponse
+	env   envelope
+	state state
+	now   time.Time
+}
+
+func (f *hit) mayServeStale() bool {
+	cc := ParseCacheControl(f.resp.header.Values("Cache-Control"))
+	return !cc.MustRevalidate && !cc.ProxyRevalidate && cc.SMaxAge < 0
+}
+
+func (f *hit) age() time.Duration { return max(f.env.age(f.now), 0) }
+
+// remaining is the freshness left (negative when stale).
+func (f *hit) remaining() time.Duration { return time.Unix(0, f.env.freshUntil).Sub(f.now) }
+
+func acceptable(cc CacheControl, f *hit) bool {
+	if cc.MaxAge >= 0 && f.age() > time.Duration(cc.MaxAge)*time.Second {
+		return false
+	}
+	return cc.MinFresh < 0 || f.remaining() >= time.Duration(cc.MinFresh)*time.Second
+}
+
+func pragmaNoCache(values []string) bool {
+	for _, v := range values {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-cache") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// find looks up the variant of primary selected by the request header; the second result
+// is the Cache-Status forward reason on a miss.
+func (h *HTTPCache) find(ctx context.Context, primary string, reqHeader http.Header) (*hit, string) {
+	spec, st, err := h.c.lookup(ctx, primary)
+	if err != nil {
+		h.c.m.storeErrors.WithLabelValues("get").Inc()
+		h.log.WarnContext(ctx, "response cache read failed", "err", err)
+	}
+	if st == stMiss {
+		return nil, "uri-miss"
+	}
+	names := splitNames(string(spec.payload))
+	e, st, err := h.c.lookup(ctx, variantKey(primary, names, reqHeader))
+	if err != nil {
+		h.c.m.storeErrors.WithLabelValues("get").Inc()
+		h.log.WarnContext(ctx, "response cache read failed", "err", err)
+	}
+	if st == stMiss {
+		return nil, "vary-miss"
+	}
+	resp, err := decodeStoredResponse(e.payload)
+	if err != nil {
+		h.log.WarnContext(ctx, "response cache entry does not decode", "err", err)
+		return nil, "uri-miss"
+	}
+	return &hit{resp: resp, env: e, state: st, now: h.c.now()}, ""
+}
+
+func splitNames(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// mark sets X-Cache and appends this cache's member to Cache-Status.
+func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
+	hd.Set("X-Cache", xcache)
+	v := h.name
+	if params != "" {
+		v += "; " + params
+	}
+	hd.Add("Cache-Status", v)
+}
+
+// serve writes a stored response (or 304 when If-None-Match matches its ETag).
+func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache, extra string) {
+	hd := w.Header()
+	for k, v := range f.resp.header {
+		hd[k] = v
+	}
+	hd.Set("Age", strconv.FormatInt(int64(f.age()/time.Second), 10))
+	params := "hit; ttl=" + strconv.FormatInt(int64(f.remaining().Round(time.Second)/time.Second), 10)
+	if extra != "" {
+		params += "; " + extra
+	}
+	h.mark(hd, xcache, params)
+	h.write(w, r, f.resp.status, f.resp.body)
+}
+
+// write sends status and body, or 304 when the request's If-None-Match matches the ETag
+// of a 200 response; HEAD gets no body.
+func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	hd := w.Header()
+	if status == http.StatusOK && etagMatches(r.Header.Values("If-None-Match"), hd.Get("ETag")) {
+		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Content-Range", "Last-Modified"} {
+			hd.Del(k)
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		hd.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// forward runs the handler, stores its response when allowed, and answers the client.
+func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, primary, fwd string, stale *hit, authorized bool) {
+	r2 := withoutConditionals(r.Context(), r)
+	rec := &recorder{w: w, max: h.maxBody}
+	rec.decide = func(status int, hd http.Header) bool {
+		if stale != nil && status >= 500 {
+			return true // hold: the stale entry may answer instead
+		}
+		_, ok := h.storable(status, hd, authorized)
+		return ok
+	}
+	rec.onPass = func(hd http.Header) { h.mark(hd, "MISS", "fwd="+fwd) }
+	next.ServeHTTP(rec, r2)
+	if rec.passing {
+		return
+	}
+	if !rec.wroteHeader {
+		rec.status = http.StatusOK
+	}
+	hd := w.Header()
+	if stale != nil && rec.status >= 500 {
+		for k := range hd {
+			delete(hd, k)
+		}
+		h.c.m.stale.WithLabelValues(stale.env.tier.String()).Inc()
+		h.serve(w, r, stale, "STALE", "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
+		return
+	}
+	h.c.m.misses.WithLabelValues(h.tier.String()).Inc()
+	stored := h.store(r.Context(), primary, r.Header, rec.status, hd, rec.buf.Bytes(), authorized)
+	params := "fwd=" + fwd
+	if stored {
+		params += "; stored"
+	}
+	h.mark(hd, "MISS", params)
+	h.write(w, r, rec.status, rec.buf.Bytes())
+}
+
+// withoutConditionals returns r, or a shallow clone without If-None-Match and
+// If-Modified-Since so the handler produces a full response the cache can store.
+func withoutConditionals(ctx context.Context, r *http.Request) *http.Request {
+	if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == "" && r.Context() == ctx {
+		return r
+	}
+	r2 := r.Clone(ctx)
+	r2.Header.Del("If-None-Match")
+	r2.Header.Del("If-Modified-Since")
+	return r2
+}
+
+// storable decides whether a response may be stored and for how long.
+func (h *HTTPCache) storable(status int, hd http.Header, authorized bool) (time.Duration, bool) {
+	switch status {
+	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
+	default:
+		return 0, false
+	}
+	if len(hd.Values("Set-Cookie")) > 0 {
+		return 0, false
+	}
+	cc := ParseCacheControl(hd.Values("Cache-Control"))
+	if cc.NoStore || cc.NoCache || cc.Private || cc.Invalid {
+		return 0, false
+	}
+	if authorized && !cc.Public && cc.SMaxAge < 0 && !cc.MustRevalidate {
+		return 0, false
+	}
+	if _, star := varyNames(hd.Values("Vary")); star {
+		return 0, false
+	}
+	switch {
+	case cc.SMaxAge >= 0:
+		return time.Duration(cc.SMaxAge) * time.Second, cc.SMaxAge > 0
+	case cc.MaxAge >= 0:
+		return time.Duration(cc.MaxAge) * time.Second, cc.MaxAge > 0
+	}
+	return h.c.jittered(h.c.tiers.TTL(h.tier)), true
+}
+
+// store saves a response under its variant key; it adds an ETag to hd when the handler
+// set none, and Accept-Encoding to Vary when the body is encoded.
+func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.Header, status int, hd http.Header, body []byte, authorized bool) bool {
+	ttl, ok := h.storable(status, hd, authorized)
+	if !ok {
+		return false
+	}
+	names, _ := varyNames(hd.Values("Vary"))
+	if hd.Get("Content-Encoding") != "" && !slices.Contains(names, "Accept-Encoding") {
+		hd.Add("Vary", "Accept-Encoding")
+		names = append(names, "Accept-Encoding")
+		slices.Sort(names)
+	}
+	if status == http.StatusOK && hd.Get("ETag") == "" {
+		hd.Set("ETag", bodyETag(body))
+	}
+	tv, err := h.c.tagVersions(ctx, h.tags, true)
+	if err == nil {
+		sr := storedResponse{status: status, header: storableHeader(hd), body: body}
+		err = h.c.writeTTL(ctx, variantKey(primary, names, reqHeader), h.tier, ttl, sr.appendTo(nil), tv)
+	}
+	if err == nil {
+		err = h.c.writeTTL(ctx, primary, h.tier, ttl, []byte(strings.Join(names, ",")), tv)
+	}
+	if err != nil {
+		h.c.m.storeErrors.WithLabelValues("set").Inc()
+		h.log.WarnContext(ctx, "response cache write failed", "err", err)
+		return false
+	}
+	return true
+}
+
+// revalidate refreshes a stale entry in the background, once per variant at a time.
+func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary string) {
+	c := h.c
+	if c.closed.Load() {
+		return
+	}
+	key := "revalidate:" + primary + r.Method + r.Header.Get("Accept-Encoding")
+	if _, running := c.refreshes.LoadOrStore(key, struct{}{}); running {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.refreshes.Delete(key)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.loadTO)
+		defer cancel()
+		r2 := withoutConditionals(ctx, r)
+		r2.Method = http.MethodGet
+		r2.Body = http.NoBody
+		bw := &bufferWriter{header: http.Header{}, max: h.maxBody}
+		defer func() {
+			if v := recover(); v != nil {
+				c.m.loadErrors.WithLabelValues(h.tier.String()).Inc()
+				h.log.ErrorContext(ctx, "response cache revalidation panicked", "panic", v)
+			}
+		}()
+		next.ServeHTTP(bw, r2)
+		if bw.status == 0 {
+			bw.status = http.StatusOK
+		}
+		if bw.over || bw.status >= 500 {
+			c.m.loadErrors.WithLabelValues(h.tier.String()).Inc()
+			return
+		}
+		h.store(ctx, primary, r2.Header, bw.status, bw.header, bw.buf.Bytes(), r2.Header.Get("Authorization") != "")
+	}()
+}

@@ -1,0 +1,151 @@
+package cache
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Tier names a time-to-live class. Routes pick a tier rather than a number, so the TTLs live
+// in one place (the [Tiers] of the [Config]) and follow the deployment's settings.
+type Tier uint8
+
+// The four tiers of the original deployment.
+const (
+	Short     Tier = iota + 1 // 10 minutes by default (CACHE_TTL_SHORT)
+	Medium                    // 2 hours by default (CACHE_TTL_MEDIUM)
+	Long                      // 24 hours by default (CACHE_TTL_LONG)
+	Permanent                 // 7 days by default (CACHE_TTL_PERMANENT)
+)
+
+// Default TTLs of the tiers (the seed's production values).
+const (
+	DefaultShortTTL     = 10 * time.Minute
+	DefaultMediumTTL    = 2 * time.Hour
+	DefaultLongTTL      = 24 * time.Hour
+	DefaultPermanentTTL = 7 * 24 * time.Hour
+)
+
+// String returns the tier's lower-case name ("short", "medium", "long", "permanent"), the
+// value of the "tier" label of the metrics.
+func (t Tier) String() string {
+	switch t {
+	case Short:
+		return "short"
+	case Medium:
+		return "medium"
+	case Long:
+		return "long"
+	case Permanent:
+		return "permanent"
+	}
+	return "tier(" + strconv.Itoa(int(t)) + ")"
+}
+
+func (t Tier) valid() bool { return t >= Short && t <= Permanent }
+
+// Tiers holds the TTL of each tier. A zero field means its default.
+type Tiers struct {
+	// Short is the TTL of the Short tier; default 10 minutes (600 s).
+	Short time.Duration
+	// Medium is the TTL of the Medium tier; default 2 hours (7200 s).
+	Medium time.Duration
+	// Long is the TTL of the Long tier; default 24 hours (86400 s).
+	Long time.Duration
+	// Permanent is the TTL of the Permanent tier; default 7 days (604800 s).
+	Permanent time.Duration
+}
+
+func (ts Tiers) withDefaults() (Tiers, error) {
+	for _, f := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"Short", &ts.Short, DefaultShortTTL},
+		{"Medium", &ts.Medium, DefaultMediumTTL},
+		{"Long", &ts.Long, DefaultLongTTL},
+		{"Permanent", &ts.Permanent, DefaultPermanentTTL},
+	} {
+		switch {
+		case *f.v < 0:
+			return ts, fmt.Errorf("%w: Tiers.%s is negative (%v)", ErrInvalidConfig, f.name, *f.v)
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	return ts, nil
+}
+
+// TTL returns the TTL of tier t (0 for an unknown tier).
+func (ts Tiers) TTL(t Tier) time.Duration {
+	switch t {
+	case Short:
+		return ts.Short
+	case Medium:
+		return ts.Medium
+	case Long:
+		return ts.Long
+	case Permanent:
+		return ts.Permanent
+	}
+	return 0
+}
+
+// maxTTLBound keeps TTL arithmetic far from overflow: 100 years.
+const maxTTLBound = 100 * 365 * 24 * time.Hour
+
+// ParseTTL parses the string form of a TTL as found in the environment contract
+// (CACHE_TTL_SHORT and friends): a whole number of seconds ("600") or a Go duration
+// ("10m", "1h30m"). Surrounding spaces are ignored. The result must be positive and at most
+// 100 years.
+func ParseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("%w: empty TTL", ErrInvalidConfig)
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 || n > int64(maxTTLBound/time.Second) {
+			return 0, fmt.Errorf("%w: TTL %q out of range", ErrInvalidConfig, s)
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		d, err = time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%w: TTL %q is neither seconds nor a duration", ErrInvalidConfig, s)
+		}
+	}
+	if d <= 0 || d > maxTTLBound {
+		return 0, fmt.Errorf("%w: TTL %q out of range", ErrInvalidConfig, s)
+	}
+	return d, nil
+}
+
+// ParseTiers builds [Tiers] from the four strings of the environment contract
+// (CACHE_TTL_SHORT, CACHE_TTL_MEDIUM, CACHE_TTL_LONG, CACHE_TTL_PERMANENT). An empty string
+// keeps that tier's default; any other value goes through [ParseTTL].
+func ParseTiers(short, medium, long, permanent string) (Tiers, error) {
+	var ts Tiers
+	for _, f := range []struct {
+		env string
+		s   string
+		v   *time.Duration
+	}{
+		{"CACHE_TTL_SHORT", short, &ts.Short},
+		{"CACHE_TTL_MEDIUM", medium, &ts.Medium},
+		{"CACHE_TTL_LONG", long, &ts.Long},
+		{"CACHE_TTL_PERMANENT", permanent, &ts.Permanent},
+	} {
+		if strings.TrimSpace(f.s) == "" {
+			continue
+		}
+		d, err := ParseTTL(f.s)
+		if err != nil {
+			return Tiers{}, fmt.Errorf("%s: %w", f.env, err)
+		}
+		*f.v = d
+	}
+	return ts.withDefaults()
+}
