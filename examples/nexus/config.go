@@ -1,0 +1,347 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-reussite/harden/internal/clientip"
+	"github.com/redis/go-redis/v9"
+)
+
+// Environments.
+const (
+	envDevelopment = "development"
+	envProduction  = "production"
+)
+
+// errConfig is wrapped by every configuration error; the message names the variable.
+var errConfig = errors.New("nexus: config")
+
+// Config is the backend's configuration, read from the environment contract of the
+// project (see .env.example for every variable and its default).
+type Config struct {
+	Env  string // APP_ENV (or FLASK_ENV): development (default) | production
+	Port int    // PORT: 5000
+
+	SecretKey    string // SECRET_KEY: HMAC key for stored refresh-token digests; random in development
+	JWTSecretKey string // JWT_SECRET_KEY: HS256 signing key; random in development
+
+	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
+	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
+
+	DBPoolSize    int           // DB_POOL_SIZE: 20
+	DBMaxOverflow int           // DB_MAX_OVERFLOW: 30
+	DBPoolTimeout time.Duration // DB_POOL_TIMEOUT: 60 s (seconds or Go duration)
+	DBPoolRecycle time.Duration // DB_POOL_RECYCLE: 3600 s
+
+	CacheTTLShort     time.Duration // CACHE_TTL_SHORT: 600 s
+	CacheTTLMedium    time.Duration // CACHE_TTL_MEDIUM: 7200 s
+	CacheTTLLong      time.Duration // CACHE_TTL_LONG: 86400 s
+	CacheTTLPermanent time.Duration // CACHE_TTL_PERMANENT: 604800 s
+
+	RateLimitDefault string // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
+
+	CompressLevel   int // COMPRESS_LEVEL: 6
+	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
+
+	CORSOrigins      []string // CORS_ORIGINS: comma-separated; empty = no cross-origin access
+	AllowedHosts     []string // ALLOWED_HOSTS: comma-separated; empty = any host
+	TrustedProxies   []string // TRUSTED_PROXIES: comma-separated CIDRs or addresses; empty = none
+	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB
+
+	SentryDSN              string  // SENTRY_DSN: empty = Sentry off
+	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0.1
+
+	OpenAIKey   string // OPENAI_API_KEY: empty = ARIA answers 503 "assistant not configured"
+	OpenAIBase  string // OPENAI_API_BASE: https://api.openai.com/v1
+	OpenAIModel string // OPENAI_MODEL: gpt-4o-mini
+
+	MailServer string // MAIL_SERVER: SMTP host, checked by "nexus diagnose"; empty = mail off
+	MailPort   int    // MAIL_PORT: 587
+
+	LogLevel      slog.Level    // LOG_LEVEL: info
+	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
+	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
+
+	// generated lists the secrets made up at start (development only), for one warning.
+	generated []string
+}
+
+// Production reports whether APP_ENV is production.
+func (c *Config) Production() bool { return c.Env == envProduction }
+
+// Addr is the listen address.
+func (c *Config) Addr() string { return ":" + strconv.Itoa(c.Port) }
+
+// knownDefaultSecrets are values shipped in examples and tutorials; production refuses them.
+var knownDefaultSecrets = []string{
+	"", "secret", "changeme", "change-me", "dev", "development", "dev-secret-key",
+	"your-secret-key", "your-secret-key-here", "jwt-secret-key", "super-secret",
+	"nexus-reussite-secret", "replace-me-with-64-random-hex-characters",
+}
+
+// minSecretLength is the shortest secret production accepts.
+const minSecretLength = 32
+
+// loadConfig reads the configuration; lookup returns a variable and whether it is set.
+func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	c := &Config{}
+	var errs []error
+	fail := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: %s", errConfig, name, fmt.Sprintf(format, a...)))
+	}
+
+	c.Env = strings.ToLower(get("APP_ENV"))
+	envName := "APP_ENV"
+	if c.Env == "" {
+		c.Env, envName = strings.ToLower(get("FLASK_ENV")), "FLASK_ENV"
+	}
+	switch c.Env {
+	case "":
+		c.Env = envDevelopment
+	case envDevelopment, envProduction:
+	default:
+		fail(envName, "%q is neither development nor production", c.Env)
+		c.Env = envDevelopment
+	}
+
+	c.Port = intVar(get, fail, "PORT", 5000, 1, 65535)
+
+	for _, s := range []struct {
+		name string
+		dst  *string
+	}{{"SECRET_KEY", &c.SecretKey}, {"JWT_SECRET_KEY", &c.JWTSecretKey}} {
+		v := get(s.name)
+		switch {
+		case c.Production() && isDefaultSecret(v):
+			if v == "" {
+				fail(s.name, "must be set in production")
+			} else {
+				fail(s.name, "is a published default value; generate one with `openssl rand -hex 32`")
+			}
+		case c.Production() && len(v) < minSecretLength:
+			fail(s.name, "must be at least %d characters in production", minSecretLength)
+		case v == "":
+			v = randomHex(32)
+			c.generated = append(c.generated, s.name)
+		}
+		*s.dst = v
+	}
+	if c.Production() && c.SecretKey != "" && c.SecretKey == c.JWTSecretKey {
+		fail("JWT_SECRET_KEY", "must differ from SECRET_KEY")
+	}
+
+	c.DatabaseURL = get("DATABASE_URL")
+	if _, _, err := databaseTarget(c.DatabaseURL); err != nil {
+		fail("DATABASE_URL", "%v", err)
+	}
+	c.RedisURL = get("REDIS_URL")
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%v", err)
+		}
+	}
+
+	c.DBPoolSize = intVar(get, fail, "DB_POOL_SIZE", 20, 1, 10000)
+	c.DBMaxOverflow = intVar(get, fail, "DB_MAX_OVERFLOW", 30, 0, 10000)
+	c.DBPoolTimeout = secondsVar(get, fail, "DB_POOL_TIMEOUT", 60*time.Second)
+	c.DBPoolRecycle = secondsVar(get, fail, "DB_POOL_RECYCLE", time.Hour)
+	c.CacheTTLShort = secondsVar(get, fail, "CACHE_TTL_SHORT", 10*time.Minute)
+	c.CacheTTLMedium = secondsVar(get, fail, "CACHE_TTL_MEDIUM", 2*time.Hour)
+	c.CacheTTLLong = secondsVar(get, fail, "CACHE_TTL_LONG", 24*time.Hour)
+	c.CacheTTLPermanent = secondsVar(get, fail, "CACHE_TTL_PERMANENT", 7*24*time.Hour)
+
+	c.RateLimitDefault = get("RATELIMIT_DEFAULT")
+	if c.RateLimitDefault == "" {
+		c.RateLimitDefault = "1000 per day;100 per hour;2 per second"
+	}
+
+	c.CompressLevel = intVar(get, fail, "COMPRESS_LEVEL", 6, 1, 9)
+	c.CompressMinSize = intVar(get, fail, "COMPRESS_MIN_SIZE", 500, 0, 1<<30)
+
+	c.CORSOrigins = listVar(get("CORS_ORIGINS"))
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "") {
+			fail("CORS_ORIGINS", "%q is not an origin like https://example.com", o)
+		}
+	}
+	c.AllowedHosts = listVar(get("ALLOWED_HOSTS"))
+	c.TrustedProxies = listVar(get("TRUSTED_PROXIES"))
+	for _, p := range c.TrustedProxies {
+		if _, err := clientip.ParsePrefix(p); err != nil {
+			fail("TRUSTED_PROXIES", "%v", err)
+		}
+	}
+	c.MaxContentLength = int64(intVar(get, fail, "MAX_CONTENT_LENGTH", 16<<20, 1, 1<<40))
+
+	c.SentryDSN = get("SENTRY_DSN")
+	if c.SentryDSN != "" {
+		if u, err := url.Parse(c.SentryDSN); err != nil || u.Scheme == "" || u.Host == "" {
+			fail("SENTRY_DSN", "not a DSN URL")
+		}
+	}
+	c.SentryTracesSampleRate = 0.1
+	if v := get("SENTRY_TRACES_SAMPLE_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			fail("SENTRY_TRACES_SAMPLE_RATE", "%q is not a number between 0 and 1", v)
+		}
+		c.SentryTracesSampleRate = f
+	}
+
+	c.OpenAIKey = get("OPENAI_API_KEY")
+	c.OpenAIBase = strings.TrimRight(get("OPENAI_API_BASE"), "/")
+	if c.OpenAIBase == "" {
+		c.OpenAIBase = "https://api.openai.com/v1"
+	}
+	if u, err := url.Parse(c.OpenAIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		fail("OPENAI_API_BASE", "%q is not an http(s) URL", c.OpenAIBase)
+	}
+	c.OpenAIModel = get("OPENAI_MODEL")
+	if c.OpenAIModel == "" {
+		c.OpenAIModel = "gpt-4o-mini"
+	}
+
+	c.MailServer = get("MAIL_SERVER")
+	c.MailPort = intVar(get, fail, "MAIL_PORT", 587, 1, 65535)
+
+	switch v := strings.ToLower(get("LOG_LEVEL")); v {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		fail("LOG_LEVEL", "%q is not debug, info, warn or error", v)
+	}
+
+	c.DemoPassword = get("NEXUS_DEMO_PASSWORD")
+	if c.DemoPassword != "" && len(c.DemoPassword) < 8 {
+		fail("NEXUS_DEMO_PASSWORD", "must be at least 8 characters")
+	}
+	defDelay := time.Duration(0)
+	if c.Production() {
+		defDelay = 5 * time.Second
+	}
+	c.ShutdownDelay = secondsVar(get, fail, "SHUTDOWN_DELAY", defDelay)
+
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// envLookup combines the process environment with a parsed .env file; the process wins.
+func envLookup(dotenv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := dotenv[k]
+		return v, ok
+	}
+}
+
+func isDefaultSecret(v string) bool {
+	l := strings.ToLower(v)
+	for _, d := range knownDefaultSecrets {
+		if l == d {
+			return true
+		}
+	}
+	return strings.Contains(l, "change") && strings.Contains(l, "me")
+}
+
+func intVar(get func(string) string, fail func(string, string, ...any), name string, def, lo, hi int) int {
+	v := get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		fail(name, "%q is not an integer in [%d, %d]", v, lo, hi)
+		return def
+	}
+	return n
+}
+
+// secondsVar accepts integer seconds ("3600") or a Go duration ("1h").
+func secondsVar(get func(string) string, fail func(string, string, ...any), name string, def time.Duration) time.Duration {
+	v := get(name)
+	if v == "" {
+		return def
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 && n < 1e9 {
+		return time.Duration(n * float64(time.Second))
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		fail(name, "%q is neither seconds nor a duration like 90s", v)
+		return def
+	}
+	return d
+}
+
+func listVar(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// databaseTarget returns the database/sql driver and DSN for DATABASE_URL.
+func databaseTarget(raw string) (driver, dsn string, err error) {
+	switch {
+	case raw == "":
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		return "sqlite", filepath.Join(dir, "nexus-reussite", "nexus.db"), nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return "", "", errors.New("malformed PostgreSQL URL")
+		}
+		return "pgx", raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if p == "" {
+			return "", "", errors.New("sqlite:// needs a file path")
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
+	}
+	return "", "", errors.New("want postgres://… or sqlite://path")
+}
+
+// redactURL hides the password of a URL for logs and diagnostics.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // "sqlite" database/sql driver
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// database is the backend's store handle: the pool and the dialect it speaks.
+type database struct {
+	*sql.DB
+	driver string // "sqlite" or "pgx"
+}
+
+// openDatabase opens DATABASE_URL (or the embedded SQLite file) and checks it answers.
+func openDatabase(ctx context.Context, cfg *Config) (*database, error) {
+	driver, dsn, err := databaseTarget(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if driver == "sqlite" {
+		if dir := filepath.Dir(dsn); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("sqlite directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write
+		// lock up front so concurrent writers queue on busy_timeout instead of failing.
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		dsn = "file:" + dsn + "?" + q.Encode()
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		// One writer at a time is SQLite's model; a small pool keeps lock waits short.
+		db.SetMaxOpenConns(4)
+	} else {
+		db.SetMaxOpenConns(cfg.DBPoolSize + cfg.DBMaxOverflow)
+		db.SetMaxIdleConns(cfg.DBPoolSize)
+		db.SetConnMaxLifetime(cfg.DBPoolRecycle)
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.DBPoolTimeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database unreachable (%s): %w", redactDSN(driver, cfg.DatabaseURL), err)
+	}
+	return &database{DB: db, driver: driver}, nil
+}
+
+// migrate applies the embedded migrations of the database's dialect.
+func (d *database) migrate(ctx context.Context) error {
+	dialect, dir := goose.DialectPostgres, "migrations/postgres"
+	if d.driver == "sqlite" {
+		dialect, dir = goose.DialectSQLite3, "migrations/sqlite"
+	}
+	sub, err := fs.Sub(migrationsFS, dir)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, d.DB, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports a unique or primary-key constraint failure in either dialect.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var sc interface{ SQLState() string }
+	if errors.As(err, &sc) {
+		return sc.SQLState() == "23505"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: PRIMARY KEY")
+}
+
+// isCheckViolation reports a CHECK constraint failure in either dialect.
+func isCheckViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var sc interface{ SQLState() string }
+	if errors.As(err, &sc) {
+		return sc.SQLState() == "23514"
+	}
+	return strings.Contains(err.Error(), "CHECK constraint failed")
+}
+
+func redactDSN(driver, raw string) string {
+	if raw == "" {
+		return "embedded sqlite"
+	}
+	if driver == "pgx" {
+		return redactURL(raw)
+	}
+	return raw
+}
+
+// tx runs fn in a transaction, committing when it returns nil.
+func (d *database) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

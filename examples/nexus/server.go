@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server limits. WriteTimeout leaves room for an ARIA answer (60 s upstream timeout).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 90 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 30 * time.Second
+)
+
+// newHTTPServer wraps h with the production timeouts.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serve runs the app on ln until ctx is cancelled (SIGTERM/SIGINT), then drains: /ready
+// answers 503 for SHUTDOWN_DELAY so load balancers stop sending, the listener closes,
+// in-flight requests finish (up to 30 s), and the app's resources are released.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := newHTTPServer(a.handler(), a.log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.driver, "redis", a.rdb != nil)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.draining.Store(true)
+	a.log.Info("shutdown requested; draining", "delay", a.cfg.ShutdownDelay.String())
+	if a.cfg.ShutdownDelay > 0 {
+		time.Sleep(a.cfg.ShutdownDelay)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	a.flush()
+	a.log.Info("stopped")
+	return err
+}
