@@ -8,15 +8,15 @@ import (
 func (a *app) handlePoolStats(w http.ResponseWriter, _ *http.Request, _ *principal) error {
 	s := a.db.Stats()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"driver":               a.db.driver,
-		"max_open":             s.MaxOpenConnections,
-		"open":                 s.OpenConnections,
-		"in_use":               s.InUse,
-		"idle":                 s.Idle,
-		"wait_count":           s.WaitCount,
-		"wait_duration_ms":     s.WaitDuration.Milliseconds(),
-		"max_idle_closed":      s.MaxIdleClosed,
-		"max_lifetime_closed":  s.MaxLifetimeClosed,
+		"driver":              a.db.driver,
+		"max_open":            s.MaxOpenConnections,
+		"open":                s.OpenConnections,
+		"in_use":              s.InUse,
+		"idle":                s.Idle,
+		"wait_count":          s.WaitCount,
+		"wait_duration_ms":    s.WaitDuration.Milliseconds(),
+		"max_idle_closed":     s.MaxIdleClosed,
+		"max_lifetime_closed": s.MaxLifetimeClosed,
 	})
 	return nil
 }

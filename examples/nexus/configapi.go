@@ -18,13 +18,13 @@ func (a *app) handleConfig(w http.ResponseWriter, _ *http.Request) error {
 			"error_reporting": a.cfg.SentryDSN != "",
 			"registration":    true,
 		},
-		"database":          dialect,
+		"database":           dialect,
 		"registration_roles": []string{roleStudent, roleParent},
-		"grade_levels":      gradeLevels,
-		"booking_formats":   bookingFormats,
-		"group_capacity":    groupCapacity,
-		"currency":          "TND",
-		"token_lifetimes":   map[string]int{"access_seconds": int(accessTTL.Seconds()), "refresh_seconds": int(refreshTTL.Seconds())},
+		"grade_levels":       gradeLevels,
+		"booking_formats":    bookingFormats,
+		"group_capacity":     groupCapacity,
+		"currency":           "TND",
+		"token_lifetimes":    map[string]int{"access_seconds": int(accessTTL.Seconds()), "refresh_seconds": int(refreshTTL.Seconds())},
 	})
 	return nil
 }

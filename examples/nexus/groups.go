@@ -12,7 +12,7 @@ import (
 const groupCapacity = 6
 
 type teacherJSON struct {
-	ID        int64 `json:"id"`
+	ID        int64  `json:"id"`
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	teacherProfile

@@ -85,10 +85,14 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	problem.Error(w, http.StatusInternalServerError, "internal error")
 }
 
-func notFound(what string) error  { return &badRequest{status: http.StatusNotFound, msg: what + " not found"} }
-func forbidden(msg string) error  { return &badRequest{status: http.StatusForbidden, msg: msg} }
-func conflict(msg string) error   { return &badRequest{status: http.StatusConflict, msg: msg} }
-func unavailable(msg string) error { return &badRequest{status: http.StatusServiceUnavailable, msg: msg} }
+func notFound(what string) error {
+	return &badRequest{status: http.StatusNotFound, msg: what + " not found"}
+}
+func forbidden(msg string) error { return &badRequest{status: http.StatusForbidden, msg: msg} }
+func conflict(msg string) error  { return &badRequest{status: http.StatusConflict, msg: msg} }
+func unavailable(msg string) error {
+	return &badRequest{status: http.StatusServiceUnavailable, msg: msg}
+}
 
 // pathID parses the {id} wildcard.
 func pathID(r *http.Request) (int64, error) {
