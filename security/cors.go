@@ -1,0 +1,242 @@
+package security
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// corsPolicy answers preflights and decorates cross-origin responses. Header values are
+// precomputed slices with len == cap, shared read-only between requests.
+type corsPolicy struct {
+	exact       map[string]bool
+	wild        []originPattern
+	any         bool
+	credentials bool
+
+	methods      map[string]bool
+	headers      map[string]bool
+	allowMethods []string
+	allowHeaders []string
+	exposeHdr    []string
+	maxAge       []string
+}
+
+type originPattern struct {
+	scheme string
+	suffix string // ".example.com"
+	port   string // "" = default port only
+}
+
+var (
+	hdrTrue          = []string{"true"}
+	hdrStar          = []string{"*"}
+	hdrVaryOrigin    = []string{"Origin"}
+	hdrVaryPreflight = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+)
+
+func newCORS(c CORS) (*corsPolicy, error) {
+	if len(c.Origins) == 0 {
+		return nil, nil
+	}
+	p := &corsPolicy{exact: map[string]bool{}, credentials: c.AllowCredentials,
+		methods: map[string]bool{}, headers: map[string]bool{}}
+	for _, o := range c.Origins {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			if c.AllowCredentials {
+				return nil, fmt.Errorf("%w: CORS origin \"*\" cannot be combined with AllowCredentials", ErrConfig)
+			}
+			p.any = true
+			continue
+		}
+		o = strings.TrimSuffix(strings.ToLower(o), "/")
+		scheme, host, ok := strings.Cut(o, "://")
+		if !ok || !validScheme(scheme) {
+			return nil, fmt.Errorf("%w: CORS origin %q: want scheme://host[:port]", ErrConfig, o)
+		}
+		if rest, ok := strings.CutPrefix(host, "*."); ok {
+			name, port, ok := splitHost(rest)
+			if !ok || strings.Contains(name, ":") || !strings.Contains(name, ".") {
+				return nil, fmt.Errorf("%w: CORS origin %q: wildcard needs a domain with a dot, like https://*.example.com", ErrConfig, o)
+			}
+			p.wild = append(p.wild, originPattern{scheme: scheme, suffix: "." + name, port: port})
+			continue
+		}
+		if _, _, ok := splitHost(host); !ok {
+			return nil, fmt.Errorf("%w: CORS origin %q: invalid host", ErrConfig, o)
+		}
+		p.exact[o] = true
+	}
+	methods := c.Methods
+	if len(methods) == 0 {
+		methods = defaultCORSMethods
+	}
+	for _, m := range methods {
+		m = strings.TrimSpace(m)
+		if !validToken(m) {
+			return nil, fmt.Errorf("%w: CORS method %q", ErrConfig, m)
+		}
+		p.methods[m] = true
+	}
+	headers := c.Headers
+	if len(headers) == 0 {
+		headers = defaultCORSHeaders
+	}
+	for _, h := range headers {
+		h = strings.TrimSpace(h)
+		if !validToken(h) {
+			return nil, fmt.Errorf("%w: CORS header %q", ErrConfig, h)
+		}
+		p.headers[strings.ToLower(h)] = true
+	}
+	for _, h := range c.ExposeHeaders {
+		if !validToken(strings.TrimSpace(h)) {
+			return nil, fmt.Errorf("%w: CORS expose header %q", ErrConfig, h)
+		}
+	}
+	p.allowMethods = []string{strings.Join(methods, ", ")}
+	p.allowHeaders = []string{strings.Join(headers, ", ")}
+	if len(c.ExposeHeaders) > 0 {
+		p.exposeHdr = []string{strings.Join(c.ExposeHeaders, ", ")}
+	}
+	switch {
+	case c.MaxAge == 0:
+		p.maxAge = []string{strconv.Itoa(int(defaultCORSMaxAge.Seconds()))}
+	case c.MaxAge > 0:
+		p.maxAge = []string{strconv.FormatInt(int64(c.MaxAge.Seconds()), 10)}
+	}
+	return p, nil
+}
+
+func validScheme(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// validToken reports whether s is an RFC 9110 token (method and header names).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// allowed reports whether origin (an Origin header value) is listed. The opaque origin
+// "null" is never allowed, not even by "*" with a specific match.
+func (p *corsPolicy) allowed(origin string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	if p.exact[origin] {
+		return true
+	}
+	if len(p.wild) > 0 {
+		scheme, host, ok := strings.Cut(origin, "://")
+		if ok {
+			name, port, ok := splitHost(host)
+			if ok && strings.ToLower(host) == host {
+				for _, w := range p.wild {
+					if w.scheme == scheme && w.port == port && len(name) > len(w.suffix) && strings.HasSuffix(name, w.suffix) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return p.any
+}
+
+// listed reports whether origin is explicitly listed (exact or wildcard), which is what
+// earns trust from the CSRF check; "*" does not.
+func (p *corsPolicy) listed(origin string) bool {
+	if p == nil {
+		return false
+	}
+	if p.any {
+		q := *p
+		q.any = false
+		return q.allowed(origin)
+	}
+	return p.allowed(origin)
+}
+
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// preflight answers a CORS preflight and reports nil, or returns the rejection.
+func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request) *RejectError {
+	h := w.Header()
+	appendVary(h, hdrVaryPreflight)
+	origin := r.Header.Get("Origin")
+	if !p.allowed(origin) || !p.methods[r.Header.Get("Access-Control-Request-Method")] {
+		return rejectCORS()
+	}
+	for _, line := range r.Header.Values("Access-Control-Request-Headers") {
+		for f := range strings.SplitSeq(line, ",") {
+			f = strings.TrimSpace(f)
+			if f != "" && !p.headers[strings.ToLower(f)] {
+				return rejectCORS()
+			}
+		}
+	}
+	p.setOrigin(h, r)
+	h["Access-Control-Allow-Methods"] = p.allowMethods
+	h["Access-Control-Allow-Headers"] = p.allowHeaders
+	if p.maxAge != nil {
+		h["Access-Control-Max-Age"] = p.maxAge
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// actual decorates the response to a non-preflight request.
+func (p *corsPolicy) actual(h http.Header, r *http.Request) {
+	appendVary(h, hdrVaryOrigin)
+	if p.allowed(r.Header.Get("Origin")) {
+		p.setOrigin(h, r)
+		if p.exposeHdr != nil {
+			h["Access-Control-Expose-Headers"] = p.exposeHdr
+		}
+	}
+}
+
+func (p *corsPolicy) setOrigin(h http.Header, r *http.Request) {
+	if p.any && !p.credentials && !p.listed(r.Header.Get("Origin")) {
+		h["Access-Control-Allow-Origin"] = hdrStar
+		return
+	}
+	h["Access-Control-Allow-Origin"] = r.Header["Origin"][:1:1]
+	if p.credentials {
+		h["Access-Control-Allow-Credentials"] = hdrTrue
+	}
+}
+
+func appendVary(h http.Header, v []string) {
+	if old, ok := h["Vary"]; ok {
+		h["Vary"] = append(slices.Clip(old), v...)
+		return
+	}
+	h["Vary"] = v
+}

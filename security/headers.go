@@ -1,0 +1,119 @@
+package security
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/unrolled/secure"
+)
+
+// staticHeaders are the headers that do not vary per request, computed once by
+// unrolled/secure from the configuration: one set for HTTPS responses (with HSTS) and
+// one for plain HTTP. Each value slice has len == cap, so a handler appending to one gets
+// a fresh array and the shared slices are never written.
+type staticHeaders struct {
+	https, http []headerValue
+}
+
+type headerValue struct {
+	key string
+	val []string
+}
+
+func (s *staticHeaders) apply(h http.Header, https bool) {
+	set := s.http
+	if https {
+		set = s.https
+	}
+	for _, kv := range set {
+		h[kv.key] = kv.val
+	}
+}
+
+func headerOr(v, def string) string {
+	switch v {
+	case "":
+		return def
+	case Omit:
+		return ""
+	}
+	return v
+}
+
+func buildStaticHeaders(cfg *Config) (*staticHeaders, error) {
+	hd := cfg.Headers
+	for name, v := range map[string]string{
+		"ReferrerPolicy": hd.ReferrerPolicy, "PermissionsPolicy": hd.PermissionsPolicy,
+		"FrameOptions": hd.FrameOptions, "CrossOriginOpenerPolicy": hd.CrossOriginOpenerPolicy,
+		"CrossOriginResourcePolicy": hd.CrossOriginResourcePolicy,
+		"CrossOriginEmbedderPolicy": hd.CrossOriginEmbedderPolicy,
+	} {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return nil, fmt.Errorf("%w: Headers.%s contains a control character", ErrConfig, name)
+		}
+	}
+	opt := secure.Options{
+		ContentTypeNosniff:        true,
+		CustomFrameOptionsValue:   headerOr(hd.FrameOptions, defaultFrameOptions),
+		ReferrerPolicy:            headerOr(hd.ReferrerPolicy, defaultReferrer),
+		PermissionsPolicy:         headerOr(hd.PermissionsPolicy, defaultPermissions),
+		CrossOriginOpenerPolicy:   headerOr(hd.CrossOriginOpenerPolicy, defaultOpenerPolicy),
+		CrossOriginResourcePolicy: headerOr(hd.CrossOriginResourcePolicy, defaultResourcePolicy),
+		CrossOriginEmbedderPolicy: headerOr(hd.CrossOriginEmbedderPolicy, ""),
+	}
+	plain, err := secureHeaders(opt)
+	if err != nil {
+		return nil, err
+	}
+	out := &staticHeaders{http: plain, https: plain}
+	maxAge := cfg.HSTS.MaxAge
+	if maxAge == 0 {
+		maxAge = defaultHSTSMaxAge
+	}
+	if cfg.Profile == Production && maxAge > 0 {
+		secs := int64(maxAge.Seconds())
+		if secs < 1 {
+			return nil, fmt.Errorf("%w: HSTS.MaxAge %v is below one second", ErrConfig, maxAge)
+		}
+		if cfg.HSTS.Preload && (secs < 31536000 || cfg.HSTS.ExcludeSubdomains) {
+			return nil, fmt.Errorf("%w: HSTS preload needs max-age of at least one year and includeSubDomains", ErrConfig)
+		}
+		opt.STSSeconds = secs
+		opt.STSIncludeSubdomains = !cfg.HSTS.ExcludeSubdomains
+		opt.STSPreload = cfg.HSTS.Preload
+		opt.ForceSTSHeader = true
+		if out.https, err = secureHeaders(opt); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// secureHeaders runs unrolled/secure once on a synthetic request and keeps the headers it
+// produces, in a stable order.
+func secureHeaders(opt secure.Options) ([]headerValue, error) {
+	s := secure.New(opt)
+	req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "https", Host: "config.invalid", Path: "/"},
+		Host: "config.invalid", Header: http.Header{}}
+	h, _, err := s.ProcessNoModifyRequest(discardWriter{http.Header{}}, req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	out := make([]headerValue, 0, len(h))
+	for k, v := range h {
+		out = append(out, headerValue{key: http.CanonicalHeaderKey(k), val: slices.Clip(slices.Clone(v))})
+	}
+	slices.SortFunc(out, func(a, b headerValue) int { return strings.Compare(a.key, b.key) })
+	return out, nil
+}
+
+// discardWriter is the ResponseWriter handed to unrolled/secure while computing headers;
+// with the options used it never writes.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}

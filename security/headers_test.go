@@ -1,0 +1,108 @@
+package security
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultHeadersOverHTTPS(t *testing.T) {
+	s := mustNew(t, Config{})
+	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://api.example.com/x", nil, withTLS()))
+	require.Equal(t, http.StatusOK, rec.Code)
+	h := rec.Header()
+	want := map[string]string{
+		"Strict-Transport-Security":    "max-age=31536000; includeSubDomains",
+		"Referrer-Policy":              "strict-origin-when-cross-origin",
+		"Permissions-Policy":           "camera=(), geolocation=(), microphone=()",
+		"X-Content-Type-Options":       "nosniff",
+		"X-Frame-Options":              "DENY",
+		"Cross-Origin-Opener-Policy":   "same-origin",
+		"Cross-Origin-Resource-Policy": "same-origin",
+	}
+	for k, v := range want {
+		assert.Equal(t, []string{v}, h.Values(k), k)
+	}
+	csp := h.Get("Content-Security-Policy")
+	re := regexp.MustCompile(`^default-src 'none'; base-uri 'none'; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self'; manifest-src 'self'; script-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'; style-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'$`)
+	m := re.FindStringSubmatch(csp)
+	require.NotNil(t, m, csp)
+	assert.Equal(t, m[1], m[2])
+	for _, absent := range []string{"Cross-Origin-Embedder-Policy", "X-Xss-Protection", "Content-Security-Policy-Report-Only",
+		"Reporting-Endpoints", "Access-Control-Allow-Origin", "Vary"} {
+		assert.Empty(t, h.Values(absent), absent)
+	}
+}
+
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	s := mustNew(t, Config{ExemptPaths: []string{"/live"}})
+	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://api.example.com/live", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Empty(t, rec.Header().Get("Strict-Transport-Security"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+}
+
+func TestHSTSOptions(t *testing.T) {
+	for _, tc := range []struct {
+		hsts HSTS
+		want string
+	}{
+		{HSTS{Preload: true}, "max-age=31536000; includeSubDomains; preload"},
+		{HSTS{ExcludeSubdomains: true, MaxAge: 24 * time.Hour}, "max-age=86400"},
+		{HSTS{MaxAge: -1}, ""},
+	} {
+		s := mustNew(t, Config{HSTS: tc.hsts})
+		rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+		assert.Equal(t, tc.want, rec.Header().Get("Strict-Transport-Security"))
+	}
+}
+
+func TestDevelopmentProfile(t *testing.T) {
+	s := mustNew(t, Config{Profile: Development, AllowedHosts: []string{"api.example.com"}})
+	for _, host := range []string{"localhost:5000", "127.0.0.1:5000", "[::1]:5000", "api.example.com"} {
+		rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://x/", nil, withHost(host)))
+		require.Equal(t, http.StatusOK, rec.Code, host)
+		assert.Empty(t, rec.Header().Get("Strict-Transport-Security"))
+		assert.NotEmpty(t, rec.Header().Get("Content-Security-Policy"))
+	}
+	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://x/", nil, withHost("api.example.com"), withTLS()))
+	assert.Empty(t, rec.Header().Get("Strict-Transport-Security"), "no HSTS in development even over TLS")
+	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://x/", nil, withHost("evil.example")))
+	isProblem(t, rec, http.StatusBadRequest)
+}
+
+func TestCustomHeaders(t *testing.T) {
+	s := mustNew(t, Config{Headers: Headers{
+		ReferrerPolicy:            "no-referrer",
+		PermissionsPolicy:         "geolocation=(self)",
+		FrameOptions:              Omit,
+		CrossOriginOpenerPolicy:   Omit,
+		CrossOriginResourcePolicy: "same-site",
+		CrossOriginEmbedderPolicy: "require-corp",
+	}})
+	h := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://a.example/", nil, withTLS())).Header()
+	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
+	assert.Equal(t, "geolocation=(self)", h.Get("Permissions-Policy"))
+	assert.Empty(t, h.Values("X-Frame-Options"))
+	assert.Empty(t, h.Values("Cross-Origin-Opener-Policy"))
+	assert.Equal(t, "same-site", h.Get("Cross-Origin-Resource-Policy"))
+	assert.Equal(t, "require-corp", h.Get("Cross-Origin-Embedder-Policy"))
+}
+
+func TestHandlerMayOverrideHeaders(t *testing.T) {
+	s := mustNew(t, Config{})
+	h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Add("Referrer-Policy", "no-referrer")
+	}))
+	rec := serve(h, newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	assert.Equal(t, "SAMEORIGIN", rec.Header().Get("X-Frame-Options"))
+	assert.Equal(t, []string{"strict-origin-when-cross-origin", "no-referrer"}, rec.Header().Values("Referrer-Policy"))
+	// The shared default slice was not written through.
+	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	assert.Equal(t, []string{"strict-origin-when-cross-origin"}, rec.Header().Values("Referrer-Policy"))
+}
