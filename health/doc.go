@@ -1,2 +1,78 @@
-// Package health is part of harden. Its implementation lands with its own issue.
+// Package health serves /live, /ready and /health for orchestrators, load balancers and
+// humans, from named dependency checks run in parallel, each under a timeout, with the
+// results cached.
+//
+// # Checks
+//
+// A Check is a name and a func(ctx) error. nil is pass; an error wrapped with Warning
+// is warn; any other error is fail for a critical check and warn for a NonCritical one.
+// A check that ignores its context is abandoned at its timeout (2 s by default) and
+// reported as ErrTimeout; while it is still stuck, later runs report ErrStillRunning
+// instead of starting it again, and a panic is reported as ErrPanic. Ready-made checks:
+// SQL (a *sql.DB ping), HTTP (a dependency answering 2xx), Disk (used space, 90 % warn,
+// 95 % fail), Memory (Go runtime memory against thresholds or GOMEMLIMIT) and, in
+// package redischeck, a go-redis PING.
+//
+// # Caching
+//
+// Results are cached for Config.Interval (5 s by default): a flood of probes causes at
+// most one run per interval, shared by all concurrent callers; a probe whose own request
+// is cancelled stops waiting without cancelling the shared run. With
+// Config.BackgroundRefresh, Start keeps the cache fresh so probes never wait.
+//
+// # Endpoints
+//
+//   - /live answers 200 while the process serves requests; it runs no check.
+//   - /ready answers 503 until Start is called (startup complete), 503 as soon as Drain
+//     is called (shutdown began), otherwise 503 when a critical check fails and 200 for
+//     pass and warn.
+//   - /health answers with the same status code and, for authorised callers, every check
+//     with its status, duration, observed value, current and last error, plus version,
+//     uptime, goroutines and memory.
+//
+// Bodies are application/health+json (IETF draft "Health Check Response Format for HTTP
+// APIs": status, checks keyed by name, componentId, componentType, observedValue,
+// observedUnit, time, output) and are never cached (Cache-Control: no-store). Only
+// authorised callers see anything beyond {"status":"..."}: a request carrying
+// "Authorization: Bearer <Config.Token>", or coming from Config.DetailCIDRs (resolved
+// through Config.TrustedProxies), or accepted by Config.Authorize. Error strings and
+// internal host names never reach anyone else. Methods other than GET and HEAD get a
+// 405 application/problem+json, replaceable by Config.MethodNotAllowedHandler.
+//
+// # Shutdown
+//
+// On SIGTERM call Shutdown(ctx, delay, server.Shutdown): /ready flips to 503 at once,
+// the server keeps serving for delay so load balancers notice and stop sending traffic,
+// then the listener closes and in-flight requests finish.
+//
+// # Diagnosis
+//
+// Run(ctx) runs the checks now and returns a Report; WriteText prints it for a human and
+// Err is non-nil when the status is fail, for a command-line "diagnose" that exits
+// non-zero.
+//
+// # Metrics
+//
+// With Config.Registerer set: harden_health_check_status{check,status} (1 for the
+// current status), harden_health_check_duration_seconds{check},
+// harden_health_check_status_changes_total{check} and harden_health_ready. Status changes
+// are also logged to Config.Logger and passed to Config.OnStatusChange.
+//
+// # Usage
+//
+//	h, err := health.New(health.Config{
+//		Checks: []health.Check{
+//			health.SQL("postgres", db),
+//			redischeck.Ping("redis", rdb),
+//			health.Disk("disk", health.DiskConfig{Path: "/var/lib/app"}),
+//		},
+//		Version:     version,
+//		DetailCIDRs: []string{"127.0.0.1", "10.0.0.0/8"},
+//	})
+//	if err != nil { ... }
+//	srv := &http.Server{Handler: h.Handler(mux)}
+//	go srv.ListenAndServe()
+//	h.Start(ctx)
+//	<-sigterm
+//	_ = h.Shutdown(shutdownCtx, shutdownDelay, srv.Shutdown)
 package health

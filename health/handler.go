@@ -183,11 +183,13 @@ func writePublic(w http.ResponseWriter, r *http.Request, s Status) {
 func writeJSON(w http.ResponseWriter, r *http.Request, s Status, v response) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// An observed value json cannot encode: drop observations rather than the
-		// whole answer.
+		// An observed value json cannot encode: drop that observation rather than
+		// the whole answer.
 		for _, list := range v.Checks {
 			for i := range list {
-				list[i].ObservedValue = nil
+				if _, err := json.Marshal(list[i].ObservedValue); err != nil {
+					list[i].ObservedValue, list[i].ObservedUnit = nil, ""
+				}
 			}
 		}
 		b, err = json.Marshal(v)
@@ -218,23 +220,24 @@ type response struct {
 // checkJSON is the draft's check object, with durationMs, critical, lastError and
 // lastErrorTime as extensions.
 type checkJSON struct {
-	ComponentID   string  `json:"componentId,omitempty"`
-	ComponentType string  `json:"componentType,omitempty"`
-	ObservedValue any     `json:"observedValue,omitempty"`
-	ObservedUnit  string  `json:"observedUnit,omitempty"`
-	Status        Status  `json:"status"`
-	Time          string  `json:"time,omitempty"`
-	Output        string  `json:"output,omitempty"`
-	DurationMs    float64 `json:"durationMs"`
-	Critical      *bool   `json:"critical,omitempty"`
-	LastError     string  `json:"lastError,omitempty"`
-	LastErrorTime string  `json:"lastErrorTime,omitempty"`
+	ComponentID   string   `json:"componentId,omitempty"`
+	ComponentType string   `json:"componentType,omitempty"`
+	ObservedValue any      `json:"observedValue,omitempty"`
+	ObservedUnit  string   `json:"observedUnit,omitempty"`
+	Status        Status   `json:"status"`
+	Time          string   `json:"time,omitempty"`
+	Output        string   `json:"output,omitempty"`
+	DurationMs    *float64 `json:"durationMs,omitempty"`
+	Critical      *bool    `json:"critical,omitempty"`
+	LastError     string   `json:"lastError,omitempty"`
+	LastErrorTime string   `json:"lastErrorTime,omitempty"`
 }
 
 func checksJSON(rep Report, extra int) map[string][]checkJSON {
 	m := make(map[string][]checkJSON, len(rep.Checks)+extra)
 	for _, c := range rep.Checks {
 		critical := c.Critical
+		ms := math.Round(float64(c.Duration)/float64(time.Microsecond)) / 1000
 		j := checkJSON{
 			ComponentID:   c.ComponentID,
 			ComponentType: c.ComponentType,
@@ -242,7 +245,7 @@ func checksJSON(rep Report, extra int) map[string][]checkJSON {
 			ObservedUnit:  c.ObservedUnit,
 			Status:        c.Status,
 			Time:          formatTime(c.Time),
-			DurationMs:    math.Round(float64(c.Duration)/float64(time.Microsecond)) / 1000,
+			DurationMs:    &ms,
 			Critical:      &critical,
 			LastErrorTime: formatTime(c.LastErrTime),
 		}

@@ -95,17 +95,25 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 			defer h.running[i].Store(false)
 			done <- call(cctx, c.Func)
 		}()
+		abandoned := false
 		select {
 		case err = <-done:
-			if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-				err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, err)
-			}
 		case <-cctx.Done():
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			} else {
-				err = fmt.Errorf("%w after %s", ErrTimeout, timeout)
+			// The check may have returned at the same instant: prefer its own error.
+			select {
+			case err = <-done:
+			default:
+				abandoned = true
 			}
+		}
+		switch {
+		case ctx.Err() != nil && (abandoned || err != nil):
+			// The caller gave up (Run's context ended): that is the reason.
+			err = fmt.Errorf("health: check interrupted: %w", context.Cause(ctx))
+		case abandoned:
+			err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, context.Cause(cctx))
+		case err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+			err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, err)
 		}
 		cancel()
 		res.ObservedValue, res.ObservedUnit, _ = obs.close()
