@@ -1,2 +1,23 @@
-// Package redisstore is the Redis backend of package ratelimit. Its implementation lands with the ratelimit issue.
+// Package redisstore is the Redis backend of package ratelimit: counters shared by every
+// instance of an application, so a limit means the same thing with one process or ten.
+//
+// One Lua script reads, checks and charges every limit of a rule in a single round trip
+// (EVALSHA, falling back to EVAL when the server answers NOSCRIPT), so a request is
+// admitted only if all windows admit it and a rejected request charges none. The keys of
+// one client share a hash tag ("harden:ratelimit:{<key>}:f:60000"), which keeps them in
+// one slot of a Redis Cluster. Time comes from the Redis server (TIME) unless Config.Now
+// is set, so instances with skewed clocks still agree on windows.
+//
+// A Redis that is down or slow must not slow every request: each call has a short
+// timeout (Config.Timeout, default 50ms), and after Config.FailureThreshold consecutive
+// failures (default 5) a circuit breaker fails calls at once for Config.Cooldown
+// (default 1s) before letting one probe through. Failures are errors wrapping
+// ratelimit.ErrStoreUnavailable; the ratelimit.Limiter then fails open (the default) or
+// closed.
+//
+// Usage:
+//
+//	opt, _ := redis.ParseURL(os.Getenv("REDIS_URL"))
+//	store, err := redisstore.New(redis.NewClient(opt), redisstore.Config{})
+//	lim, err := ratelimit.New(ratelimit.Config{Store: store, Rule: rule})
 package redisstore
