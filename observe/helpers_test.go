@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -136,3 +137,5 @@ func lbl(kv ...string) map[string]string {
 	}
 	return m
 }
+
+func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }

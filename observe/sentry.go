@@ -167,10 +167,24 @@ func (sr sentryRequest) finish(route string, status int) {
 	sr.tx.Finish()
 }
 
-// recovered reports a panic value to Sentry.
+// recovered reports a panic value to Sentry as an unhandled exception (mechanism
+// "panic") with the stack of the panicking goroutine.
 func (sr sentryRequest) recovered(ctx context.Context, route string, rec any) {
 	if sr.hub == nil {
 		return
+	}
+	err, ok := rec.(error)
+	if !ok {
+		err = panicValue{rec}
+	}
+	event := sr.hub.Client().EventFromException(err, sentry.LevelFatal)
+	if n := len(event.Exception); n > 0 {
+		m := &sentry.Mechanism{Type: "panic"}
+		m.SetUnhandled()
+		event.Exception[n-1].Mechanism = m
+		if !ok {
+			event.Exception[n-1].Type = "panic"
+		}
 	}
 	scope := sr.hub.Scope()
 	scope.SetTag("route", route)
@@ -180,7 +194,17 @@ func (sr sentryRequest) recovered(ctx context.Context, route string, rec any) {
 		}
 		return e
 	})
-	sr.hub.RecoverWithContext(ctx, rec)
+	sr.hub.CaptureEventWithHint(event, &sentry.EventHint{Context: ctx, RecoveredException: rec})
+}
+
+// panicValue reports a non-error panic value as an exception of type "panic".
+type panicValue struct{ v any }
+
+func (p panicValue) Error() string {
+	if s, ok := p.v.(string); ok {
+		return s
+	}
+	return fmt.Sprintf("%#v", p.v)
 }
 
 // Shutdown sends the Sentry events still buffered and releases the Sentry client,
