@@ -1,0 +1,160 @@
+package compress
+
+import "strings"
+
+// qUnset marks a coding the Accept-Encoding header did not mention.
+const qUnset = -1
+
+// negotiate picks the response coding for the Accept-Encoding field values (all lines
+// of the header) given the server preference order prefs (at most 2 entries).
+//
+// Rules (RFC 9110 §12.5.3): codings are matched case-insensitively, "x-gzip" is gzip,
+// q-values range 0–1 with up to three decimals, a coding with q=0 is refused, "*"
+// stands for every coding not named, and identity is acceptable unless excluded by
+// "identity;q=0" or "*;q=0". Unknown codings and malformed elements are ignored; when a
+// coding is listed twice its first occurrence counts. Among acceptable codings the
+// highest q wins and ties go to the earlier entry of prefs; an explicitly listed
+// identity with a strictly higher q beats them all. An absent or empty header yields
+// Identity. negotiate does not allocate.
+func negotiate(values []string, prefs []Encoding) Encoding {
+	var qs [2]int
+	qs[0], qs[1] = qUnset, qUnset
+	qStar, qIdentity := qUnset, qUnset
+	for _, v := range values {
+		for len(v) > 0 {
+			var elem string
+			if i := strings.IndexByte(v, ','); i >= 0 {
+				elem, v = v[:i], v[i+1:]
+			} else {
+				elem, v = v, ""
+			}
+			coding, q, ok := parseElement(elem)
+			if !ok {
+				continue
+			}
+			switch {
+			case coding == "*":
+				if qStar == qUnset {
+					qStar = q
+				}
+			case strings.EqualFold(coding, "identity"):
+				if qIdentity == qUnset {
+					qIdentity = q
+				}
+			default:
+				for i, p := range prefs {
+					if i < len(qs) && matches(coding, p) && qs[i] == qUnset {
+						qs[i] = q
+					}
+				}
+			}
+		}
+	}
+	best, bestQ := Identity, 0
+	for i, p := range prefs {
+		if i >= len(qs) {
+			break
+		}
+		q := qs[i]
+		if q == qUnset {
+			q = qStar
+		}
+		if q > bestQ {
+			best, bestQ = p, q
+		}
+	}
+	if best != Identity && qIdentity > bestQ {
+		return Identity
+	}
+	return best
+}
+
+// matches reports whether the Accept-Encoding token names e.
+func matches(token string, e Encoding) bool {
+	if strings.EqualFold(token, string(e)) {
+		return true
+	}
+	return e == Gzip && strings.EqualFold(token, "x-gzip")
+}
+
+// parseElement splits one Accept-Encoding list element `coding *( OWS ";" OWS param )`
+// and returns the coding and its q-value in thousandths (1000 when absent). ok is
+// false for an empty or malformed element.
+func parseElement(elem string) (coding string, q int, ok bool) {
+	coding, params, _ := strings.Cut(elem, ";")
+	coding = trimOWS(coding)
+	if coding == "" || !isToken(coding) {
+		return "", 0, false
+	}
+	q = 1000
+	for params != "" {
+		var p string
+		if i := strings.IndexByte(params, ';'); i >= 0 {
+			p, params = params[:i], params[i+1:]
+		} else {
+			p, params = params, ""
+		}
+		name, value, found := strings.Cut(p, "=")
+		name = trimOWS(name)
+		if !found || !strings.EqualFold(name, "q") {
+			continue
+		}
+		var valid bool
+		q, valid = parseQ(trimOWS(value))
+		if !valid {
+			return "", 0, false
+		}
+	}
+	return coding, q, true
+}
+
+// parseQ parses an RFC 9110 qvalue: "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ].
+func parseQ(s string) (int, bool) {
+	if s == "" || len(s) > 5 || (s[0] != '0' && s[0] != '1') {
+		return 0, false
+	}
+	q := int(s[0]-'0') * 1000
+	if len(s) == 1 {
+		return q, true
+	}
+	if s[1] != '.' {
+		return 0, false
+	}
+	scale := 100
+	for i := 2; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		q += int(c-'0') * scale
+		scale /= 10
+	}
+	if q > 1000 {
+		return 0, false
+	}
+	return q, true
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isToken reports whether s is an RFC 9110 token (tchar+).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
