@@ -3,10 +3,12 @@ package security
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -60,3 +62,5 @@ func isProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 	require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 	require.True(t, strings.Contains(rec.Body.String(), `"status":`), rec.Body.String())
 }
+
+func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }
