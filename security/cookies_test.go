@@ -55,7 +55,10 @@ func TestCookiesHardenedWithoutExplicitWrite(t *testing.T) {
 	s := mustNew(t, Config{})
 	for name, h := range map[string]http.HandlerFunc{
 		"no write": func(w http.ResponseWriter, r *http.Request) { w.Header().Add("Set-Cookie", "a=1") },
-		"write":    func(w http.ResponseWriter, r *http.Request) { w.Header().Add("Set-Cookie", "a=1"); _, _ = w.Write([]byte("x")) },
+		"write": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Set-Cookie", "a=1")
+			_, _ = w.Write([]byte("x"))
+		},
 		"flush": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Add("Set-Cookie", "a=1")
 			require.NoError(t, http.NewResponseController(w).Flush())

@@ -1,0 +1,70 @@
+package security
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseProfile(t *testing.T) {
+	for in, want := range map[string]Profile{"": Production, "production": Production, " PROD ": Production,
+		"development": Development, "Dev": Development} {
+		p, err := ParseProfile(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, p, in)
+	}
+	_, err := ParseProfile("staging")
+	assert.ErrorIs(t, err, ErrConfig)
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"16777216": 16 << 20, "16MiB": 16 << 20, "16 m": 16 << 20, "10KB": 10000,
+		"1k": 1024, "2 GiB": 2 << 30, "1gb": 1e9, "0": 0, " 42 b ": 42, "5mb": 5e6} {
+		n, err := ParseSize(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, n, in)
+	}
+	for _, bad := range []string{"", "MB", "-1", "1.5MB", "10 TB", "99999999999999999999", "9223372036854775807k", "0x10"} {
+		_, err := ParseSize(bad)
+		assert.ErrorIs(t, err, ErrConfig, bad)
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	assert.Equal(t, []string{"https://a.example", "https://b.example", "c"}, SplitList(" https://a.example,https://b.example ,, c\n"))
+	assert.Empty(t, SplitList(" , "))
+}
+
+func TestNewRejectsInvalidConfig(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"profile":            {Profile: "staging"},
+		"allowed host path":  {AllowedHosts: []string{"example.com/x"}},
+		"allowed host ip wc": {AllowedHosts: []string{"*.10.0.0.1"}},
+		"trusted proxy":      {TrustedProxies: []string{"10.0.0.0/33"}},
+		"exempt relative":    {ExemptPaths: []string{"live"}},
+		"redirect status":    {RedirectStatus: 200},
+		"https port":         {HTTPSPort: 70000},
+		"hsts preload short": {HSTS: HSTS{Preload: true, MaxAge: 3600e9}},
+		"hsts preload nosub": {HSTS: HSTS{Preload: true, ExcludeSubdomains: true}},
+		"hsts sub-second":    {HSTS: HSTS{MaxAge: 1}},
+		"header injection":   {Headers: Headers{ReferrerPolicy: "no-referrer\r\nX-Evil: 1"}},
+	} {
+		s, err := New(cfg)
+		assert.ErrorIs(t, err, ErrConfig, name)
+		assert.Nil(t, s, name)
+	}
+}
+
+func TestMetricsRegistration(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	_, err := New(Config{Registerer: reg})
+	require.NoError(t, err)
+	_, err = New(Config{Registerer: reg})
+	require.NoError(t, err, "a second instance shares the collectors")
+	clash := prometheus.NewRegistry()
+	require.NoError(t, clash.Register(prometheus.NewGauge(prometheus.GaugeOpts{Name: "harden_security_https_redirects_total", Help: "x"})))
+	_, err = New(Config{Registerer: clash})
+	assert.ErrorIs(t, err, ErrConfig)
+}
