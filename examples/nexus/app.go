@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,8 +26,9 @@ type app struct {
 	now         func() time.Time
 	bcryptCost  int
 	dummyHash   []byte
-	draining    atomic.Bool
 	closers     []func() error
+
+	components
 }
 
 // appOptions are knobs tests turn; the zero value is production behaviour.
@@ -36,6 +36,9 @@ type appOptions struct {
 	bcryptCost  int    // 0 = bcrypt cost 12
 	redisPrefix string // 0 = "nexus:"
 	now         func() time.Time
+	// routeRules replaces the per-route rate-limit rules (by route name: "login",
+	// "register"); nil keeps ruleLogin and ruleRegister.
+	routeRules map[string]string
 }
 
 // newApp opens the database (migrating it, seeding demo data in development), connects
@@ -90,7 +93,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, opt appOptions) 
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
-	if err = a.setupComponents(); err != nil {
+	if err = a.setupComponents(opt.routeRules); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -2,9 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sort"
+	"strings"
+	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/health"
+	"github.com/nexus-reussite/harden/health/redischeck"
+	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/redisstore"
 )
 
 // Rate-limit rules attached to single routes on top of the default rule.
@@ -19,40 +28,209 @@ const tagFormulas = "formulas"
 // cacheTags are the tags an admin may invalidate.
 var cacheTags = []string{tagFormulas}
 
-// setupComponents builds the middleware and stores the handler chain uses.
-func (a *app) setupComponents() error {
+// probePaths are served outside the application chain.
+var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
+
+// components are the harden middlewares and stores, built once per app.
+type components struct {
+	observer    *observe.Observer
+	health      *health.Health
+	limiter     *ratelimit.Limiter
+	routeLimits map[string]*ratelimit.Limiter
+	cache       *cache.Cache
+	cacheMemory *cache.Memory // nil when the cache lives in Redis
+	httpCaches  map[string]*cache.HTTPCache
+}
+
+// setupComponents builds the middlewares and stores from the configuration.
+func (a *app) setupComponents(routeRules map[string]string) error {
+	cfg := a.cfg
+	var err error
+	a.observer, err = observe.New(observe.Config{
+		Logger:           a.log,
+		SkipPaths:        probePaths,
+		TrustedProxies:   cfg.TrustedProxies,
+		Registerer:       a.registry,
+		SentryDSN:        cfg.SentryDSN,
+		Environment:      cfg.Env,
+		TracesSampleRate: cfg.SentryTracesSampleRate,
+		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword},
+		Now:              a.now,
+	})
+	if err != nil {
+		return err
+	}
+
+	checks := []health.Check{health.SQL("database", a.db.DB), health.Memory("memory", health.MemoryConfig{})}
+	if a.rdb != nil {
+		checks = append(checks, redischeck.Ping("redis", a.rdb))
+	}
+	a.health, err = health.New(health.Config{
+		Checks:         checks,
+		DetailCIDRs:    []string{"127.0.0.1", "::1"},
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         a.log,
+		Registerer:     a.registry,
+		ServiceID:      "nexus",
+		Now:            a.now,
+	})
+	if err != nil {
+		return err
+	}
+
+	var store ratelimit.Store
+	if a.rdb != nil {
+		if store, err = redisstore.New(a.rdb, redisstore.Config{Prefix: a.redisPrefix + "ratelimit:"}); err != nil {
+			return err
+		}
+	}
+	a.limiter, err = ratelimit.New(ratelimit.Config{
+		Name:           "default",
+		Rule:           cfg.RateLimitDefault,
+		Store:          store,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         a.log,
+		Registerer:     a.registry,
+		Now:            a.now,
+	})
+	if err != nil {
+		return err
+	}
+	a.routeLimits = map[string]*ratelimit.Limiter{}
+	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister} {
+		enforced := rule
+		if r, ok := routeRules[name]; ok {
+			enforced = r
+		}
+		r, err := ratelimit.ParseRule(enforced)
+		if err != nil {
+			return err
+		}
+		if a.routeLimits[rule], err = a.limiter.With(name, r); err != nil {
+			return err
+		}
+	}
+
+	if a.cacheMemory, err = cache.NewMemory(cache.MemoryConfig{}); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.cacheMemory.Close)
+	if a.cache, err = cache.New(a.cacheMemory, cache.Config{
+		Namespace: a.redisPrefix + "cache:", Tiers: cfg.CacheTiers, Logger: a.log, Registerer: a.registry,
+	}); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.cache.Close)
+	a.httpCaches = map[string]*cache.HTTPCache{}
+	for _, tag := range cacheTags {
+		if a.httpCaches[tag], err = cache.NewHTTP(a.cache, cache.HTTPConfig{Tier: cache.Long, Tags: []string{tag}, Name: "nexus"}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// handler assembles the middleware chain around the routes. Probes and /metrics sit
-// outside the application chain: never rate limited, never redirected.
+// handler assembles the middleware chain, outermost first:
+//
+//	observe    request ID, access log, RED metrics, panic recovery, Sentry
+//	probes     /live /ready /health (health) and /metrics: never limited or redirected
+//	ratelimit  default rule per client IP (shared through Redis when configured)
+//	routes     per-route limits (login, register) and the response cache (formulas)
 func (a *app) handler() http.Handler {
-	api := a.routes()
-	root := http.NewServeMux()
-	root.Handle("GET /live", http.HandlerFunc(a.handleLive))
-	root.Handle("GET /ready", http.HandlerFunc(a.handleReady))
-	root.Handle("GET /health", http.HandlerFunc(a.handleHealth))
-	root.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	root.Handle("/", withProblemFallback(api))
-	return root
+	var h http.Handler = withProblemFallback(a.routes())
+	h = a.limiter.Handler(h)
+	h = a.probes(h)
+	return a.observer.Handler(h)
 }
 
-// limited applies a per-route rate-limit rule.
-func (a *app) limited(_ string, next http.Handler) http.Handler { return next }
+// probes serves the health endpoints and /metrics ahead of the application chain.
+func (a *app) probes(next http.Handler) http.Handler {
+	metrics := a.observer.MetricsHandler()
+	app := a.health.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			observe.SetRoute(r.Context(), "GET /metrics")
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				fail405(w)
+				return
+			}
+			metrics.ServeHTTP(w, r)
+			return
+		case "/live", "/ready", "/health":
+			observe.SetRoute(r.Context(), "GET "+r.URL.Path)
+		}
+		app.ServeHTTP(w, r)
+	})
+}
 
-// cached serves next through the HTTP response cache under tag.
-func (a *app) cached(_ string, next http.Handler) http.Handler { return next }
+// limited adds a per-route rate-limit rule to next.
+func (a *app) limited(rule string, next http.Handler) http.Handler {
+	return a.routeLimits[rule].Handler(next)
+}
 
-// invalidateTags drops cached responses carrying tag, on every instance.
-func (a *app) invalidateTags(_ context.Context, _ ...string) error { return nil }
+// cached serves next through the HTTP response cache of tag.
+func (a *app) cached(tag string, next http.Handler) http.Handler {
+	return a.httpCaches[tag].Handler(next)
+}
+
+// invalidateTags drops cached responses carrying the tags, on every instance that shares
+// the cache store.
+func (a *app) invalidateTags(ctx context.Context, tags ...string) error {
+	return a.cache.InvalidateTags(ctx, tags...)
+}
 
 // pageNonce is the CSP nonce of the request.
 func (a *app) pageNonce(*http.Request) string { return "" }
 
-// handleCacheStats reports the response cache (admins only).
-func (a *app) handleCacheStats(w http.ResponseWriter, _ *http.Request, _ *principal) error {
-	return unavailable("the response cache is not enabled")
+// flush sends buffered telemetry (Sentry events) before exit.
+func (a *app) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.observer.Shutdown(ctx); err != nil {
+		a.log.Warn("sentry flush", "err", err)
+	}
 }
 
-// flush sends buffered telemetry before exit.
-func (a *app) flush() {}
+// handleCacheStats reports the cache: store kind, size and the harden_cache_* counters.
+func (a *app) handleCacheStats(w http.ResponseWriter, _ *http.Request, _ *principal) error {
+	mfs, err := a.registry.Gather()
+	if err != nil {
+		return err
+	}
+	metrics := map[string]map[string]float64{}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "harden_cache_") {
+			continue
+		}
+		series := map[string]float64{}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(labels)
+			var v float64
+			switch {
+			case m.GetCounter() != nil:
+				v = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				v = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				v = float64(m.GetHistogram().GetSampleCount())
+			}
+			series[strings.Join(labels, ",")] += v
+		}
+		metrics[mf.GetName()] = series
+	}
+	body := map[string]any{"store": "memory", "tags": cacheTags, "metrics": metrics, "tiers": map[string]string{
+		"short": fmt.Sprint(a.cache.TTL(cache.Short)), "medium": fmt.Sprint(a.cache.TTL(cache.Medium)),
+		"long": fmt.Sprint(a.cache.TTL(cache.Long)), "permanent": fmt.Sprint(a.cache.TTL(cache.Permanent)),
+	}}
+	if a.cacheMemory != nil {
+		body["entries"] = a.cacheMemory.Len()
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}

@@ -13,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nexus-reussite/harden/cache"
 	"github.com/nexus-reussite/harden/internal/clientip"
+	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -43,12 +46,11 @@ type Config struct {
 	DBPoolTimeout time.Duration // DB_POOL_TIMEOUT: 60 s (seconds or Go duration)
 	DBPoolRecycle time.Duration // DB_POOL_RECYCLE: 3600 s
 
-	CacheTTLShort     time.Duration // CACHE_TTL_SHORT: 600 s
-	CacheTTLMedium    time.Duration // CACHE_TTL_MEDIUM: 7200 s
-	CacheTTLLong      time.Duration // CACHE_TTL_LONG: 86400 s
-	CacheTTLPermanent time.Duration // CACHE_TTL_PERMANENT: 604800 s
+	// CacheTiers: CACHE_TTL_SHORT | MEDIUM | LONG | PERMANENT, seconds or durations:
+	// 600 s, 7200 s, 86400 s, 604800 s.
+	CacheTiers cache.Tiers
 
-	RateLimitDefault string // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
+	RateLimitDefault ratelimit.Rule // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
 
 	CompressLevel   int // COMPRESS_LEVEL: 6
 	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
@@ -59,7 +61,7 @@ type Config struct {
 	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB
 
 	SentryDSN              string  // SENTRY_DSN: empty = Sentry off
-	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0.1
+	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0 (errors only)
 
 	OpenAIKey   string // OPENAI_API_KEY: empty = ARIA answers 503 "assistant not configured"
 	OpenAIBase  string // OPENAI_API_BASE: https://api.openai.com/v1
@@ -156,14 +158,18 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c.DBMaxOverflow = intVar(get, fail, "DB_MAX_OVERFLOW", 30, 0, 10000)
 	c.DBPoolTimeout = secondsVar(get, fail, "DB_POOL_TIMEOUT", 60*time.Second)
 	c.DBPoolRecycle = secondsVar(get, fail, "DB_POOL_RECYCLE", time.Hour)
-	c.CacheTTLShort = secondsVar(get, fail, "CACHE_TTL_SHORT", 10*time.Minute)
-	c.CacheTTLMedium = secondsVar(get, fail, "CACHE_TTL_MEDIUM", 2*time.Hour)
-	c.CacheTTLLong = secondsVar(get, fail, "CACHE_TTL_LONG", 24*time.Hour)
-	c.CacheTTLPermanent = secondsVar(get, fail, "CACHE_TTL_PERMANENT", 7*24*time.Hour)
+	tiers, err := cache.ParseTiers(get("CACHE_TTL_SHORT"), get("CACHE_TTL_MEDIUM"), get("CACHE_TTL_LONG"), get("CACHE_TTL_PERMANENT"))
+	if err != nil {
+		fail("CACHE_TTL_SHORT|MEDIUM|LONG|PERMANENT", "%v", err)
+	}
+	c.CacheTiers = tiers
 
-	c.RateLimitDefault = get("RATELIMIT_DEFAULT")
-	if c.RateLimitDefault == "" {
-		c.RateLimitDefault = "1000 per day;100 per hour;2 per second"
+	rule := get("RATELIMIT_DEFAULT")
+	if rule == "" {
+		rule = ratelimit.DefaultRule
+	}
+	if c.RateLimitDefault, err = ratelimit.ParseRule(rule); err != nil {
+		fail("RATELIMIT_DEFAULT", "%v", err)
 	}
 
 	c.CompressLevel = intVar(get, fail, "COMPRESS_LEVEL", 6, 1, 9)
@@ -190,13 +196,8 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 			fail("SENTRY_DSN", "not a DSN URL")
 		}
 	}
-	c.SentryTracesSampleRate = 0.1
-	if v := get("SENTRY_TRACES_SAMPLE_RATE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > 1 {
-			fail("SENTRY_TRACES_SAMPLE_RATE", "%q is not a number between 0 and 1", v)
-		}
-		c.SentryTracesSampleRate = f
+	if c.SentryTracesSampleRate, err = observe.ParseSampleRate(get("SENTRY_TRACES_SAMPLE_RATE")); err != nil {
+		fail("SENTRY_TRACES_SAMPLE_RATE", "%v", err)
 	}
 
 	c.OpenAIKey = get("OPENAI_API_KEY")
@@ -215,17 +216,8 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c.MailServer = get("MAIL_SERVER")
 	c.MailPort = intVar(get, fail, "MAIL_PORT", 587, 1, 65535)
 
-	switch v := strings.ToLower(get("LOG_LEVEL")); v {
-	case "", "info":
-		c.LogLevel = slog.LevelInfo
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn", "warning":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
-		fail("LOG_LEVEL", "%q is not debug, info, warn or error", v)
+	if c.LogLevel, err = observe.ParseLevel(get("LOG_LEVEL")); err != nil {
+		fail("LOG_LEVEL", "%v", err)
 	}
 
 	c.DemoPassword = get("NEXUS_DEMO_PASSWORD")

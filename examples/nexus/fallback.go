@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nexus-reussite/harden/internal/problem"
+	"github.com/nexus-reussite/harden/observe"
 )
 
 // withProblemFallback answers the mux's own 404 and 405 as problem+json (with Allow
@@ -13,6 +14,7 @@ func withProblemFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			observe.SetRoute(r.Context(), pattern)
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -46,4 +48,8 @@ func (s *statusOnly) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
 	}
+}
+
+func fail405(w http.ResponseWriter) {
+	problem.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 }

@@ -42,19 +42,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.driver, "redis", a.rdb != nil)
 
+	a.health.Start(ctx)
+
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	a.draining.Store(true)
 	a.log.Info("shutdown requested; draining", "delay", a.cfg.ShutdownDelay.String())
-	if a.cfg.ShutdownDelay > 0 {
-		time.Sleep(a.cfg.ShutdownDelay)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownDelay+shutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := a.health.Shutdown(sctx, a.cfg.ShutdownDelay, srv.Shutdown)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

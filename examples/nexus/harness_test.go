@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
+	"golang.org/x/crypto/bcrypt"
+)
+
+const demoPassword = "demo-password-for-tests"
+
+// backend describes where a test server keeps its state.
+type backend struct {
+	name string
+	env  map[string]string // DATABASE_URL, REDIS_URL
+	// prefix isolates this test's Redis keys; instances sharing a backend share it.
+	prefix string
+}
+
+// sqliteBackend is a fresh SQLite file; no Redis.
+func sqliteBackend(t *testing.T) backend {
+	return backend{name: "sqlite", env: map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "nexus.db")}}
+}
+
+// postgresRedisBackend is a fresh PostgreSQL database and a private Redis key prefix.
+func postgresRedisBackend(t *testing.T) backend {
+	dsn := testenv.Postgres(t)
+	_, prefix := testenv.Redis(t)
+	return backend{name: "postgres+redis", env: map[string]string{"DATABASE_URL": dsn, "REDIS_URL": testenv.RedisURL()}, prefix: prefix}
+}
+
+// eachBackend runs f once on SQLite and once on PostgreSQL + Redis.
+func eachBackend(t *testing.T, f func(t *testing.T, be backend)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteBackend(t)) })
+	t.Run("postgres+redis", func(t *testing.T) { f(t, postgresRedisBackend(t)) })
+}
+
+// testClock is a settable clock: real time plus an offset.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) now() time.Time            { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// testServer is the real backend behind an httptest server.
+type testServer struct {
+	t     *testing.T
+	app   *app
+	srv   *httptest.Server
+	clock *testClock
+	logs  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newTestServer starts the backend on be with extra environment variables. The default
+// rate limit is raised so tests that are not about limits do not trip it.
+func newTestServer(t *testing.T, be backend, env map[string]string) *testServer {
+	t.Helper()
+	return newTestServerOpts(t, be, env, appOptions{routeRules: map[string]string{"login": "10000 per minute", "register": "10000 per minute"}})
+}
+
+// newTestServerOpts is newTestServer with app options; bcrypt cost, Redis prefix and
+// clock are filled in.
+func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt appOptions) *testServer {
+	t.Helper()
+	vars := map[string]string{
+		"APP_ENV":             "development",
+		"NEXUS_DEMO_PASSWORD": demoPassword,
+		"RATELIMIT_DEFAULT":   "100000 per hour",
+		"LOG_LEVEL":           "debug",
+	}
+	for k, v := range be.env {
+		vars[k] = v
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	// Instances sharing a backend must share signing keys, as replicas do.
+	if vars["JWT_SECRET_KEY"] == "" {
+		cfg.JWTSecretKey = "test-jwt-key-" + be.name + be.prefix
+		cfg.SecretKey = "test-secret-key-" + be.name + be.prefix
+	}
+	clock := &testClock{}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opt.bcryptCost, opt.redisPrefix, opt.now = bcrypt.MinCost, be.prefix, clock.now
+	a, err := newApp(context.Background(), cfg, log, opt)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	a.health.Start(context.Background())
+	srv := httptest.NewServer(a.handler())
+	ts := &testServer{t: t, app: a, srv: srv, clock: clock, logs: logs}
+	t.Cleanup(func() {
+		srv.Close()
+		a.flush()
+		if err := a.close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if t.Failed() {
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			t.Logf("last server logs:\n%s", strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		}
+	})
+	return ts
+}
+
+// response is a read HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (status %d): %q", r.status, r.body)
+	}
+	return m
+}
+
+// request sends method path with an optional bearer token and body (marshalled to JSON
+// unless it is a string or []byte, sent as is with Content-Type application/json).
+func (s *testServer) request(method, path, token string, body any, hdr ...string) *response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: raw}
+}
+
+// expect sends the request and fails unless the status is want.
+func (s *testServer) expect(want int, method, path, token string, body any, hdr ...string) *response {
+	s.t.Helper()
+	r := s.request(method, path, token, body, hdr...)
+	if r.status != want {
+		s.t.Fatalf("%s %s: status %d, want %d; body %s", method, path, r.status, want, r.body)
+	}
+	if want >= 400 && r.header.Get("Content-Type") != "application/problem+json" {
+		s.t.Fatalf("%s %s: error Content-Type %q, want application/problem+json", method, path, r.header.Get("Content-Type"))
+	}
+	return r
+}
+
+// login returns the token pair of a user.
+func (s *testServer) login(email, password string) tokenPair {
+	s.t.Helper()
+	r := s.expect(http.StatusOK, "POST", "/api/auth/login", "", map[string]string{"email": email, "password": password})
+	var p tokenPair
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		s.t.Fatal(err)
+	}
+	if p.AccessToken == "" || p.RefreshToken == "" || p.TokenType != "Bearer" || p.ExpiresIn != 3600 {
+		s.t.Fatalf("login response %s", r.body)
+	}
+	return p
+}
+
+// demoTokens logs in every demo user and returns their access tokens by role.
+func (s *testServer) demoTokens() map[string]string {
+	s.t.Helper()
+	return map[string]string{
+		roleAdmin:   s.login(demoAdmin, demoPassword).AccessToken,
+		roleTeacher: s.login(demoTeacher, demoPassword).AccessToken,
+		roleParent:  s.login(demoParent, demoPassword).AccessToken,
+		roleStudent: s.login(demoStudent, demoPassword).AccessToken,
+	}
+}
+
+// userID looks up a user's id by email.
+func (s *testServer) userID(email string) int64 {
+	s.t.Helper()
+	var id int64
+	if err := s.app.db.QueryRow(`SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+		s.t.Fatalf("user %s: %v", email, err)
+	}
+	return id
+}
+
+// num reads a JSON number field.
+func num(t *testing.T, m map[string]any, key string) int64 {
+	t.Helper()
+	f, ok := m[key].(float64)
+	if !ok {
+		t.Fatalf("field %q is %T (%v), want a number", key, m[key], m[key])
+	}
+	return int64(f)
+}
+
+// nextSlot is a whole hour at least a day ahead, distinct per call within a test.
+func nextSlot(now time.Time, n int) time.Time {
+	return now.UTC().Truncate(time.Hour).Add(time.Duration(24+n) * time.Hour)
+}
