@@ -8,7 +8,7 @@ import (
 )
 
 // Reasons a request body is refused, as the reason label of
-// harden_compress_request_bodies_rejectedVectotal.
+// harden_compress_request_bodies_rejected_total.
 const (
 	reasonTooLarge    = "too_large"
 	reasonUnsupported = "unsupported_encoding"
@@ -18,11 +18,11 @@ const (
 // resolved in New so that observing a response does not allocate. A nil *metrics
 // records nothing.
 type metrics struct {
-	responses *prometheus.CounterVec
-	bytesIn   *prometheus.CounterVec
-	bytesOut  *prometheus.CounterVec
-	ratio     *prometheus.HistogramVec
-	decoded   *prometheus.CounterVec
+	responses   *prometheus.CounterVec
+	bytesIn     *prometheus.CounterVec
+	bytesOut    *prometheus.CounterVec
+	ratio       *prometheus.HistogramVec
+	decoded     *prometheus.CounterVec
 	rejectedVec *prometheus.CounterVec
 
 	perEnc     map[Encoding]encMetrics
@@ -63,7 +63,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Compressed request bodies decoded, by content coding.",
 		}, []string{"encoding"}),
 		rejectedVec: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "harden", Subsystem: "compress", Name: "request_bodies_rejectedVectotal",
+			Namespace: "harden", Subsystem: "compress", Name: "request_bodies_rejected_total",
 			Help: "Compressed request bodies refused, by reason (too_large, unsupported_encoding).",
 		}, []string{"reason"}),
 		perEnc:     map[Encoding]encMetrics{},
