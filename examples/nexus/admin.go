@@ -7,16 +7,26 @@ import (
 // handlePoolStats reports the database pool (admins only).
 func (a *app) handlePoolStats(w http.ResponseWriter, _ *http.Request, _ *principal) error {
 	s := a.db.Stats()
+	cfg := a.db.Config()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"driver":              a.db.driver,
-		"max_open":            s.MaxOpenConnections,
-		"open":                s.OpenConnections,
-		"in_use":              s.InUse,
-		"idle":                s.Idle,
-		"wait_count":          s.WaitCount,
-		"wait_duration_ms":    s.WaitDuration.Milliseconds(),
-		"max_idle_closed":     s.MaxIdleClosed,
-		"max_lifetime_closed": s.MaxLifetimeClosed,
+		"driver":             a.db.driver,
+		"size":               cfg.Size,
+		"max_open":           s.MaxOpenConnections,
+		"open":               s.OpenConnections,
+		"in_use":             s.InUse,
+		"idle":               s.Idle,
+		"utilization":        s.Utilization(),
+		"wait_count":         s.WaitCount,
+		"wait_duration_ms":   s.WaitDuration.Milliseconds(),
+		"acquires":           s.Acquires,
+		"acquire_timeouts":   s.AcquireTimeouts,
+		"opened":             s.Opened,
+		"closed":             s.Closed,
+		"closed_recycle":     s.ClosedRecycle,
+		"closed_ping_failed": s.ClosedPing,
+		"leaks":              s.Leaks,
+		"timeout_seconds":    cfg.Timeout.Seconds(),
+		"recycle_seconds":    cfg.Recycle.Seconds(),
 	})
 	return nil
 }

@@ -66,7 +66,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, opt appOptions) 
 	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomHex(8)), a.bcryptCost); err != nil {
 		return nil, err
 	}
-	if a.db, err = openDatabase(ctx, cfg); err != nil {
+	if a.db, err = openDatabase(ctx, cfg, log, a.registry); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.db.Close)

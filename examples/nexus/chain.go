@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/compress"
 	"github.com/nexus-reussite/harden/health"
 	"github.com/nexus-reussite/harden/health/redischeck"
 	"github.com/nexus-reussite/harden/observe"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+	"github.com/nexus-reussite/harden/security"
 )
 
 // Rate-limit rules attached to single routes on top of the default rule.
@@ -28,12 +31,18 @@ const tagFormulas = "formulas"
 // cacheTags are the tags an admin may invalidate.
 var cacheTags = []string{tagFormulas}
 
+// cspReportPath receives the browsers' CSP violation reports.
+const cspReportPath = "/api/csp-report"
+
 // probePaths are served outside the application chain.
 var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 
 // components are the harden middlewares and stores, built once per app.
 type components struct {
 	observer    *observe.Observer
+	security    *security.Security
+	cspReports  *security.Reports
+	compressor  *compress.Compressor
 	health      *health.Health
 	limiter     *ratelimit.Limiter
 	routeLimits map[string]*ratelimit.Limiter
@@ -61,7 +70,35 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		return err
 	}
 
-	checks := []health.Check{health.SQL("database", a.db.DB), health.Memory("memory", health.MemoryConfig{})}
+	profile := security.Development
+	if cfg.Production() {
+		profile = security.Production
+	}
+	a.security, err = security.New(security.Config{
+		Profile:        profile,
+		AllowedHosts:   cfg.AllowedHosts,
+		TrustedProxies: cfg.TrustedProxies,
+		CSP:            security.CSPConfig{ReportURI: cspReportPath},
+		CORS:           security.CORS{Origins: cfg.CORSOrigins, AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*")},
+		CSRF:           security.CSRF{BypassPatterns: []string{"POST " + cspReportPath}},
+		MaxBodyBytes:   cfg.MaxContentLength,
+		Logger:         a.log,
+		Registerer:     a.registry,
+	})
+	if err != nil {
+		return err
+	}
+	if a.cspReports, err = security.NewReports(security.ReportsConfig{Logger: a.log, Registerer: a.registry, Now: a.now}); err != nil {
+		return err
+	}
+	if a.compressor, err = compress.New(compress.Config{Level: cfg.CompressLevel, MinSize: cfg.CompressMinSize, Registerer: a.registry}); err != nil {
+		return err
+	}
+
+	checks := []health.Check{
+		{Name: "database", Func: a.db.Check, ComponentType: "datastore"},
+		health.Memory("memory", health.MemoryConfig{}),
+	}
 	if a.rdb != nil {
 		checks = append(checks, redischeck.Ping("redis", a.rdb))
 	}
@@ -134,11 +171,16 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 //
 //	observe    request ID, access log, RED metrics, panic recovery, Sentry
 //	probes     /live /ready /health (health) and /metrics: never limited or redirected
+//	security   allowed hosts, HTTPS redirect + HSTS (production), CSP with nonces,
+//	           security headers, CORS, CSRF, body limit, cookie hardening
 //	ratelimit  default rule per client IP (shared through Redis when configured)
+//	compress   zstd / gzip responses
 //	routes     per-route limits (login, register) and the response cache (formulas)
 func (a *app) handler() http.Handler {
 	var h http.Handler = withProblemFallback(a.routes())
+	h = a.compressor.Handler(h)
 	h = a.limiter.Handler(h)
+	h = a.security.Handler(h)
 	h = a.probes(h)
 	return a.observer.Handler(h)
 }
@@ -182,7 +224,7 @@ func (a *app) invalidateTags(ctx context.Context, tags ...string) error {
 }
 
 // pageNonce is the CSP nonce of the request.
-func (a *app) pageNonce(*http.Request) string { return "" }
+func (a *app) pageNonce(r *http.Request) string { return security.Nonce(r.Context()) }
 
 // flush sends buffered telemetry (Sentry events) before exit.
 func (a *app) flush() {

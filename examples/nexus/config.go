@@ -16,7 +16,9 @@ import (
 	"github.com/nexus-reussite/harden/cache"
 	"github.com/nexus-reussite/harden/internal/clientip"
 	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/security"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -41,10 +43,9 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
 	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
 
-	DBPoolSize    int           // DB_POOL_SIZE: 20
-	DBMaxOverflow int           // DB_MAX_OVERFLOW: 30
-	DBPoolTimeout time.Duration // DB_POOL_TIMEOUT: 60 s (seconds or Go duration)
-	DBPoolRecycle time.Duration // DB_POOL_RECYCLE: 3600 s
+	// Pool: DB_POOL_SIZE (20), DB_MAX_OVERFLOW (30), DB_POOL_TIMEOUT (60 s), DB_POOL_RECYCLE
+	// (3600 s), in SQLAlchemy's spellings (seconds or Go durations; overflow 0 = none).
+	Pool pool.Config
 
 	// CacheTiers: CACHE_TTL_SHORT | MEDIUM | LONG | PERMANENT, seconds or durations:
 	// 600 s, 7200 s, 86400 s, 604800 s.
@@ -58,7 +59,7 @@ type Config struct {
 	CORSOrigins      []string // CORS_ORIGINS: comma-separated; empty = no cross-origin access
 	AllowedHosts     []string // ALLOWED_HOSTS: comma-separated; empty = any host
 	TrustedProxies   []string // TRUSTED_PROXIES: comma-separated CIDRs or addresses; empty = none
-	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB
+	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB (bytes, or sizes like 16MiB)
 
 	SentryDSN              string  // SENTRY_DSN: empty = Sentry off
 	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0 (errors only)
@@ -154,10 +155,16 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 		}
 	}
 
-	c.DBPoolSize = intVar(get, fail, "DB_POOL_SIZE", 20, 1, 10000)
-	c.DBMaxOverflow = intVar(get, fail, "DB_MAX_OVERFLOW", 30, 0, 10000)
-	c.DBPoolTimeout = secondsVar(get, fail, "DB_POOL_TIMEOUT", 60*time.Second)
-	c.DBPoolRecycle = secondsVar(get, fail, "DB_POOL_RECYCLE", time.Hour)
+	for _, kv := range []struct{ env, key string }{
+		{"DB_POOL_SIZE", pool.KeySize}, {"DB_MAX_OVERFLOW", pool.KeyOverflow},
+		{"DB_POOL_TIMEOUT", pool.KeyTimeout}, {"DB_POOL_RECYCLE", pool.KeyRecycle},
+	} {
+		if v := get(kv.env); v != "" {
+			if err := c.Pool.Set(kv.key, v); err != nil {
+				fail(kv.env, "%v", err)
+			}
+		}
+	}
 	tiers, err := cache.ParseTiers(get("CACHE_TTL_SHORT"), get("CACHE_TTL_MEDIUM"), get("CACHE_TTL_LONG"), get("CACHE_TTL_PERMANENT"))
 	if err != nil {
 		fail("CACHE_TTL_SHORT|MEDIUM|LONG|PERMANENT", "%v", err)
@@ -175,20 +182,25 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c.CompressLevel = intVar(get, fail, "COMPRESS_LEVEL", 6, 1, 9)
 	c.CompressMinSize = intVar(get, fail, "COMPRESS_MIN_SIZE", 500, 0, 1<<30)
 
-	c.CORSOrigins = listVar(get("CORS_ORIGINS"))
+	c.CORSOrigins = security.SplitList(get("CORS_ORIGINS"))
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "") {
 			fail("CORS_ORIGINS", "%q is not an origin like https://example.com", o)
 		}
 	}
-	c.AllowedHosts = listVar(get("ALLOWED_HOSTS"))
-	c.TrustedProxies = listVar(get("TRUSTED_PROXIES"))
+	c.AllowedHosts = security.SplitList(get("ALLOWED_HOSTS"))
+	c.TrustedProxies = security.SplitList(get("TRUSTED_PROXIES"))
 	for _, p := range c.TrustedProxies {
 		if _, err := clientip.ParsePrefix(p); err != nil {
 			fail("TRUSTED_PROXIES", "%v", err)
 		}
 	}
-	c.MaxContentLength = int64(intVar(get, fail, "MAX_CONTENT_LENGTH", 16<<20, 1, 1<<40))
+	c.MaxContentLength = security.DefaultMaxBodyBytes
+	if v := get("MAX_CONTENT_LENGTH"); v != "" {
+		if c.MaxContentLength, err = security.ParseSize(v); err != nil || c.MaxContentLength < 1 {
+			fail("MAX_CONTENT_LENGTH", "%q is not a positive size such as 16777216 or 16MiB", v)
+		}
+	}
 
 	c.SentryDSN = get("SENTRY_DSN")
 	if c.SentryDSN != "" {
@@ -285,16 +297,6 @@ func secondsVar(get func(string) string, fail func(string, string, ...any), name
 		return def
 	}
 	return d
-}
-
-func listVar(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func randomHex(n int) string {

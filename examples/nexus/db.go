@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" database/sql driver
+	"github.com/nexus-reussite/harden/pool"
 	"github.com/pressly/goose/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	_ "modernc.org/sqlite" // "sqlite" database/sql driver
 )
 
@@ -22,16 +25,19 @@ var migrationsFS embed.FS
 
 // database is the backend's store handle: the pool and the dialect it speaks.
 type database struct {
-	*sql.DB
+	*pool.Pool
 	driver string // "sqlite" or "pgx"
 }
 
-// openDatabase opens DATABASE_URL (or the embedded SQLite file) and checks it answers.
-func openDatabase(ctx context.Context, cfg *Config) (*database, error) {
+// openDatabase opens DATABASE_URL (or the embedded SQLite file) through a harden pool
+// and checks it answers.
+func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, reg prometheus.Registerer) (*database, error) {
 	driver, dsn, err := databaseTarget(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	pc := cfg.Pool
+	pc.Logger, pc.Registerer, pc.Name = log, reg, "main"
 	if driver == "sqlite" {
 		if dir := filepath.Dir(dsn); dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -47,26 +53,18 @@ func openDatabase(ctx context.Context, cfg *Config) (*database, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 		dsn = "file:" + dsn + "?" + q.Encode()
+		// A local file: a few connections, no recycling, nothing to pre-ping.
+		pc.Size, pc.Overflow, pc.Recycle, pc.DisablePrePing = 4, pool.NoOverflow, -1, true
 	}
-	db, err := sql.Open(driver, dsn)
+	p, err := pool.Open(driver, dsn, pc)
 	if err != nil {
 		return nil, err
 	}
-	if driver == "sqlite" {
-		// One writer at a time is SQLite's model; a small pool keeps lock waits short.
-		db.SetMaxOpenConns(4)
-	} else {
-		db.SetMaxOpenConns(cfg.DBPoolSize + cfg.DBMaxOverflow)
-		db.SetMaxIdleConns(cfg.DBPoolSize)
-		db.SetConnMaxLifetime(cfg.DBPoolRecycle)
-	}
-	pctx, cancel := context.WithTimeout(ctx, cfg.DBPoolTimeout)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		_ = db.Close()
+	if err := p.Check(ctx); err != nil {
+		_ = p.Close()
 		return nil, fmt.Errorf("database unreachable (%s): %w", redactDSN(driver, cfg.DatabaseURL), err)
 	}
-	return &database{DB: db, driver: driver}, nil
+	return &database{Pool: p, driver: driver}, nil
 }
 
 // migrate applies the embedded migrations of the database's dialect.
@@ -79,7 +77,7 @@ func (d *database) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(dialect, d.DB, sub)
+	p, err := goose.NewProvider(dialect, d.DB(), sub)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -36,7 +37,7 @@ func diagnose(ctx context.Context, cfg *Config, cfgErr error, out io.Writer) int
 
 	driver, _, _ := databaseTarget(cfg.DatabaseURL)
 	target := redactDSN(driver, cfg.DatabaseURL)
-	if db, err := openDatabase(ctx, cfg); err != nil {
+	if db, err := openDatabase(ctx, cfg, slog.New(slog.DiscardHandler), nil); err != nil {
 		report(false, "database", target+": "+errorLine(err))
 	} else {
 		var n int

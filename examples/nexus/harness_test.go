@@ -50,7 +50,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, be backend)) {
 // testClock is a settable clock: real time plus an offset.
 type testClock struct{ offset atomic.Int64 }
 
-func (c *testClock) now() time.Time            { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // testServer is the real backend behind an httptest server.
@@ -237,7 +237,7 @@ func (s *testServer) demoTokens() map[string]string {
 func (s *testServer) userID(email string) int64 {
 	s.t.Helper()
 	var id int64
-	if err := s.app.db.QueryRow(`SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+	if err := s.app.db.QueryRowContext(context.Background(), `SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
 		s.t.Fatalf("user %s: %v", email, err)
 	}
 	return id

@@ -43,6 +43,7 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST /api/admin/cache/invalidate", a.authed(a.handleCacheInvalidate, roleAdmin))
 	mux.Handle("GET /api/admin/pool/stats", a.authed(a.handlePoolStats, roleAdmin))
 
+	mux.Handle("POST "+cspReportPath, a.cspReports)
 	mux.Handle("GET /api/config", a.handle(a.handleConfig))
 	mux.Handle("GET /{$}", a.handle(a.handleIndex))
 	return mux
