@@ -1,2 +1,66 @@
-// Package ratelimit is part of harden. Its implementation lands with its own issue.
+// Package ratelimit is rate limiting middleware with the rule syntax of Flask-Limiter,
+// enforced for real: every window of a rule is checked and charged at once, clients are
+// told apart through trusted proxies only, and counts can live in Redis so that every
+// instance of an application enforces the same limit (package ratelimit/redisstore).
+//
+// # Rules
+//
+// ParseRule reads "1000 per day;100 per hour;2 per second", "10/minute" or
+// "5 per 30 seconds" (limits separated by ";" or ","; periods second, minute, hour, day,
+// month = 30 days, year = 365 days, optionally with a multiplier). A request is admitted
+// only if every limit of the rule admits it, and a rejected request charges none of
+// them. Errors give the byte position of the problem. DefaultRule is the production
+// default, "1000 per day;100 per hour;2 per second".
+//
+// # Strategies
+//
+// FixedWindow (the default) opens a window at the first request and counts until it
+// ends, as go-limiter does. SlidingWindow weighs the previous window by the share of it
+// still inside the sliding period, so a client cannot spend two quotas around a window
+// edge.
+//
+// # Middleware
+//
+// New(Config{}) limits each client IP to DefaultRule in memory. The main settings and
+// their defaults:
+//
+//   - Rule: DefaultRule. Strategy: FixedWindow. Name: "default".
+//   - Store: a private MemoryStore (262144 keys at most, idle keys swept every minute).
+//     Pass a redisstore.Store to share counts across instances, or any go-limiter store
+//     through NewGoLimiterStore.
+//   - Key: the client IP. Forwarded and X-Forwarded-For are believed only from
+//     TrustedProxies (none by default) and walked from the right; IPv6 clients are
+//     grouped by /64 (IPv6PrefixLen). HeaderKey, ContextKey, FirstKey and CompositeKey
+//     build API-key, user and composite keys; a key function that finds nothing falls
+//     back to the client IP.
+//   - Scope: ScopeGlobal counts all routes together; ScopeRoute and ScopeRouteMethod
+//     count each r.Pattern (and method) apart. Limiter.With derives a per-route limiter
+//     sharing the store and settings, to stack a tighter limit on some routes.
+//   - Cost: 1 unit per request. ExemptPaths, ExemptCIDRs and Exempt let requests
+//     through uncounted.
+//   - Headers: RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers)
+//     plus X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time) of
+//     the tightest limit; Retry-After (seconds) on 429.
+//   - Rejections: 429 with an application/problem+json body, replaceable by
+//     DenyHandler (DecisionFrom gives the decision).
+//   - Store failures: fail-open (logged once per outage and counted), or FailClosed
+//     with a 503 problem+json, replaceable by UnavailableHandler.
+//   - Shadow: count and log would-be rejections without rejecting.
+//   - Registerer: harden_ratelimit_requests_total{limiter,outcome} and
+//     harden_ratelimit_store_errors_total{limiter}. Logger: discard by default.
+//
+// # Usage
+//
+//	rule, err := ratelimit.ParseRule(os.Getenv("RATELIMIT_DEFAULT"))
+//	lim, err := ratelimit.New(ratelimit.Config{
+//		Rule:           rule,
+//		TrustedProxies: []string{"10.0.0.0/8"},
+//		ExemptPaths:    []string{"/live", "/ready", "/health", "/metrics"},
+//	})
+//	login, err := lim.With("login", ratelimit.MustParseRule("5 per minute"))
+//	mux.Handle("POST /api/auth/login", login.Handler(loginHandler))
+//	http.ListenAndServe(":5000", lim.Handler(mux))
+//
+// Stores implement Store; package ratelimit/storetest is the conformance suite every
+// implementation must pass.
 package ratelimit
