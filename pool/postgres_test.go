@@ -262,7 +262,7 @@ func TestProxyCutSurfacesErrorsAndRecovers(t *testing.T) {
 func TestLeakReportedWithStackPostgres(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	logs := &records{}
-	const threshold = 150 * time.Millisecond
+	const threshold = time.Second
 	p := openPG(t, dsn, pool.Config{LeakThreshold: threshold, Logger: slog.New(logs)})
 	ctx := context.Background()
 
@@ -271,7 +271,7 @@ func TestLeakReportedWithStackPostgres(t *testing.T) {
 	_, err = tx.ExecContext(ctx, "SELECT 1")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(logs.matching("pool: connection leak: held past the leak threshold")) == 1 },
-		5*time.Second, 10*time.Millisecond)
+		10*time.Second, 10*time.Millisecond)
 	leak := logs.matching("pool: connection leak: held past the leak threshold")[0]
 	assert.True(t, strings.HasPrefix(leak["stack"], "github.com/nexus-reussite/harden/pool_test.TestLeakReportedWithStackPostgres"),
 		"the stack starts where the connection was taken:\n%s", leak["stack"])
@@ -313,6 +313,8 @@ func TestCheckPostgres(t *testing.T) {
 	ctx := context.Background()
 	p := openPG(t, dsn, pool.Config{Size: 1, Overflow: pool.NoOverflow, CheckTimeout: 200 * time.Millisecond})
 	var check func(context.Context) error = p.Check // the shape health checkers take
+	_, err := p.ExecContext(ctx, "SELECT 1")             // dial outside the short check timeout
+	require.NoError(t, err)
 	require.NoError(t, check(ctx))
 
 	c, err := p.Conn(ctx) // the only connection
@@ -325,7 +327,7 @@ func TestCheckPostgres(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.NoError(t, check(ctx))
 
-	bad := openPG(t, dsn, pool.Config{CheckQuery: "SELECT * FROM no_such_table"})
+	bad := openPG(t, dsn, pool.Config{CheckQuery: "SELECT * FROM no_such_table", CheckTimeout: 10 * time.Second})
 	err = bad.Check(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no_such_table")
