@@ -313,7 +313,7 @@ func TestCheckPostgres(t *testing.T) {
 	ctx := context.Background()
 	p := openPG(t, dsn, pool.Config{Size: 1, Overflow: pool.NoOverflow, CheckTimeout: 200 * time.Millisecond})
 	var check func(context.Context) error = p.Check // the shape health checkers take
-	_, err := p.ExecContext(ctx, "SELECT 1")             // dial outside the short check timeout
+	_, err := p.ExecContext(ctx, "SELECT 1")        // dial outside the short check timeout
 	require.NoError(t, err)
 	require.NoError(t, check(ctx))
 
