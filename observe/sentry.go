@@ -108,7 +108,6 @@ func newSentryClient(cfg *Config, sc *scrubber) (*sentry.Client, error) {
 		Release:               cfg.Release,
 		EnableTracing:         cfg.TracesSampleRate > 0,
 		TracesSampleRate:      cfg.TracesSampleRate,
-		SendDefaultPII:        false,
 		BeforeSend:            sc.event,
 		BeforeSendTransaction: sc.event,
 	})

@@ -1,0 +1,84 @@
+package observe
+
+import (
+	"log/slog"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewRejectsInvalidConfig(t *testing.T) {
+	cases := map[string]Config{
+		"negative id length":   {MaxRequestIDLength: -1},
+		"bad header name":      {RequestIDHeader: "X Request"},
+		"header with colon":    {RequestIDHeader: "X-Id:"},
+		"rate above one":       {TracesSampleRate: 1.5},
+		"negative rate":        {TracesSampleRate: -0.1},
+		"NaN rate":             {TracesSampleRate: math.NaN()},
+		"negative flush":       {FlushTimeout: -time.Second},
+		"unsorted buckets":     {DurationBuckets: []float64{1, 0.5}},
+		"duplicate buckets":    {DurationBuckets: []float64{1, 1}},
+		"bad trusted proxy":    {TrustedProxies: []string{"10.0.0.0/99"}},
+		"garbage proxy":        {TrustedProxies: []string{"proxy.local"}},
+		"malformed sentry dsn": {SentryDSN: "not a dsn"},
+		"dsn without key":      {SentryDSN: "http://127.0.0.1:1/1"},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			o, err := New(cfg)
+			assert.Nil(t, o)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	o := mustNew(t, Config{})
+	assert.Equal(t, "X-Request-Id", o.idHeader)
+	assert.Equal(t, DefaultMaxRequestIDLength, o.cfg.MaxRequestIDLength)
+	assert.Equal(t, DefaultUnmatchedRoute, o.cfg.UnmatchedRoute)
+	assert.Equal(t, DefaultFlushTimeout, o.cfg.FlushTimeout)
+	assert.Nil(t, o.metrics)
+	assert.Nil(t, o.sentry)
+	assert.NotNil(t, o.logger)
+}
+
+func TestParseLevel(t *testing.T) {
+	for in, want := range map[string]slog.Level{
+		"":         slog.LevelInfo,
+		"debug":    slog.LevelDebug,
+		"INFO":     slog.LevelInfo,
+		" Warn ":   slog.LevelWarn,
+		"WARNING":  slog.LevelWarn,
+		"error":    slog.LevelError,
+		"CRITICAL": slog.LevelError,
+		"info+2":   slog.LevelInfo + 2,
+	} {
+		got, err := ParseLevel(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"verbose", "10", "info+", "trace"} {
+		_, err := ParseLevel(in)
+		assert.ErrorIs(t, err, ErrInvalidLevel, in)
+	}
+}
+
+func TestParseSampleRate(t *testing.T) {
+	for in, want := range map[string]float64{"": 0, "0": 0, "0.25": 0.25, " 1 ": 1, "1e-3": 0.001} {
+		got, err := ParseSampleRate(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"1.01", "-0", "-1", "NaN", "inf", "abc", "50%"} {
+		_, err := ParseSampleRate(in)
+		if in == "-0" {
+			assert.NoError(t, err) // negative zero is zero
+			continue
+		}
+		assert.ErrorIs(t, err, ErrInvalidSampleRate, in)
+	}
+}

@@ -1,0 +1,110 @@
+package observe_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/nexus-reussite/harden/observe"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// A server wrapped in an Observer: request IDs, JSON access logs, metrics and recovery.
+func Example() {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	o, err := observe.New(observe.Config{
+		Logger:     observe.NewJSONLogger(&logs, slog.LevelInfo),
+		Registerer: reg,
+		SkipPaths:  []string{"/live"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer o.Shutdown(context.Background()) // flushes Sentry when SentryDSN is set
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /courses/{id}", func(w http.ResponseWriter, r *http.Request) {
+		observe.Logger(r.Context()).Info("course requested", "id", r.PathValue("id"))
+		io.WriteString(w, "ok")
+	})
+	h := o.Handler(mux)
+
+	req := httptest.NewRequest("GET", "/courses/42", nil)
+	req.Header.Set("X-Request-ID", "req-42")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("response id:", rec.Header().Get("X-Request-ID"))
+
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		_ = json.Unmarshal([]byte(line), &m)
+		fmt.Println(m["msg"], m["request_id"], m["route"])
+	}
+	// Output:
+	// response id: req-42
+	// course requested req-42 <nil>
+	// http request req-42 GET /courses/{id}
+}
+
+// A panic becomes a 500 problem+json response naming the request ID.
+func Example_recovery() {
+	o, _ := observe.New(observe.Config{GenerateRequestID: func() string { return "r-1" }})
+	h := o.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("database exploded")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	fmt.Println(rec.Body.String())
+	// Output:
+	// 500 application/problem+json
+	// {"detail":"The server encountered an unexpected error.","request_id":"r-1","status":500,"title":"Internal Server Error","type":"about:blank"}
+}
+
+// Metrics are labelled by route pattern, never by raw path; MetricsHandler serves them.
+func ExampleObserver_MetricsHandler() {
+	reg := prometheus.NewRegistry()
+	o, _ := observe.New(observe.Config{Registerer: reg})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(http.ResponseWriter, *http.Request) {})
+	h := o.Handler(mux)
+	for _, p := range []string{"/users/1", "/users/2", "/nowhere"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	rec := httptest.NewRecorder()
+	o.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, "harden_http_requests_total") {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// harden_http_requests_total{code="2xx",method="GET",route="GET /users/{id}"} 2
+	// harden_http_requests_total{code="4xx",method="GET",route="unmatched"} 1
+}
+
+// LOG_LEVEL and SENTRY_TRACES_SAMPLE_RATE values are parsed by the package's helpers.
+func ExampleParseLevel() {
+	for _, s := range []string{"", "debug", "WARNING", "critical"} {
+		l, _ := observe.ParseLevel(s)
+		fmt.Printf("%q -> %v\n", s, l)
+	}
+	rate, _ := observe.ParseSampleRate("0.2")
+	fmt.Println(rate)
+	_, err := observe.ParseSampleRate("20%")
+	fmt.Println(err)
+	// Output:
+	// "" -> INFO
+	// "debug" -> DEBUG
+	// "WARNING" -> WARN
+	// "critical" -> ERROR
+	// 0.2
+	// observe: invalid sample rate: "20%"
+}
