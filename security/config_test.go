@@ -1,6 +1,9 @@
 package security
 
 import (
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,4 +70,20 @@ func TestMetricsRegistration(t *testing.T) {
 	require.NoError(t, clash.Register(prometheus.NewGauge(prometheus.GaugeOpts{Name: "harden_security_https_redirects_total", Help: "x"})))
 	_, err = New(Config{Registerer: clash})
 	assert.ErrorIs(t, err, ErrConfig)
+}
+
+func TestMiddlewareMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := mustNew(t, Config{Registerer: reg, AllowedHosts: []string{"a.example"}, MaxBodyBytes: 1})
+	h := s.Handler(&okHandler{})
+	serve(h, newReq(http.MethodGet, "http://a.example/", nil))
+	serve(h, newReq(http.MethodGet, "http://a.example/", nil))
+	serve(h, newReq(http.MethodGet, "https://evil.example/", nil, withTLS()))
+	serve(h, newReq(http.MethodPost, "https://a.example/", strings.NewReader("xx"), withTLS()))
+	serve(h, newReq(http.MethodPost, "https://a.example/", nil, withTLS(), withHeader("Sec-Fetch-Site", "cross-site")))
+	assert.Equal(t, 2.0, testutil.ToFloat64(s.metrics.redirects))
+	for reason, want := range map[string]float64{"bad_host": 1, "body_too_large": 1, "cross_origin": 1, "cors_denied": 0} {
+		assert.Equal(t, want, testutil.ToFloat64(s.metrics.rejected.WithLabelValues(reason)), reason)
+	}
+	assert.Equal(t, 5, testutil.CollectAndCount(reg), "four reasons pre-created plus the redirect counter")
 }

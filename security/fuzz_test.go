@@ -1,0 +1,161 @@
+package security
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParseReports(f *testing.F) {
+	f.Add("application/csp-report", []byte(legacyBody))
+	f.Add("application/reports+json", []byte(apiBody))
+	f.Add("application/json", []byte(`[{"type":"csp-violation","body":null}]`))
+	f.Add("application/json", []byte(`{"csp-report":{"document-uri":1}}`))
+	f.Add("application/csp-report; charset=\"", []byte(`{}`))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		reps, err := ParseReports(ct, body)
+		if err != nil {
+			if reps != nil {
+				t.Fatal("reports returned with an error")
+			}
+			return
+		}
+		if len(reps) == 0 {
+			t.Fatal("success without reports")
+		}
+		for _, r := range reps {
+			for _, s := range []string{r.DocumentURL, r.Referrer, r.BlockedURL, r.SourceFile, r.EffectiveDirective, r.OriginalPolicy, r.Disposition, r.Sample} {
+				if len(s) > maxReportField {
+					t.Fatalf("field of %d bytes", len(s))
+				}
+				if !utf8.ValidString(s) {
+					t.Fatalf("cut split a UTF-8 sequence: %q", s)
+				}
+			}
+			for _, u := range []string{r.DocumentURL, r.BlockedURL, r.SourceFile, r.Referrer} {
+				if strings.ContainsAny(u, "?#") {
+					t.Fatalf("query kept in %q", u)
+				}
+			}
+			if l := directiveLabel(r.EffectiveDirective); l != "other" && l != r.EffectiveDirective {
+				t.Fatal("label")
+			}
+		}
+	})
+}
+
+func FuzzHardenCookie(f *testing.F) {
+	for _, s := range []string{"a=1", "session=x; Path=/; secure", "novalue", "=v", "a=b; SameSite=None", "a=1;;; HttpOnly;",
+		"a=1; samesite", "x=\"q;r\"; Domain=.example.com", " ", "a\x00=1"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	c, err := newCookieHardener(Cookies{ScriptReadable: []string{"js"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line string, https bool) {
+		out, changed := c.hardenLine(line, https)
+		if !changed {
+			if out != line {
+				t.Fatal("unchanged line rewritten")
+			}
+		} else if !strings.HasPrefix(out, strings.TrimRight(line, "; \t")) {
+			t.Fatalf("original content lost: %q -> %q", line, out)
+		}
+		again, changed2 := c.hardenLine(out, https)
+		if changed2 || again != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", line, out, again)
+		}
+		if strings.TrimSpace(line) == "" {
+			return
+		}
+		attrs := strings.ToLower(out[strings.IndexByte(out+";", ';'):])
+		if !strings.Contains(attrs, "samesite") {
+			t.Fatalf("no SameSite in %q", out)
+		}
+		if https && !strings.Contains(attrs, "secure") {
+			t.Fatalf("no Secure over https in %q", out)
+		}
+	})
+}
+
+func FuzzRedirectHost(f *testing.F) {
+	f.Add("api.example.com", "", "", "/x?y=1")
+	f.Add("evil.example", "api.example.com", "https", "//evil.example/")
+	f.Add("api.example.com@evil.example", "", "http", "/")
+	f.Add("[::1]:80", "a.b.example.org, evil", "https, http", "/%2F%2Fevil")
+	s, err := New(Config{AllowedHosts: []string{"api.example.com", "*.example.org"}, TrustedProxies: []string{"10.0.0.0/8"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := s.Handler(&okHandler{})
+	f.Fuzz(func(t *testing.T, host, xfh, xfp, path string) {
+		u, err := url.ParseRequestURI(path)
+		if err != nil {
+			return
+		}
+		for _, remote := range []string{"10.0.0.1:1", "198.51.100.1:1"} {
+			r := &http.Request{Method: http.MethodGet, URL: u, Host: host, RemoteAddr: remote, Header: http.Header{}}
+			if xfh != "" {
+				r.Header.Set("X-Forwarded-Host", xfh)
+			}
+			if xfp != "" {
+				r.Header.Set("X-Forwarded-Proto", xfp)
+			}
+			rec := serve(h, r)
+			switch rec.Code {
+			case http.StatusBadRequest, http.StatusOK:
+			case http.StatusPermanentRedirect:
+				loc, err := url.Parse(rec.Header().Get("Location"))
+				if err != nil {
+					t.Fatalf("bad Location %q", rec.Header().Get("Location"))
+				}
+				name := loc.Hostname()
+				if loc.Scheme != "https" || loc.User != nil || (name != "api.example.com" && !strings.HasSuffix(name, ".example.org")) {
+					t.Fatalf("redirect off the allowed hosts: %q (host %q, xfh %q)", loc, host, xfh)
+				}
+			default:
+				t.Fatalf("status %d", rec.Code)
+			}
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"16777216", "16MiB", "1 kb", "-1", "9223372036854775807", "8g", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil && n < 0 {
+			t.Fatalf("%q parsed to %d", s, n)
+		}
+	})
+}
+
+func FuzzCORSOrigin(f *testing.F) {
+	for _, s := range []string{"https://app.example.com", "https://a.example.org", "https://example.org", "null",
+		"https://a.example.org:443", "https://x.example.org.evil.com", "HTTPS://A.EXAMPLE.ORG", "https://@a.example.org"} {
+		f.Add(s)
+	}
+	p, err := newCORS(CORS{Origins: []string{"https://app.example.com", "https://*.example.org"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, origin string) {
+		if !p.allowed(origin) {
+			return
+		}
+		if origin == "https://app.example.com" {
+			return
+		}
+		u, err := url.Parse(origin)
+		if err != nil || u.Scheme != "https" || u.Port() != "" || u.User != nil || u.Path != "" || u.RawQuery != "" ||
+			!strings.HasSuffix(u.Host, ".example.org") || u.Host == ".example.org" || strings.ToLower(origin) != origin {
+			t.Fatalf("origin %q allowed", origin)
+		}
+	})
+}
