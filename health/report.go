@@ -63,15 +63,17 @@ func (r Report) Err() error {
 // WriteText writes the report for a human: an overall line, then one line per check
 // with its status, duration, observed value and error.
 func (r Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	healthy := 0
 	for _, c := range r.Checks {
 		if c.Status == StatusPass {
 			healthy++
 		}
 	}
-	fmt.Fprintf(tw, "%s\t%d/%d checks pass\t%s\n", strings.ToUpper(string(r.Status)), healthy, len(r.Checks),
-		r.Time.UTC().Format(time.RFC3339))
+	if _, err := fmt.Fprintf(w, "%s: %d/%d checks pass at %s\n", strings.ToUpper(string(r.Status)), healthy, len(r.Checks),
+		r.Time.UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range r.Checks {
 		line := "  " + string(c.Status) + "\t" + c.Name + "\t" + formatDuration(c.Duration) + "\t"
 		if c.ObservedValue != nil {

@@ -1,0 +1,63 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReportWriteText(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rep := Report{Status: StatusFail, Time: at, Checks: []Result{
+		{Name: "postgres", Critical: true, Status: StatusPass, Duration: 1234567 * time.Nanosecond},
+		{Name: "redis", Critical: true, Status: StatusFail, Duration: 2 * time.Second,
+			Err: errors.New("health: check timed out after 2s\nFORGED LINE")},
+		{Name: "disk", Critical: true, Status: StatusWarn, Duration: 85 * time.Microsecond, ObservedValue: 93.5, ObservedUnit: "%",
+			Err: Warning(errors.New("disk 93.5 % used"))},
+		{Name: "openai", Status: StatusWarn, Duration: 300 * time.Millisecond, Err: errors.New("status 502")},
+	}}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `FAIL: 1/4 checks pass at 2026-03-01T12:00:00Z
+  pass  postgres  1.23ms
+  fail  redis     2s             health: check timed out after 2s FORGED LINE
+  warn  disk      85µs   93.5 %  disk 93.5 % used
+  warn  openai    300ms          status 502 (non-critical)
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	err := rep.Err()
+	if !errors.Is(err, ErrFailed) || err.Error() != "health: failed: redis" {
+		t.Errorf("Err() = %v", err)
+	}
+	rep.Status = StatusWarn
+	if rep.Err() != nil {
+		t.Error("warn report has an error")
+	}
+}
+
+// Run gives a CLI the same results as the endpoints, and a non-nil Err on failure.
+func TestRunForDiagnose(t *testing.T) {
+	h := mustNew(t, Config{Checks: []Check{
+		{Name: "db", Func: pass},
+		{Name: "cache", Func: func(context.Context) error { return errors.New("refused") }},
+	}})
+	rep := h.Run(context.Background())
+	var b strings.Builder
+	_ = rep.WriteText(&b)
+	if rep.Err() == nil || !strings.HasPrefix(b.String(), "FAIL") || !strings.Contains(b.String(), "refused") {
+		t.Errorf("%v\n%s", rep.Err(), b.String())
+	}
+	// Run refreshed the cache: a probe right after does not run the checks again.
+	h.Start(t.Context())
+	before := h.snap.Load()
+	probe(h.ReadyHandler(), "/ready")
+	if h.snap.Load() != before {
+		t.Error("probe after Run ran the checks again")
+	}
+}
