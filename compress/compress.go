@@ -99,8 +99,9 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 			e, ok := requestEncoding(ce)
 			if !ok {
 				c.metrics.rejected(reasonUnsupported)
-				c.cfg.unsupported.ServeHTTP(rw, r)
+				*w = responseWriter{}
 				c.writers.Put(w)
+				c.cfg.unsupported.ServeHTTP(rw, r)
 				return
 			}
 			r = r.Clone(r.Context())

@@ -12,9 +12,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// zstdWindow is the largest zstd window sent or accepted: RFC 9659 requires
-// decoders to support 8 MiB and allows them to refuse more.
-const zstdWindow = 8 << 20
+// Zstandard windows. RFC 9659 requires HTTP decoders to support 8 MiB windows and
+// allows them to refuse larger ones, so that is the most a request body may use.
+// Responses use 1 MiB: an encoder's history buffer grows to about twice its window,
+// so this bounds the memory of each concurrent compressed response at a negligible
+// cost in ratio for API-sized bodies.
+const (
+	zstdMaxWindow     = 8 << 20
+	zstdEncoderWindow = 1 << 20
+)
 
 // encoders holds the pooled gzip and zstd writers of one Compressor.
 type encoders struct {
@@ -64,7 +70,7 @@ func (e *encoders) newZstd() (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(e.zstdLevel),
 		zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(zstdWindow),
+		zstd.WithWindowSize(zstdEncoderWindow),
 		zstd.WithZeroFrames(true),
 	)
 }

@@ -119,11 +119,6 @@ func compressBytes(t testing.TB, enc string, data []byte) []byte {
 	return buf.Bytes()
 }
 
-func newGzipWriter(w io.Writer) io.WriteCloser {
-	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	return zw
-}
-
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
 
 func nopWriter() http.ResponseWriter { return httptest.NewRecorder() }

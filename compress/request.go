@@ -21,8 +21,8 @@ type decoders struct {
 func newZstdDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1), // synchronous: no goroutines per body
-		zstd.WithDecoderMaxWindow(zstdWindow),
-		zstd.WithDecoderMaxMemory(zstdWindow),
+		zstd.WithDecoderMaxWindow(zstdMaxWindow),
+		zstd.WithDecoderMaxMemory(zstdMaxWindow),
 		zstd.WithDecoderLowmem(true),
 	)
 }
