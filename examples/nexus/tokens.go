@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // Token lifetimes, as in the original deployment.
@@ -134,6 +135,12 @@ func (a *app) startSession(ctx context.Context, userID int64, role string) (*tok
 		pair, err = a.issuePair(ctx, tx, userID, role, sid)
 		return err
 	})
+	if err == nil && a.rdb != nil {
+		// A missing key only sends checks to the database, so a failed write is harmless.
+		if rerr := a.rdb.Set(ctx, a.sessionKey(sid), sessionActive, refreshTTL).Err(); rerr != nil {
+			a.log.WarnContext(ctx, "session not published to redis", "err", rerr)
+		}
+	}
 	return pair, err
 }
 
@@ -193,7 +200,13 @@ func (a *app) rotate(ctx context.Context, raw string) (*tokenPair, error) {
 	return pair, err
 }
 
-func (a *app) revocationKey(sid string) string { return a.redisPrefix + "revoked:" + sid }
+// Session states kept in Redis under sessionKey.
+const (
+	sessionActive  = "active"
+	sessionRevoked = "revoked"
+)
+
+func (a *app) sessionKey(sid string) string { return a.redisPrefix + "session:" + sid }
 
 // revokeSession revokes a session (its access and refresh tokens) everywhere: in the
 // database, which is authoritative, and in Redis when configured, which every instance
@@ -204,7 +217,7 @@ func (a *app) revokeSession(ctx context.Context, sid string) error {
 		return fmt.Errorf("revoke session in database: %w", err)
 	}
 	if a.rdb != nil {
-		if err := a.rdb.Set(ctx, a.revocationKey(sid), "1", refreshTTL).Err(); err != nil {
+		if err := a.rdb.Set(ctx, a.sessionKey(sid), sessionRevoked, refreshTTL).Err(); err != nil {
 			return fmt.Errorf("publish revocation to redis: %w", err)
 		}
 	}
@@ -238,18 +251,20 @@ func (a *app) revokeUserSessions(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// sessionRevoked answers from Redis when configured, from the database when Redis is
-// not configured or fails, and returns an error (the caller denies) when neither answers.
+// sessionRevoked answers from Redis when configured and the session's state is there,
+// from the database otherwise (Redis not configured, failing, or the key missing after a
+// restart), and returns an error — the caller denies — when neither answers. Unknown
+// sessions count as revoked.
 func (a *app) sessionRevoked(ctx context.Context, sid string) (bool, error) {
 	if a.rdb != nil {
-		n, err := a.rdb.Exists(ctx, a.revocationKey(sid)).Result()
-		if err == nil {
-			if n > 0 {
-				return true, nil
-			}
-			return false, nil
+		state, err := a.rdb.Get(ctx, a.sessionKey(sid)).Result()
+		switch {
+		case err == nil:
+			return state != sessionActive, nil
+		case errors.Is(err, redis.Nil):
+		default:
+			a.log.WarnContext(ctx, "revocation check falls back to the database", "err", err)
 		}
-		a.log.WarnContext(ctx, "revocation check falls back to the database", "err", err)
 	}
 	var revokedAt sql.NullInt64
 	var expiresAt int64
