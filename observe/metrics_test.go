@@ -262,3 +262,28 @@ func TestMetricsHandlerWithoutGatherer(t *testing.T) {
 	assert.Equal(t, 200, rec.Code)
 	assert.Empty(t, strings.TrimSpace(rec.Body.String()))
 }
+
+func TestMethodAndStatusLabels(t *testing.T) {
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"} {
+		assert.Equal(t, m, methodLabel(m))
+	}
+	for _, m := range []string{"get", "PROPFIND", "", strings.Repeat("X", 1000)} {
+		assert.Equal(t, "OTHER", methodLabel(m))
+	}
+	for status, want := range map[int]string{0: "other", 99: "other", 101: "1xx", 200: "2xx", 302: "3xx", 404: "4xx", 503: "5xx", 600: "other", 999: "other"} {
+		assert.Equal(t, want, classLabels[statusClass(status)], status)
+	}
+}
+
+func TestFlushBeforeWriteCommitsStatus200(t *testing.T) {
+	sink, logger := newSinkLogger(0)
+	o := mustNew(t, Config{Logger: logger})
+	rec := httptest.NewRecorder()
+	o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush()
+		w.WriteHeader(http.StatusTeapot) // superfluous: headers are already out
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	assert.True(t, rec.Flushed)
+	assert.Equal(t, 200, rec.Code)
+	assert.EqualValues(t, 200, sink.lines(t)[0]["status"])
+}
