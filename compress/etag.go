@@ -49,7 +49,10 @@ func stripETagSuffixes(inm string) (out string, changed bool) {
 		}
 		b.WriteString(tag)
 	}
-	return b.String(), changed
+	if !changed {
+		return inm, false
+	}
+	return b.String(), true
 }
 
 // splitETags splits an If-None-Match list on the commas between entity tags (commas

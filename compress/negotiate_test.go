@@ -169,3 +169,28 @@ func FuzzNegotiate(f *testing.F) {
 		}
 	})
 }
+
+func TestNegotiateHostileHeaders(t *testing.T) {
+	prefs := []Encoding{Zstd, Gzip}
+	huge := strings.Repeat("br;q=0.9, ", 100_000) + "gzip;q=0.1"
+	if got := negotiate([]string{huge}, prefs); got != Gzip {
+		t.Fatalf("long list: %q", got)
+	}
+	if n := testing.AllocsPerRun(3, func() { negotiate([]string{huge}, prefs) }); n != 0 {
+		t.Fatalf("long list allocates %v", n)
+	}
+	for _, h := range []string{
+		strings.Repeat(",", 1<<20),
+		strings.Repeat(";", 1<<20),
+		"zstd;" + strings.Repeat("q=1;", 1<<16),
+		"zstd;q=" + strings.Repeat("0", 1<<16),
+		"\x00\xff\xfe zstd",
+		"zstd\x00;q=1",
+		"gzip;q=0.5\r\n, zstd",
+	} {
+		got := negotiate([]string{h}, prefs)
+		if want := referenceNegotiate([]string{h}, prefs); got != want {
+			t.Errorf("%.40q…: %q, reference %q", h, got, want)
+		}
+	}
+}
