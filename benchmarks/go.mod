@@ -6,6 +6,7 @@ replace github.com/nexus-reussite/harden => ../
 
 require (
 	github.com/NYTimes/gziphandler v1.1.1 // indirect
+	github.com/alexliesenfeld/health v0.8.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dgraph-io/ristretto/v2 v2.4.2 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
