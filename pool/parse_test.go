@@ -1,0 +1,224 @@
+package pool_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-reussite/harden/pool"
+)
+
+func TestSetEnvironmentForms(t *testing.T) {
+	// The values of the original .env.production.
+	var c pool.Config
+	for k, v := range map[string]string{
+		pool.KeySize: "20", pool.KeyOverflow: "30", pool.KeyTimeout: "60", pool.KeyRecycle: "3600",
+	} {
+		require.NoError(t, c.Set(k, v))
+	}
+	assert.Equal(t, pool.Config{Size: 20, Overflow: 30, Timeout: time.Minute, Recycle: time.Hour}, c)
+
+	cases := []struct {
+		key, value string
+		want       pool.Config
+	}{
+		{pool.KeySize, " 5 ", pool.Config{Size: 5}},
+		{pool.KeyOverflow, "0", pool.Config{Overflow: pool.NoOverflow}},
+		{pool.KeyOverflow, "-1", pool.Config{Overflow: pool.UnlimitedOverflow}},
+		{pool.KeyTimeout, "2.5", pool.Config{Timeout: 2500 * time.Millisecond}},
+		{pool.KeyTimeout, "1m30s", pool.Config{Timeout: 90 * time.Second}},
+		{pool.KeyRecycle, "-1", pool.Config{Recycle: -1}},
+		{pool.KeyRecycle, "30m", pool.Config{Recycle: 30 * time.Minute}},
+		{pool.KeyPrePing, "false", pool.Config{DisablePrePing: true}},
+		{pool.KeyPrePing, "true", pool.Config{}},
+		{pool.KeyEcho, "1", pool.Config{Echo: true}},
+		{pool.KeySize, "", pool.Config{}}, // unset variable: default kept
+	}
+	for _, tc := range cases {
+		var c pool.Config
+		require.NoError(t, c.Set(tc.key, tc.value), "%s=%q", tc.key, tc.value)
+		assert.Equal(t, tc.want, c, "%s=%q", tc.key, tc.value)
+	}
+}
+
+func TestSetRejects(t *testing.T) {
+	for _, tc := range []struct{ key, value string }{
+		{pool.KeySize, "0"}, {pool.KeySize, "-3"}, {pool.KeySize, "twenty"}, {pool.KeySize, "1e3"},
+		{pool.KeySize, "99999999999999999999"}, {pool.KeySize, "70000"},
+		{pool.KeyOverflow, "-2"}, {pool.KeyOverflow, "x"},
+		{pool.KeyTimeout, "0"}, {pool.KeyTimeout, "-1"}, {pool.KeyTimeout, "NaN"}, {pool.KeyTimeout, "Inf"},
+		{pool.KeyTimeout, "1e300"}, {pool.KeyTimeout, "1e-12"}, {pool.KeyTimeout, "soon"},
+		{pool.KeyRecycle, "0"}, {pool.KeyRecycle, "-Inf"},
+		{pool.KeyPrePing, "maybe"}, {pool.KeyEcho, "yes please"},
+		{"pool_sizes", "1"}, {"", "1"},
+	} {
+		var c pool.Config
+		err := c.Set(tc.key, tc.value)
+		require.ErrorIs(t, err, pool.ErrInvalidConfig, "%s=%q", tc.key, tc.value)
+		assert.Equal(t, pool.Config{}, c, "a rejected value leaves the config unchanged")
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	cases := []struct {
+		raw, dsn string
+		want     pool.Config
+	}{
+		{"postgres://u:p@db:5432/app?sslmode=disable", "postgres://u:p@db:5432/app?sslmode=disable", pool.Config{}},
+		{"postgres://db/app", "postgres://db/app", pool.Config{}},
+		{"postgres://db/app?pool_size=5&sslmode=require&max_overflow=0&pool_timeout=2.5&pool_recycle=-1&pool_pre_ping=false",
+			"postgres://db/app?sslmode=require",
+			pool.Config{Size: 5, Overflow: pool.NoOverflow, Timeout: 2500 * time.Millisecond, Recycle: -1, DisablePrePing: true}},
+		{"postgres://db/app?pool_size=5", "postgres://db/app", pool.Config{Size: 5}},
+		{"postgres://u:p%3Fq@db/app?application_name=a%20b&pool%5Fsize=3#frag", "postgres://u:p%3Fq@db/app?application_name=a%20b#frag", pool.Config{Size: 3}},
+		{"file:app.db?_pragma=busy_timeout(5000)&echo=true", "file:app.db?_pragma=busy_timeout(5000)", pool.Config{Echo: true}},
+		{"/var/lib/app.db", "/var/lib/app.db", pool.Config{}},
+		{"postgres://db/app?pool_timeout=", "postgres://db/app", pool.Config{}},
+	}
+	for _, tc := range cases {
+		cfg, dsn, err := pool.ParseURL(tc.raw)
+		require.NoError(t, err, tc.raw)
+		assert.Equal(t, tc.dsn, dsn, tc.raw)
+		assert.Equal(t, tc.want, cfg, tc.raw)
+	}
+
+	for _, raw := range []string{
+		"postgres://db/app?pool_size=1&pool_size=2",
+		"postgres://db/app?pool_size=0",
+		"postgres://db/app?pool_timeout=%zz",
+		"postgres://db/app?pool_recycle=forever",
+	} {
+		_, dsn, err := pool.ParseURL(raw)
+		require.ErrorIs(t, err, pool.ErrInvalidConfig, raw)
+		assert.Empty(t, dsn)
+	}
+}
+
+func TestConfigDefaultsAndMapping(t *testing.T) {
+	p, err := pool.Open("sqlite", sqliteFile(t), pool.Config{})
+	require.NoError(t, err)
+	defer p.Close()
+	c := p.Config()
+	assert.Equal(t, 20, c.Size)
+	assert.Equal(t, 30, c.Overflow)
+	assert.Equal(t, 60*time.Second, c.Timeout)
+	assert.Equal(t, time.Hour, c.Recycle)
+	assert.Equal(t, 6*time.Minute, c.RecycleJitter)
+	assert.Equal(t, 500*time.Millisecond, c.PrePingIdle)
+	assert.Equal(t, 2*time.Second, c.CheckTimeout)
+	assert.Equal(t, "SELECT 1", c.CheckQuery)
+	assert.Equal(t, "default", c.Name)
+	assert.False(t, c.DisablePrePing)
+	assert.Zero(t, c.LeakThreshold)
+	assert.NotNil(t, c.Logger)
+	assert.Equal(t, 50, p.MaxOpen())
+	assert.Equal(t, 50, p.DB().Stats().MaxOpenConnections)
+
+	for _, tc := range []struct {
+		cfg     pool.Config
+		maxOpen int
+	}{
+		{pool.Config{Size: 5, Overflow: pool.NoOverflow}, 5},
+		{pool.Config{Size: 5, Overflow: pool.UnlimitedOverflow}, 0},
+		{pool.Config{Size: 5, Overflow: 1}, 6},
+	} {
+		p, err := pool.Open("sqlite", sqliteFile(t), tc.cfg)
+		require.NoError(t, err)
+		assert.Equal(t, tc.maxOpen, p.MaxOpen())
+		assert.Equal(t, tc.maxOpen, p.DB().Stats().MaxOpenConnections)
+		require.NoError(t, p.Close())
+	}
+}
+
+func TestConfigInvalid(t *testing.T) {
+	for _, cfg := range []pool.Config{
+		{Size: -1}, {Size: 1 << 20}, {Overflow: -3}, {Overflow: 1 << 20}, {Timeout: -time.Second},
+		{Recycle: time.Minute, RecycleJitter: time.Minute}, {IdleTimeout: -1}, {LeakThreshold: -1},
+		{CheckTimeout: -1},
+	} {
+		_, err := pool.Open("sqlite", ":memory:", cfg)
+		require.ErrorIs(t, err, pool.ErrInvalidConfig, "%+v", cfg)
+	}
+	_, err := pool.New(nil, pool.Config{})
+	require.ErrorIs(t, err, pool.ErrInvalidConfig)
+	_, err = pool.Open("no-such-driver", "", pool.Config{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown driver")
+}
+
+// FuzzParseURL: any URL parses or is rejected without panicking; a parsed URL comes back
+// with every pool setting removed and every other byte kept, so parsing it again changes
+// nothing.
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{
+		"postgres://u:p@db:5432/app?sslmode=disable&pool_size=5&max_overflow=-1",
+		"file:app.db?_pragma=busy_timeout(5000)&pool_recycle=-1#x",
+		"postgres://db/app?pool_timeout=1m&pool_pre_ping=0&echo=t",
+		"?pool_size=1&&&pool%5Fsize",
+		"host=db password=a?b pool_size=3",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		cfg, dsn, err := pool.ParseURL(raw)
+		if err != nil {
+			require.ErrorIs(t, err, pool.ErrInvalidConfig)
+			return
+		}
+		if !strings.ContainsAny(raw, "%+") && !containsAny(raw, pool.KeySize, pool.KeyOverflow, pool.KeyTimeout,
+			pool.KeyRecycle, pool.KeyPrePing, pool.KeyEcho) {
+			require.Equal(t, raw, dsn, "a URL without pool settings is kept as written")
+		}
+		require.LessOrEqual(t, len(dsn), len(raw))
+		again, dsn2, err := pool.ParseURL(dsn)
+		require.NoError(t, err)
+		require.Equal(t, pool.Config{}, again, "settings left in %q", dsn)
+		require.Equal(t, dsn, dsn2)
+		p, err := pool.New(nopConnector{}, cfg)
+		require.NoError(t, err, "ParseURL(%q) accepted a config New rejects", raw)
+		require.NoError(t, p.Close())
+	})
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzSet: any key and value is parsed or rejected with ErrInvalidConfig; an accepted value
+// always yields a config New accepts.
+func FuzzSet(f *testing.F) {
+	for _, kv := range [][2]string{
+		{"pool_size", "20"}, {"max_overflow", "-1"}, {"pool_timeout", "0.001"}, {"pool_recycle", "1h"},
+		{"pool_pre_ping", "F"}, {"echo", "TRUE"}, {"pool_timeout", "9223372036.9"}, {"x", "y"},
+	} {
+		f.Add(kv[0], kv[1])
+	}
+	f.Fuzz(func(t *testing.T, key, value string) {
+		var c pool.Config
+		if err := c.Set(key, value); err != nil {
+			require.ErrorIs(t, err, pool.ErrInvalidConfig)
+			require.Equal(t, pool.Config{}, c)
+			return
+		}
+		p, err := pool.New(nopConnector{}, c)
+		require.NoError(t, err, "%s=%q gave %+v", key, value, c)
+		require.NoError(t, p.Close())
+	})
+}
+
+// nopConnector lets New run without a database: New never connects.
+type nopConnector struct{}
+
+func (nopConnector) Connect(context.Context) (driver.Conn, error) { return nil, driver.ErrBadConn }
+func (nopConnector) Driver() driver.Driver                        { return nil }
