@@ -291,6 +291,13 @@ func TestUnencodableObservation(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"odd"`) || strings.Contains(w.Body.String(), `"fn"`) {
 		t.Errorf("%d %s", w.Code, w.Body)
 	}
+	var doc struct{ Checks map[string][]map[string]any }
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := doc.Checks["runtime:memory"][0]["observedValue"].(float64); !ok || v <= 0 {
+		t.Errorf("the other observations were dropped too: %s", w.Body)
+	}
 }
 
 func TestHealthBeforeStartShowsChecks(t *testing.T) {

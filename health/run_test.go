@@ -1,10 +1,13 @@
 package health
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -341,5 +344,37 @@ func TestStatusChangeHookAndHistory(t *testing.T) {
 	}
 	if up.Checks[0].Err != nil || up.Checks[0].Status != StatusPass {
 		t.Errorf("recovered: %+v", up.Checks[0])
+	}
+}
+
+func TestStatusChangesLogged(t *testing.T) {
+	var buf bytes.Buffer
+	var fail atomic.Bool
+	h := mustNew(t, Config{
+		Logger: slog.New(slog.NewTextHandler(&buf, nil)),
+		Checks: []Check{{Name: "db", Func: func(context.Context) error {
+			if fail.Load() {
+				return errors.New("refused")
+			}
+			return nil
+		}}},
+	})
+	h.Run(context.Background())
+	fail.Store(true)
+	h.Run(context.Background())
+	h.Run(context.Background()) // no change, no record
+	h.Drain()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+	for i, want := range []string{
+		"level=INFO msg=\"health check status changed\" check=db from=\"\" to=pass",
+		"level=WARN msg=\"health check status changed\" check=db from=pass to=fail error=refused",
+		"level=INFO msg=\"health: draining, /ready now answers 503\"",
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d: %s, want %s", i, lines[i], want)
+		}
 	}
 }
