@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,7 @@ type Pool struct {
 	cfg      resolved
 	counters counters
 	metrics  *collector
+	closed   atomic.Bool
 }
 
 // maxBadConnRetries matches database/sql: a statement that fails with driver.ErrBadConn
@@ -81,8 +83,12 @@ func (p *Pool) Config() Config { return p.cfg.Config }
 // MaxOpen is the bound on open connections, Size+Overflow (0: unlimited).
 func (p *Pool) MaxOpen() int { return p.cfg.maxOpen }
 
-// Close unregisters the metrics (when New registered them) and closes the *sql.DB.
+// Close unregisters the metrics (when New registered them) and closes the *sql.DB. Closing
+// twice is a no-op.
 func (p *Pool) Close() error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	if p.cfg.Registerer != nil {
 		p.cfg.Registerer.Unregister(p.metrics)
 	}

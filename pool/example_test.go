@@ -1,0 +1,129 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/nexus-reussite/harden/pool"
+)
+
+// The zero Config is the original deployment's QueuePool: 20 + 30 connections, 60 s
+// timeout, one-hour recycle, pre-ping on.
+func ExampleOpen() {
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	c := p.Config()
+	fmt.Println("pool_size", c.Size, "max_overflow", c.Overflow, "max open", p.MaxOpen())
+	fmt.Println("pool_timeout", c.Timeout, "pool_recycle", c.Recycle, "jitter", c.RecycleJitter)
+	fmt.Println("pre-ping", !c.DisablePrePing, "after idle", c.PrePingIdle)
+
+	var n int
+	if err := p.QueryRowContext(context.Background(), "SELECT 1 + 1").Scan(&n); err != nil {
+		panic(err)
+	}
+	fmt.Println("SELECT 1 + 1 =", n)
+	// Output:
+	// pool_size 20 max_overflow 30 max open 50
+	// pool_timeout 1m0s pool_recycle 1h0m0s jitter 6m0s
+	// pre-ping true after idle 500ms
+	// SELECT 1 + 1 = 2
+}
+
+// ParseURL takes SQLAlchemy's settings out of a database URL and leaves the rest for the
+// driver.
+func ExampleParseURL() {
+	cfg, dsn, err := pool.ParseURL("postgres://app@db:5432/nexus?sslmode=require&pool_size=10&max_overflow=0&pool_timeout=30&pool_recycle=1800")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(dsn)
+	fmt.Println(cfg.Size, cfg.Overflow == pool.NoOverflow, cfg.Timeout, cfg.Recycle)
+	// Output:
+	// postgres://app@db:5432/nexus?sslmode=require
+	// 10 true 30s 30m0s
+}
+
+// Set reads the string forms of the environment contract (DB_POOL_SIZE, DB_MAX_OVERFLOW,
+// DB_POOL_TIMEOUT, DB_POOL_RECYCLE); an empty value keeps the default.
+func ExampleConfig_Set() {
+	env := map[string]string{"DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "30", "DB_POOL_TIMEOUT": "60", "DB_POOL_RECYCLE": ""}
+	var cfg pool.Config
+	for key, name := range map[string]string{
+		pool.KeySize: "DB_POOL_SIZE", pool.KeyOverflow: "DB_MAX_OVERFLOW",
+		pool.KeyTimeout: "DB_POOL_TIMEOUT", pool.KeyRecycle: "DB_POOL_RECYCLE",
+	} {
+		if err := cfg.Set(key, env[name]); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(cfg.Size, cfg.Overflow, cfg.Timeout, cfg.Recycle)
+
+	err := cfg.Set(pool.KeyTimeout, "soon")
+	fmt.Println(errors.Is(err, pool.ErrInvalidConfig))
+	// Output:
+	// 20 30 1m0s 0s
+	// true
+}
+
+// When every connection is out, the next caller fails after pool_timeout with ErrTimeout,
+// even though its own context has no deadline.
+func ExampleTimeoutError() {
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{Size: 1, Overflow: pool.NoOverflow, Timeout: 20 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	held, err := p.Conn(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer held.Close()
+
+	_, err = p.ExecContext(ctx, "SELECT 1")
+	var te *pool.TimeoutError
+	fmt.Println(errors.Is(err, pool.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.As(err, &te))
+	fmt.Println(te.InUse, "of", te.MaxOpen, "in use; timeout", te.Timeout)
+	// Output:
+	// true true true
+	// 1 of 1 in use; timeout 20ms
+}
+
+// Check is a func(context.Context) error, the shape health checkers take.
+func ExamplePool_Check() {
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	checks := map[string]func(context.Context) error{"database": p.Check}
+	fmt.Println(checks["database"](context.Background()))
+	// Output:
+	// <nil>
+}
+
+// Stats combines database/sql's statistics with the pool's own counters.
+func ExamplePool_Stats() {
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{Size: 2})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	if _, err := p.ExecContext(ctx, "SELECT 1"); err != nil {
+		panic(err)
+	}
+	s := p.Stats()
+	fmt.Println("open", s.OpenConnections, "idle", s.Idle, "in use", s.InUse, "opened", s.Opened, "acquires", s.Acquires)
+	fmt.Printf("utilization %.2f\n", s.Utilization())
+	// Output:
+	// open 1 idle 1 in use 0 opened 1 acquires 1
+	// utilization 0.00
+}
