@@ -92,8 +92,11 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 		cctx, cancel := context.WithTimeout(context.WithValue(ctx, observationKey{}, obs), timeout)
 		done := make(chan error, 1)
 		go func() {
-			defer h.running[i].Store(false)
-			done <- call(cctx, c.Func)
+			err := call(cctx, c.Func)
+			// Cleared before the result is delivered, so the next run never sees a
+			// check that already returned as still running.
+			h.running[i].Store(false)
+			done <- err
 		}()
 		abandoned := false
 		select {
