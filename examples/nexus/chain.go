@@ -100,7 +100,11 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		health.Memory("memory", health.MemoryConfig{}),
 	}
 	if a.rdb != nil {
-		checks = append(checks, redischeck.Ping("redis", a.rdb))
+		// Without Redis the app degrades (limits fail open, revocation falls back to the
+		// database) rather than stops: a Redis outage must not empty the load balancer.
+		rc := redischeck.Ping("redis", a.rdb)
+		rc.NonCritical = true
+		checks = append(checks, rc)
 	}
 	a.health, err = health.New(health.Config{
 		Checks:         checks,

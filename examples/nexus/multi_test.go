@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
+)
+
+// TestTwoInstancesShareRedis runs two backends on one PostgreSQL database and one Redis:
+// the login limit counts across both, and a logout on one revokes the token on the other.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	be := postgresRedisBackend(t)
+	a := newTestServerOpts(t, be, nil, appOptions{})
+	b := newTestServerOpts(t, be, nil, appOptions{})
+
+	// "5 per minute" on login, per client, whichever instance answers.
+	for i := 0; i < 5; i++ {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		s.expect(http.StatusUnauthorized, "POST", "/api/auth/login", "", map[string]string{"email": demoAdmin, "password": "wrong-password"})
+	}
+	for _, s := range []*testServer{a, b} {
+		r := s.expect(http.StatusTooManyRequests, "POST", "/api/auth/login", "", map[string]string{"email": demoAdmin, "password": demoPassword})
+		if r.header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	// Other routes are still open: the login rule is per route.
+	a.expect(http.StatusOK, "GET", "/api/formulas", "", nil)
+}
+
+// TestLogoutRevokesOnEveryInstance: a token logged out through one instance is refused
+// by the other at once, and so is its refresh token.
+func TestLogoutRevokesOnEveryInstance(t *testing.T) {
+	be := postgresRedisBackend(t)
+	a := newTestServer(t, be, nil)
+	b := newTestServer(t, be, nil)
+	pair := a.login(demoParent, demoPassword)
+	b.expect(http.StatusOK, "GET", "/api/auth/me", pair.AccessToken, nil)
+	b.expect(http.StatusNoContent, "POST", "/api/auth/logout", pair.AccessToken, nil)
+	a.expect(http.StatusUnauthorized, "GET", "/api/auth/me", pair.AccessToken, nil)
+	a.expect(http.StatusUnauthorized, "POST", "/api/auth/refresh", "", map[string]string{"refresh_token": pair.RefreshToken})
+}
+
+// TestRedisOutage kills the backend's own redis-server: logins and protected routes keep
+// working (revocation falls back to the database), a logout during the outage is still
+// enforced, /ready stays up (Redis is non-critical) while /health reports it, and after
+// Redis returns (empty) nothing revoked comes back to life.
+func TestRedisOutage(t *testing.T) {
+	redisSrv := testenv.StartRedisServer(t)
+	be := backend{name: "postgres+own-redis", env: map[string]string{"DATABASE_URL": testenv.Postgres(t), "REDIS_URL": redisSrv.URL()}, prefix: "nexus-outage:"}
+	s := newTestServer(t, be, nil)
+	kept := s.login(demoStudent, demoPassword)
+	dropped := s.login(demoParent, demoPassword)
+
+	redisSrv.Kill()
+	s.expect(http.StatusOK, "GET", "/api/auth/me", kept.AccessToken, nil)
+	// The database records the revocation; publishing it to Redis fails, so the client
+	// is told to retry, but the token is refused already.
+	s.expect(http.StatusServiceUnavailable, "POST", "/api/auth/logout", dropped.AccessToken, nil)
+	s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", dropped.AccessToken, nil)
+	fresh := s.login(demoTeacher, demoPassword)
+	s.expect(http.StatusOK, "GET", "/api/auth/me", fresh.AccessToken, nil)
+	s.expect(http.StatusOK, "GET", "/api/formulas", "", nil) // rate limiting fails open
+	s.expect(http.StatusOK, "GET", "/ready", "", nil)
+	h := s.expect(http.StatusOK, "GET", "/health", "", nil).json(t)
+	redisCheck, _ := h["checks"].(map[string]any)["redis"].([]any)
+	if h["status"] != "warn" || len(redisCheck) != 1 || redisCheck[0].(map[string]any)["status"] != "warn" {
+		t.Fatalf("/health during the outage: %v", h)
+	}
+
+	if err := redisSrv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", dropped.AccessToken, nil)
+	s.expect(http.StatusUnauthorized, "POST", "/api/auth/refresh", "", map[string]string{"refresh_token": dropped.RefreshToken})
+	s.expect(http.StatusOK, "GET", "/api/auth/me", kept.AccessToken, nil)
+	s.expect(http.StatusOK, "GET", "/api/auth/me", fresh.AccessToken, nil)
+	// Logging out again now publishes the revocation.
+	s.expect(http.StatusNoContent, "POST", "/api/auth/logout", kept.AccessToken, nil)
+	s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", kept.AccessToken, nil)
+}
