@@ -9,7 +9,6 @@ package clientip
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -166,21 +165,27 @@ func forwardedFor(h http.Header) []string {
 }
 
 // parseHost parses "1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1" or "[::1]". Zones are
-// dropped and IPv4-mapped IPv6 addresses are unmapped.
+// dropped and IPv4-mapped IPv6 addresses are unmapped. The form is chosen before parsing so
+// the common cases never go through an error (errors allocate).
 func parseHost(s string) netip.Addr {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return netip.Addr{}
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.WithZone("").Unmap()
+	var host string
+	switch colons := strings.Count(s, ":"); {
+	case s[0] == '[':
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}
+		}
+		host = s[1:end]
+	case colons == 1:
+		host = s[:strings.IndexByte(s, ':')]
+	default:
+		host = s
 	}
-	if host, _, err := net.SplitHostPort(s); err == nil {
-		s = host
-	} else {
-		s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	}
-	a, err := netip.ParseAddr(s)
+	a, err := netip.ParseAddr(host)
 	if err != nil {
 		return netip.Addr{}
 	}

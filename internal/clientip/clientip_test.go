@@ -130,3 +130,20 @@ func FuzzClientIP(f *testing.F) {
 		}
 	})
 }
+
+func TestParseHostForms(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.2.3.4": "1.2.3.4", "1.2.3.4:80": "1.2.3.4", "[::1]:80": "::1", "::1": "::1", "[::1]": "::1",
+		"[fe80::1%eth0]:5": "fe80::1", "[::1": "invalid IP", "": "invalid IP", "host:80": "invalid IP",
+	} {
+		assert.Equal(t, want, parseHost(in).String(), in)
+	}
+}
+
+func TestPeerDoesNotAllocate(t *testing.T) {
+	r := req("203.0.113.9:1234")
+	res, err := New([]string{"10.0.0.0/8"})
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() { _ = res.ClientIP(r) })
+	assert.Zero(t, allocs)
+}
