@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/cache/rediscache"
 	"github.com/nexus-reussite/harden/compress"
 	"github.com/nexus-reussite/harden/health"
 	"github.com/nexus-reussite/harden/health/redischeck"
@@ -47,7 +48,8 @@ type components struct {
 	limiter     *ratelimit.Limiter
 	routeLimits map[string]*ratelimit.Limiter
 	cache       *cache.Cache
-	cacheMemory *cache.Memory // nil when the cache lives in Redis
+	cacheMemory *cache.Memory // the in-process level
+	cacheShared bool          // the cache lives in Redis, shared by every instance
 	httpCaches  map[string]*cache.HTTPCache
 }
 
@@ -152,11 +154,32 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		}
 	}
 
-	if a.cacheMemory, err = cache.NewMemory(cache.MemoryConfig{}); err != nil {
-		return err
+	var cacheStore cache.Store
+	if a.rdb != nil {
+		// Two levels: a local copy in front of Redis; writes, deletes and tag versions
+		// travel through Redis with a pub/sub message, so an invalidation on one instance
+		// reaches every other.
+		tl, err := rediscache.NewTwoLevel(a.rdb, rediscache.Config{
+			Prefix: a.redisPrefix, Channel: a.redisPrefix + "cache:invalidate", Logger: a.log, Registerer: a.registry,
+		})
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, tl.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tl.WaitSubscribed(ctx); err != nil {
+			return fmt.Errorf("cache invalidation channel: %w", err)
+		}
+		cacheStore, a.cacheMemory, a.cacheShared = tl, tl.Local(), true
+	} else {
+		if a.cacheMemory, err = cache.NewMemory(cache.MemoryConfig{}); err != nil {
+			return err
+		}
+		a.closers = append(a.closers, a.cacheMemory.Close)
+		cacheStore = a.cacheMemory
 	}
-	a.closers = append(a.closers, a.cacheMemory.Close)
-	if a.cache, err = cache.New(a.cacheMemory, cache.Config{
+	if a.cache, err = cache.New(cacheStore, cache.Config{
 		Namespace: a.redisPrefix + "cache:", Tiers: cfg.CacheTiers, Logger: a.log, Registerer: a.registry,
 	}); err != nil {
 		return err
@@ -270,13 +293,15 @@ func (a *app) handleCacheStats(w http.ResponseWriter, _ *http.Request, _ *princi
 		}
 		metrics[mf.GetName()] = series
 	}
-	body := map[string]any{"store": "memory", "tags": cacheTags, "metrics": metrics, "tiers": map[string]string{
+	store := "memory"
+	if a.cacheShared {
+		store = "redis+local"
+	}
+	body := map[string]any{"store": store, "tags": cacheTags, "metrics": metrics, "tiers": map[string]string{
 		"short": fmt.Sprint(a.cache.TTL(cache.Short)), "medium": fmt.Sprint(a.cache.TTL(cache.Medium)),
 		"long": fmt.Sprint(a.cache.TTL(cache.Long)), "permanent": fmt.Sprint(a.cache.TTL(cache.Permanent)),
 	}}
-	if a.cacheMemory != nil {
-		body["entries"] = a.cacheMemory.Len()
-	}
+	body["local_entries"] = a.cacheMemory.Len()
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nexus-reussite/harden/internal/testenv"
 )
@@ -82,4 +84,52 @@ func TestRedisOutage(t *testing.T) {
 	// Logging out again now publishes the revocation.
 	s.expect(http.StatusNoContent, "POST", "/api/auth/logout", kept.AccessToken, nil)
 	s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", kept.AccessToken, nil)
+}
+
+// TestCacheInvalidationReachesEveryInstance: both instances cache GET /api/formulas/1; an
+// admin edit through one makes the other serve the new formula.
+func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
+	be := postgresRedisBackend(t)
+	a := newTestServer(t, be, nil)
+	b := newTestServer(t, be, nil)
+	for _, s := range []*testServer{a, b} {
+		s.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil)
+		if r := s.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil); !strings.Contains(r.header.Get("Cache-Status"), "hit") {
+			t.Fatalf("Cache-Status %q, want a hit", r.header.Get("Cache-Status"))
+		}
+	}
+	f := b.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil).json(t)
+	f["price"] = 222
+	a.expect(http.StatusOK, "PUT", "/api/formulas/1", a.login(demoAdmin, demoPassword).AccessToken, f)
+
+	// The message travels through Redis pub/sub: allow it a moment to arrive.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		got := b.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil).json(t)
+		if got["price"].(float64) == 222 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance b still serves price %v", got["price"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The admin route invalidates by tag on every instance too.
+	a.expect(http.StatusOK, "GET", "/api/formulas", "", nil)
+	if r := a.expect(http.StatusOK, "GET", "/api/formulas", "", nil); !strings.Contains(r.header.Get("Cache-Status"), "hit") {
+		t.Fatalf("Cache-Status %q, want a hit", r.header.Get("Cache-Status"))
+	}
+	admin := b.login(demoAdmin, demoPassword).AccessToken
+	b.expect(http.StatusOK, "POST", "/api/admin/cache/invalidate", admin, map[string]string{"tag": "formulas"})
+	deadline = time.Now().Add(3 * time.Second)
+	for strings.Contains(a.expect(http.StatusOK, "GET", "/api/formulas", "", nil).header.Get("Cache-Status"), "hit") {
+		if time.Now().After(deadline) {
+			t.Fatal("instance a still serves the invalidated list from its cache")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stats := b.expect(http.StatusOK, "GET", "/api/admin/cache/stats", admin, nil).json(t)
+	if stats["store"] != "redis+local" {
+		t.Fatalf("cache stats %v", stats)
+	}
 }
