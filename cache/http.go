@@ -60,6 +60,7 @@ const DefaultMaxBodyBytes = 1 << 20
 //     request refreshes them; within StaleIfError served when the handler answers 5xx.
 //     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
 //   - Headers: Cache-Status (RFC 9211), X-Cache (HIT, STALE, MISS or BYPASS) and Age.
+//   - HEAD is answered from the GET entry; a HEAD miss goes to the handler unstored.
 //
 // Requests with Authorization bypass the cache unless AllowAuthorized.
 type HTTPCache struct {
@@ -145,14 +146,14 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 				return
 			case found.state == stFresh:
 				fwd = "stale" // fresh for the cache, not for this request's max-age/min-fresh
-			case found.mayServeStale() && found.state == stSWR && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
+			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
 				h.c.m.stale.WithLabelValues(found.env.tier.String()).Inc()
 				h.serve(w, r, found, "STALE", "")
 				h.revalidate(r, next, primary)
 				return
 			default:
 				fwd = "stale"
-				if found.mayServeStale() && found.state != stMiss {
+				if found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0 {
 					stale = found
 				}
 			}
@@ -160,6 +161,12 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 		if reqCC.OnlyIfCached {
 			h.mark(w.Header(), "MISS", "detail=only-if-cached")
 			h.onlyIf.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodHead {
+			// A HEAD response has no body to store for GET: forward it as it is.
+			h.mark(w.Header(), "MISS", "fwd="+fwd)
+			next.ServeHTTP(w, r)
 			return
 		}
 		h.forward(w, r, next, primary, fwd, stale, authorized)

@@ -1,0 +1,532 @@
+package cache_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/nexus-reussite/harden/cache"
+)
+
+// origin is a handler counting its calls, answering with body and the headers of hdr.
+type origin struct {
+	calls  atomic.Int64
+	status int
+	hdr    http.Header
+	body   func(r *http.Request) string
+}
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := o.calls.Add(1)
+	for k, v := range o.hdr {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if o.status != 0 {
+		w.WriteHeader(o.status)
+	}
+	if o.body != nil {
+		_, _ = io.WriteString(w, o.body(r))
+		return
+	}
+	fmt.Fprintf(w, `{"call":%d}`, n)
+}
+
+func newHTTP(t *testing.T, cfg cache.HTTPConfig, ccfg cache.Config) (*cache.HTTPCache, *cache.Cache) {
+	t.Helper()
+	c, _ := newCache(t, ccfg)
+	h, err := cache.NewHTTP(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, c
+}
+
+// serve starts a real server for handler and returns a request helper.
+func serve(t *testing.T, handler http.Handler) func(method, path string, hdr ...string) *http.Response {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	t.Cleanup(client.CloseIdleConnections)
+	return func(method, path string, hdr ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Add(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+}
+
+func body(t *testing.T, r *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHTTPMissThenHit(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{Tier: cache.Long}, cache.Config{})
+	o := &origin{}
+	do := serve(t, h.Handler(o))
+
+	r1 := do("GET", "/api/formulas")
+	if got := body(t, r1); got != `{"call":1}` {
+		t.Fatalf("first body %q", got)
+	}
+	if r1.Header.Get("X-Cache") != "MISS" || r1.Header.Get("Cache-Status") != "harden; fwd=uri-miss; stored" {
+		t.Fatalf("miss headers: X-Cache=%q Cache-Status=%q", r1.Header.Get("X-Cache"), r1.Header.Get("Cache-Status"))
+	}
+	etag := r1.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) {
+		t.Fatalf("no generated ETag: %q", etag)
+	}
+	r2 := do("GET", "/api/formulas")
+	if got := body(t, r2); got != `{"call":1}` || o.calls.Load() != 1 {
+		t.Fatalf("second body %q after %d origin calls", got, o.calls.Load())
+	}
+	if r2.Header.Get("X-Cache") != "HIT" || !strings.HasPrefix(r2.Header.Get("Cache-Status"), "harden; hit; ttl=") {
+		t.Fatalf("hit headers: %v", r2.Header)
+	}
+	if r2.Header.Get("ETag") != etag || r2.Header.Get("Age") == "" || r2.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("hit lost headers: %v", r2.Header)
+	}
+	if r2.Header.Get("Content-Length") != "10" {
+		t.Fatalf("Content-Length %q", r2.Header.Get("Content-Length"))
+	}
+	// Another query string is another resource.
+	if got := body(t, do("GET", "/api/formulas?level=terminale")); got != `{"call":2}` {
+		t.Fatalf("other query served %q", got)
+	}
+	// Methods other than GET and HEAD pass through.
+	if got := body(t, do("POST", "/api/formulas")); got != `{"call":3}` {
+		t.Fatalf("POST got %q", got)
+	}
+}
+
+func TestHTTPConditional(t *testing.T) {
+	h, c := newHTTP(t, cache.HTTPConfig{Tags: []string{"formulas"}}, cache.Config{})
+	o := &origin{body: func(*http.Request) string { return `["Grand Oral"]` }}
+	do := serve(t, h.Handler(o))
+	etag := do("GET", "/f").Header.Get("ETag")
+
+	r := do("GET", "/f", "If-None-Match", `"other", `+etag)
+	if r.StatusCode != http.StatusNotModified || body(t, r) != "" || r.Header.Get("ETag") != etag {
+		t.Fatalf("hit with matching If-None-Match: %d %v", r.StatusCode, r.Header)
+	}
+	r = do("GET", "/f", "If-None-Match", "W/"+etag)
+	if r.StatusCode != http.StatusNotModified {
+		t.Fatalf("weak comparison: %d", r.StatusCode)
+	}
+	r = do("GET", "/f", "If-None-Match", `"nope"`)
+	if r.StatusCode != http.StatusOK || body(t, r) != `["Grand Oral"]` {
+		t.Fatalf("non-matching If-None-Match: %d", r.StatusCode)
+	}
+	// After invalidation the origin is asked for a full response (without the
+	// conditional), and the unchanged body still earns a 304.
+	_ = c.InvalidateTags(context.Background(), "formulas")
+	r = do("GET", "/f", "If-None-Match", etag)
+	if r.StatusCode != http.StatusNotModified || r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 2 {
+		t.Fatalf("miss with matching If-None-Match: %d %v calls=%d", r.StatusCode, r.Header, o.calls.Load())
+	}
+}
+
+func TestHTTPHead(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{}
+	do := serve(t, h.Handler(o))
+	r := do("HEAD", "/x")
+	if r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 1 {
+		t.Fatal("HEAD miss not forwarded")
+	}
+	_ = do("GET", "/x")
+	if o.calls.Load() != 2 {
+		t.Fatal("HEAD response was stored for GET")
+	}
+	r = do("HEAD", "/x")
+	if r.Header.Get("X-Cache") != "HIT" || r.Header.Get("Content-Length") != "10" || body(t, r) != "" || o.calls.Load() != 2 {
+		t.Fatalf("HEAD hit: %v", r.Header)
+	}
+}
+
+func TestHTTPRequestDirectives(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{}
+	do := serve(t, h.Handler(o))
+	_ = do("GET", "/r")
+
+	r := do("GET", "/r", "Cache-Control", "no-store")
+	if r.Header.Get("X-Cache") != "BYPASS" || body(t, r) != `{"call":2}` {
+		t.Fatalf("no-store: %v", r.Header)
+	}
+	if got := body(t, do("GET", "/r")); got != `{"call":1}` {
+		t.Fatalf("no-store request replaced the entry: %q", got)
+	}
+	r = do("GET", "/r", "Cache-Control", "no-cache")
+	if body(t, r) != `{"call":3}` || r.Header.Get("Cache-Status") != "harden; fwd=request; stored" {
+		t.Fatalf("no-cache: %v", r.Header)
+	}
+	if got := body(t, do("GET", "/r")); got != `{"call":3}` {
+		t.Fatalf("no-cache response not stored: %q", got)
+	}
+	if got := body(t, do("GET", "/r", "Pragma", "no-cache")); got != `{"call":4}` {
+		t.Fatalf("Pragma: no-cache served %q", got)
+	}
+	if got := body(t, do("GET", "/r", "Cache-Control", "max-age=0")); got != `{"call":5}` {
+		t.Fatalf("max-age=0 served %q", got)
+	}
+	if got := body(t, do("GET", "/r", "Cache-Control", "max-age=3600")); got != `{"call":5}` {
+		t.Fatalf("max-age=3600 served %q", got)
+	}
+	if got := body(t, do("GET", "/r", "Cache-Control", "min-fresh=100000")); got != `{"call":6}` {
+		t.Fatalf("min-fresh beyond the TTL served %q", got)
+	}
+	r = do("GET", "/absent", "Cache-Control", "only-if-cached")
+	if r.StatusCode != http.StatusGatewayTimeout || r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("only-if-cached miss: %d %v", r.StatusCode, r.Header)
+	}
+	if r := do("GET", "/r", "Cache-Control", "only-if-cached"); r.StatusCode != http.StatusOK || r.Header.Get("X-Cache") != "HIT" {
+		t.Fatalf("only-if-cached hit: %d", r.StatusCode)
+	}
+}
+
+func TestHTTPAuthorization(t *testing.T) {
+	o := &origin{}
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	do := serve(t, h.Handler(o))
+	_ = do("GET", "/me", "Authorization", "Bearer alice")
+	r := do("GET", "/me", "Authorization", "Bearer bob")
+	if r.Header.Get("X-Cache") != "BYPASS" || body(t, r) != `{"call":2}` {
+		t.Fatalf("authorized request used the cache: %v", r.Header)
+	}
+
+	h2, _ := newHTTP(t, cache.HTTPConfig{AllowAuthorized: true}, cache.Config{})
+	do2 := serve(t, h2.Handler(o))
+	_ = do2("GET", "/me", "Authorization", "Bearer alice")
+	if r := do2("GET", "/me", "Authorization", "Bearer bob"); r.Header.Get("X-Cache") == "HIT" {
+		t.Fatal("authorized response without public stored")
+	}
+	pub := &origin{hdr: http.Header{"Cache-Control": {"public, max-age=60"}}}
+	do3 := serve(t, h2.Handler(pub))
+	_ = do3("GET", "/pub", "Authorization", "Bearer alice")
+	if r := do3("GET", "/pub", "Authorization", "Bearer bob"); r.Header.Get("X-Cache") != "HIT" {
+		t.Fatal("public response to an authorized request not stored with AllowAuthorized")
+	}
+}
+
+func TestHTTPResponsesNotStored(t *testing.T) {
+	cases := map[string]*origin{
+		"set-cookie": {hdr: http.Header{"Set-Cookie": {"session=1"}}},
+		"no-store":   {hdr: http.Header{"Cache-Control": {"no-store"}}},
+		"private":    {hdr: http.Header{"Cache-Control": {"private, max-age=60"}}},
+		"no-cache":   {hdr: http.Header{"Cache-Control": {"no-cache"}}},
+		"max-age=0":  {hdr: http.Header{"Cache-Control": {"max-age=0"}}},
+		"bad max":    {hdr: http.Header{"Cache-Control": {"max-age=soon"}}},
+		"vary-star":  {hdr: http.Header{"Vary": {"*"}}},
+		"500":        {status: 500},
+		"206":        {status: 206},
+	}
+	for name, o := range cases {
+		t.Run(name, func(t *testing.T) {
+			h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+			do := serve(t, h.Handler(o))
+			_ = do("GET", "/x")
+			r := do("GET", "/x")
+			if r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 2 {
+				t.Fatalf("stored: %v after %d calls", r.Header, o.calls.Load())
+			}
+			if name == "set-cookie" && r.Header.Get("Set-Cookie") == "" {
+				t.Fatal("Set-Cookie dropped from the forwarded response")
+			}
+		})
+	}
+	t.Run("404 is stored", func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+		o := &origin{status: 404}
+		do := serve(t, h.Handler(o))
+		_ = do("GET", "/x")
+		if r := do("GET", "/x"); r.StatusCode != 404 || r.Header.Get("X-Cache") != "HIT" {
+			t.Fatalf("404: %d %v", r.StatusCode, r.Header)
+		}
+	})
+}
+
+func TestHTTPVary(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{hdr: http.Header{"Vary": {"Accept-Language"}}, body: func(r *http.Request) string {
+		return "lang=" + r.Header.Get("Accept-Language")
+	}}
+	do := serve(t, h.Handler(o))
+	for range 2 {
+		for _, lang := range []string{"fr", "ar", "en"} {
+			if got := body(t, do("GET", "/v", "Accept-Language", lang)); got != "lang="+lang {
+				t.Fatalf("Accept-Language %s got %q", lang, got)
+			}
+		}
+	}
+	if o.calls.Load() != 3 {
+		t.Fatalf("%d origin calls for 3 variants", o.calls.Load())
+	}
+	r := do("GET", "/v", "Accept-Language", "de")
+	if r.Header.Get("Cache-Status") != "harden; fwd=vary-miss; stored" {
+		t.Fatalf("new variant: %q", r.Header.Get("Cache-Status"))
+	}
+}
+
+// gzipMiddleware stands for a compression middleware: it gzips when the client accepts it
+// and says so in Vary.
+func gzipMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(rec.Body.Bytes())
+		_ = zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(b.Bytes())
+	})
+}
+
+func gunzip(t *testing.T, r *http.Response) string {
+	t.Helper()
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		return body(t, r)
+	}
+	zr, err := gzip.NewReader(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHTTPComposesWithCompression(t *testing.T) {
+	payload := strings.Repeat(`{"name":"Groupe Réussite","price":180}`, 50)
+	t.Run("compression inside the cache", func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+		o := &origin{body: func(*http.Request) string { return payload }}
+		do := serve(t, h.Handler(gzipMiddleware(o)))
+		for range 2 {
+			r := do("GET", "/f", "Accept-Encoding", "gzip, deflate, br")
+			if r.Header.Get("Content-Encoding") != "gzip" || gunzip(t, r) != payload {
+				t.Fatalf("gzip variant wrong: %v", r.Header)
+			}
+			r = do("GET", "/f")
+			if r.Header.Get("Content-Encoding") != "" || body(t, r) != payload {
+				t.Fatalf("identity variant wrong: %v", r.Header)
+			}
+		}
+		// Same set of codings in another order, with spaces and case: same variant.
+		r := do("GET", "/f", "Accept-Encoding", "BR,gzip ,deflate;q=0.5")
+		if r.Header.Get("X-Cache") != "HIT" || gunzip(t, r) != payload {
+			t.Fatalf("normalised Accept-Encoding missed: %v", r.Header)
+		}
+		if o.calls.Load() != 2 {
+			t.Fatalf("%d origin calls, want one per encoding", o.calls.Load())
+		}
+	})
+	t.Run("compression outside the cache", func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+		o := &origin{body: func(*http.Request) string { return payload }}
+		do := serve(t, gzipMiddleware(h.Handler(o)))
+		for range 2 {
+			r := do("GET", "/f", "Accept-Encoding", "gzip")
+			if r.Header.Get("Content-Encoding") != "gzip" || gunzip(t, r) != payload {
+				t.Fatalf("compressed hit wrong: %v", r.Header)
+			}
+			if r := do("GET", "/f"); body(t, r) != payload {
+				t.Fatal("identity wrong")
+			}
+		}
+		if o.calls.Load() != 1 {
+			t.Fatalf("%d origin calls, want 1: the cache stores identity", o.calls.Load())
+		}
+	})
+}
+
+func TestHTTPLargeBodyStreamsUncached(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{MaxBodyBytes: 1000}, cache.Config{})
+	big := strings.Repeat("x", 5000)
+	o := &origin{body: func(*http.Request) string { return big }}
+	do := serve(t, h.Handler(o))
+	for range 2 {
+		if got := body(t, do("GET", "/big")); got != big {
+			t.Fatalf("body of %d bytes", len(got))
+		}
+	}
+	if o.calls.Load() != 2 {
+		t.Fatal("body above MaxBodyBytes was stored")
+	}
+}
+
+func TestHTTPFlushStreamsThroughCache(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	release := make(chan struct{})
+	do := serve(t, h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("Flush through the cache: %v", err)
+		}
+		<-release
+		_, _ = io.WriteString(w, "second\n")
+	})))
+	r := do("GET", "/stream")
+	line, err := bufio.NewReader(r.Body).ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk %q, %v: not streamed", line, err)
+	}
+	close(release)
+	if r.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("X-Cache %q", r.Header.Get("X-Cache"))
+	}
+}
+
+func TestHTTPHijackAndDeadlinesThroughCache(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	srv := httptest.NewServer(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("SetWriteDeadline through the cache: %v", err)
+		}
+		conn, buf, err := rc.Hijack()
+		if err != nil {
+			t.Errorf("Hijack through the cache: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		_ = buf.Flush()
+	})))
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := body(t, resp); got != "hijacked" {
+		t.Fatalf("hijacked response %q", got)
+	}
+}
+
+func TestHTTPLifetimeAndStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{StaleWhileRevalidate: time.Minute, StaleIfError: 10 * time.Minute})
+		var calls atomic.Int64
+		var failing atomic.Bool
+		handler := h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := calls.Add(1)
+			if failing.Load() {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Cache-Control", "max-age=60")
+			fmt.Fprintf(w, "v%d", n)
+		}))
+		get := func(hdr ...string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest("GET", "/s", nil)
+			for i := 0; i+1 < len(hdr); i += 2 {
+				req.Header.Set(hdr[i], hdr[i+1])
+			}
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			return rec
+		}
+		_ = get()
+		time.Sleep(60*time.Second - time.Nanosecond)
+		if r := get(); r.Body.String() != "v1" || r.Header().Get("X-Cache") != "HIT" || r.Header().Get("Age") != "59" {
+			t.Fatalf("before max-age: %q %v", r.Body, r.Header())
+		}
+		time.Sleep(time.Nanosecond + 10*time.Second)
+		r := get()
+		if r.Body.String() != "v1" || r.Header().Get("X-Cache") != "STALE" || !strings.Contains(r.Header().Get("Cache-Status"), "ttl=-10") {
+			t.Fatalf("stale-while-revalidate: %q %v", r.Body, r.Header())
+		}
+		synctest.Wait() // background revalidation
+		if r := get(); r.Body.String() != "v2" || r.Header().Get("X-Cache") != "HIT" {
+			t.Fatalf("after revalidation: %q %v", r.Body, r.Header())
+		}
+		// Past stale-while-revalidate, inside stale-if-error: a 5xx is replaced by the stale copy.
+		failing.Store(true)
+		time.Sleep(60*time.Second + 2*time.Minute)
+		r = get()
+		if r.Code != 200 || r.Body.String() != "v2" || !strings.Contains(r.Header().Get("Cache-Status"), "fwd=stale; fwd-status=503") {
+			t.Fatalf("stale-if-error: %d %q %v", r.Code, r.Body, r.Header())
+		}
+		// A request that refuses stale content (max-age) gets the error.
+		if r := get("Cache-Control", "max-age=30"); r.Code != 503 {
+			t.Fatalf("max-age request got %d", r.Code)
+		}
+		time.Sleep(10 * time.Minute)
+		if r := get(); r.Code != 503 {
+			t.Fatalf("past stale-if-error: %d", r.Code)
+		}
+	})
+}
+
+func TestHTTPMustRevalidateNeverStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+		var calls atomic.Int64
+		handler := h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=10, must-revalidate")
+			fmt.Fprintf(w, "v%d", calls.Add(1))
+		}))
+		get := func() string {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, httptest.NewRequest("GET", "/m", nil))
+			return rec.Body.String()
+		}
+		_ = get()
+		time.Sleep(11 * time.Second)
+		if got := get(); got != "v2" {
+			t.Fatalf("must-revalidate response served stale: %q", got)
+		}
+	})
+}
+
+func TestHTTPConfigErrors(t *testing.T) {
+	c, _ := newCache(t, cache.Config{})
+	for _, cfg := range []cache.HTTPConfig{{Tier: 9}, {MaxBodyBytes: -1}, {Name: "bad name"}, {Tags: []string{""}}} {
+		if _, err := cache.NewHTTP(c, cfg); err == nil {
+			t.Errorf("NewHTTP(%+v) accepted", cfg)
+		}
+	}
+	if _, err := cache.NewHTTP(nil, cache.HTTPConfig{}); err == nil {
+		t.Error("nil cache accepted")
+	}
+}
