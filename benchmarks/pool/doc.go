@@ -1,0 +1,13 @@
+// Package poolbench measures package pool against the plain *sql.DB a Go user would
+// otherwise configure by hand (same driver, pgx stdlib, and the same MaxOpen / MaxIdle /
+// lifetime), on a real PostgreSQL server. Run:
+//
+//	go test -run '^$' -bench . -benchtime=200ms ./pool/
+//
+// BenchmarkSelect1 times one SELECT 1 round trip: the plain *sql.DB, the pool's *sql.DB
+// (driver wrapper only) and the pool's QueryRowContext (wrapper plus bounded acquire).
+// BenchmarkSelect1Ratio interleaves them in one loop, so background load hits both sides
+// alike, and reports each side's ns/op over the plain *sql.DB's as "x-sqldb".
+// BenchmarkContention runs 50 goroutines over 20 connections and reports acquire latency
+// (mean and 99th percentile) besides ns/op.
+package poolbench
