@@ -253,7 +253,8 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tx, err := c.ci.Begin() //lint:ignore SA1019 fallback for drivers without ConnBeginTx, as database/sql does
+	//lint:ignore SA1019 fallback for drivers without ConnBeginTx, as database/sql does
+	tx, err := c.ci.Begin()
 	return tx, c.markBad(err)
 }
 
@@ -264,7 +265,8 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		r, err := ec.ExecContext(ctx, query, args)
 		return r, c.markBad(err)
 	}
-	if e, ok := c.ci.(driver.Execer); ok { //lint:ignore SA1019 older drivers implement only Execer
+	//lint:ignore SA1019 older drivers implement only Execer
+	if e, ok := c.ci.(driver.Execer); ok {
 		vals, err := plainValues(args)
 		if err != nil {
 			return nil, err
@@ -286,7 +288,8 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		r, err := qc.QueryContext(ctx, query, args)
 		return r, c.markBad(err)
 	}
-	if q, ok := c.ci.(driver.Queryer); ok { //lint:ignore SA1019 older drivers implement only Queryer
+	//lint:ignore SA1019 older drivers implement only Queryer
+	if q, ok := c.ci.(driver.Queryer); ok {
 		vals, err := plainValues(args)
 		if err != nil {
 			return nil, err
