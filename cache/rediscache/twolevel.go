@@ -87,7 +87,7 @@ type TwoLevel struct {
 	errors   *prometheus.CounterVec
 	received prometheus.Counter
 
-	downUntil atomic.Int64 // Unix nanoseconds before which Redis is skipped
+	downUntil atomic.Int64  // Unix nanoseconds before which Redis is skipped
 	gen       atomic.Uint64 // bumped by every invalidation received
 
 	pmu      sync.Mutex
