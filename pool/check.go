@@ -16,7 +16,7 @@ func (p *Pool) Check(ctx context.Context) error {
 	defer cancel()
 	var v any
 	if err := p.db.QueryRowContext(ctx, p.cfg.CheckQuery).Scan(&v); err != nil {
-		return fmt.Errorf("pool %s: check: %w", p.cfg.Name, err)
+		return fmt.Errorf("pool %q: check: %w", p.cfg.Name, err)
 	}
 	return nil
 }

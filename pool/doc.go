@@ -69,7 +69,7 @@
 // harden_pool_waits_total, harden_pool_wait_seconds_total,
 // harden_pool_acquire_duration_seconds (histogram), harden_pool_acquires_total,
 // harden_pool_acquire_timeouts_total, harden_pool_connections_opened_total,
-// harden_pool_connection_errors_total, harden_pool_leaks_total and
+// harden_pool_connect_errors_total, harden_pool_leaks_total and
 // harden_pool_connections_closed_total{reason} with reason recycle, max_idle, idle_timeout,
 // ping_failed or broken. Stats returns the same numbers.
 //

@@ -49,7 +49,7 @@ func newCollector(p *Pool) *collector {
 		waits:       desc("waits_total", "Acquisitions that had to wait for a connection."),
 		waitSeconds: desc("wait_seconds_total", "Total time spent waiting for a connection."),
 		opened:      desc("connections_opened_total", "Connections opened."),
-		openErrors:  desc("connection_errors_total", "Failed attempts to open a connection."),
+		openErrors:  desc("connect_errors_total", "Failed attempts to open a connection."),
 		closed:      desc("connections_closed_total", "Connections closed, by reason.", "reason"),
 		acquires:    desc("acquires_total", "Acquisitions through the pool's methods."),
 		timeouts:    desc("acquire_timeouts_total", "Acquisitions that failed after pool_timeout."),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -397,4 +398,100 @@ func TestTransactionsAndRowsReturnConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestParseURLThenOpenPostgres(t *testing.T) {
+	dsn := testenv.Postgres(t) // postgres://...?sslmode=disable
+	raw := dsn + "&pool_size=3&max_overflow=0&pool_timeout=5&pool_recycle=600&application_name=harden"
+	ctx := context.Background()
+
+	// Left in the URL, the settings reach the server as unknown run-time parameters.
+	unparsed, err := pool.Open("pgx", raw, pool.Config{})
+	require.NoError(t, err)
+	defer unparsed.Close()
+	require.ErrorContains(t, unparsed.Check(ctx), "unrecognized configuration parameter")
+
+	cfg, clean, err := pool.ParseURL(raw)
+	require.NoError(t, err)
+	p, err := pool.Open("pgx", clean, cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.Check(ctx))
+	assert.Equal(t, 3, p.MaxOpen())
+	assert.Equal(t, 5*time.Second, p.Config().Timeout)
+	assert.Equal(t, 10*time.Minute, p.Config().Recycle)
+	var app string
+	require.NoError(t, p.QueryRowContext(ctx, "SELECT current_setting('application_name')").Scan(&app))
+	assert.Equal(t, "harden", app, "the driver's own parameters are kept")
+}
+
+// TestConcurrentMixedUse drives every entry point at once over a pool smaller than the
+// number of callers, with leak detection on and metrics scraped meanwhile, for the race
+// detector; every call either succeeds or times out with ErrTimeout.
+func TestConcurrentMixedUse(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	reg := prometheus.NewRegistry()
+	p := openPG(t, dsn, pool.Config{Size: 3, Overflow: 2, Timeout: 2 * time.Second, LeakThreshold: 20 * time.Millisecond,
+		PrePingIdle: -1, Registerer: reg, Logger: slog.New(&records{})})
+	ctx := context.Background()
+	_, err := p.ExecContext(ctx, "CREATE TABLE c (n int)")
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _ = reg.Gather()
+				_ = p.Stats()
+			}
+		}
+	})
+	var callers sync.WaitGroup
+	for g := range 16 {
+		callers.Go(func() {
+			for i := range 15 {
+				var err error
+				switch (g + i) % 5 {
+				case 0:
+					_, err = p.ExecContext(ctx, "INSERT INTO c VALUES ($1)", i)
+				case 1:
+					var rows *sql.Rows
+					if rows, err = p.QueryContext(ctx, "SELECT n FROM c LIMIT 5"); err == nil {
+						for rows.Next() {
+						}
+						err = rows.Close()
+					}
+				case 2:
+					var n int
+					err = p.QueryRowContext(ctx, "SELECT count(*) FROM c").Scan(&n)
+				case 3:
+					var tx *sql.Tx
+					if tx, err = p.BeginTx(ctx, nil); err == nil {
+						time.Sleep(30 * time.Millisecond) // held past the leak threshold
+						_, err = tx.ExecContext(ctx, "INSERT INTO c VALUES (-1)")
+						err = errors.Join(err, tx.Commit())
+					}
+				case 4:
+					var c *sql.Conn
+					if c, err = p.Conn(ctx); err == nil {
+						err = errors.Join(c.PingContext(ctx), c.Close())
+					}
+				}
+				if err != nil && !errors.Is(err, pool.ErrTimeout) {
+					t.Errorf("caller %d call %d: %v", g, i, err)
+				}
+			}
+		})
+	}
+	callers.Wait()
+	close(stop)
+	wg.Wait()
+	require.Eventually(t, func() bool { return p.Stats().InUse == 0 }, 5*time.Second, 5*time.Millisecond)
+	s := p.Stats()
+	assert.LessOrEqual(t, s.MaxOpenConnections, 5)
+	assert.Positive(t, s.Leaks, "transactions held past the threshold are reported")
 }
