@@ -19,16 +19,17 @@
 //
 // The zero Config is the production configuration:
 //
-//	SQLAlchemy          Config          default   database/sql
-//	pool_size           Size            20        SetMaxIdleConns(Size)
-//	max_overflow        Overflow        30        SetMaxOpenConns(Size+Overflow) = 50
-//	pool_timeout        Timeout         60 s      the Pool's methods bound the acquire
-//	pool_recycle        Recycle         1 h       SetConnMaxLifetime(Recycle), each connection
-//	                    RecycleJitter   Recycle/10  retiring at Recycle minus a random part of it
-//	                    IdleTimeout     none      SetConnMaxIdleTime
-//	pool_pre_ping       DisablePrePing  on        ping at checkout after PrePingIdle (500 ms) idle
-//	echo                Echo            off       statements logged at Info
-//	                    LeakThreshold   off       HikariCP's leakDetectionThreshold
+//	SQLAlchemy     Config          default      database/sql
+//	pool_size      Size            20           SetMaxIdleConns(Size)
+//	max_overflow   Overflow        30           SetMaxOpenConns(Size+Overflow) = 50
+//	pool_timeout   Timeout         60 s         the Pool's methods bound the acquire
+//	pool_recycle   Recycle         1 h          SetConnMaxLifetime(Recycle)
+//	               RecycleJitter   Recycle/10   each connection retires up to this much earlier
+//	               IdleTimeout     none         SetConnMaxIdleTime(IdleTimeout)
+//	pool_pre_ping  DisablePrePing  false (on)   ping at checkout when idle ≥ PrePingIdle (500 ms)
+//	echo           Echo            false        statements logged at Info
+//	               LeakThreshold   0 (off)      HikariCP's leakDetectionThreshold
+//	               CheckTimeout    2 s          bounds Check ("SELECT 1")
 //
 // Overflow connections are closed when returned while Size are idle, as in QueuePool.
 // SQLAlchemy's max_overflow=0 is NoOverflow and -1 is UnlimitedOverflow; pool_recycle=-1 is a
