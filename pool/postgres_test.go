@@ -22,7 +22,7 @@ import (
 
 func TestExhaustionTimesOut(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	const timeout = 300 * time.Millisecond
+	const timeout = time.Second
 	p := openPG(t, dsn, pool.Config{Size: 2, Overflow: 1, Timeout: timeout})
 	ctx := context.Background()
 
@@ -54,23 +54,26 @@ func TestExhaustionTimesOut(t *testing.T) {
 			return err
 		},
 	}
-	for name, op := range ops {
-		t.Run(name, func(t *testing.T) {
-			start := time.Now()
-			err := op()
-			waited := time.Since(start)
-			require.ErrorIs(t, err, pool.ErrTimeout)
-			require.ErrorIs(t, err, context.DeadlineExceeded)
-			var te *pool.TimeoutError
-			require.ErrorAs(t, err, &te)
-			assert.Equal(t, 3, te.InUse)
-			assert.Equal(t, 3, te.MaxOpen)
-			assert.Equal(t, timeout, te.Timeout)
-			assert.Contains(t, err.Error(), "limit of 3 connections reached")
-			assert.GreaterOrEqual(t, waited, timeout, "must wait the full pool timeout")
-			assert.Less(t, waited, timeout+2*time.Second, "must not wait much longer than the pool timeout")
-		})
-	}
+	t.Run("every entry point", func(t *testing.T) {
+		for name, op := range ops {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel() // all wait out the timeout together
+				start := time.Now()
+				err := op()
+				waited := time.Since(start)
+				require.ErrorIs(t, err, pool.ErrTimeout)
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var te *pool.TimeoutError
+				require.ErrorAs(t, err, &te)
+				assert.Equal(t, 3, te.InUse)
+				assert.Equal(t, 3, te.MaxOpen)
+				assert.Equal(t, timeout, te.Timeout)
+				assert.Contains(t, err.Error(), "limit of 3 connections reached")
+				assert.GreaterOrEqual(t, waited, timeout, "must wait the full pool timeout")
+				assert.Less(t, waited, timeout+2*time.Second, "must not wait much longer than the pool timeout")
+			})
+		}
+	})
 	assert.EqualValues(t, len(ops), p.Stats().AcquireTimeouts)
 	assert.GreaterOrEqual(t, p.Stats().WaitCount, int64(len(ops)))
 
@@ -294,7 +297,7 @@ func TestLeakReportedWithStackPostgres(t *testing.T) {
 
 func TestRecycleShortLifetimePostgres(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	p := openPG(t, dsn, pool.Config{Size: 2, Recycle: 300 * time.Millisecond, RecycleJitter: 100 * time.Millisecond})
+	p := openPG(t, dsn, pool.Config{Size: 2, Recycle: time.Second, RecycleJitter: 200 * time.Millisecond})
 	ctx := context.Background()
 	pid := func() int {
 		var id int
@@ -303,7 +306,7 @@ func TestRecycleShortLifetimePostgres(t *testing.T) {
 	}
 	first := pid()
 	assert.Equal(t, first, pid(), "a young connection is reused")
-	time.Sleep(350 * time.Millisecond) // past Recycle for every connection
+	time.Sleep(1050 * time.Millisecond) // past Recycle for every connection
 	assert.NotEqual(t, first, pid(), "a connection past pool_recycle is replaced")
 	s := p.Stats()
 	assert.Positive(t, s.ClosedRecycle+s.MaxLifetimeClosed)
@@ -312,7 +315,7 @@ func TestRecycleShortLifetimePostgres(t *testing.T) {
 func TestCheckPostgres(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	ctx := context.Background()
-	p := openPG(t, dsn, pool.Config{Size: 1, Overflow: pool.NoOverflow, CheckTimeout: 200 * time.Millisecond})
+	p := openPG(t, dsn, pool.Config{Size: 1, Overflow: pool.NoOverflow, CheckTimeout: 500 * time.Millisecond})
 	var check func(context.Context) error = p.Check // the shape health checkers take
 	_, err := p.ExecContext(ctx, "SELECT 1")        // dial outside the short check timeout
 	require.NoError(t, err)
