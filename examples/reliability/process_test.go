@@ -1,0 +1,228 @@
+package reliability
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
+)
+
+// demoPassword is the demo users' password (NEXUS_DEMO_PASSWORD) in every child.
+const demoPassword = "reliability-demo-password"
+
+// Demo accounts seeded by nexus in development.
+const (
+	demoAdmin   = "admin@nexus-reussite.com"
+	demoParent  = "parent@nexus-reussite.com"
+	demoStudent = "eleve@nexus-reussite.com"
+)
+
+// startupTimeout bounds a child's start (migrations, demo data with bcrypt cost 12).
+const startupTimeout = 60 * time.Second
+
+// nexusProc is a running nexus child process.
+type nexusProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	URL  string // http://127.0.0.1:port
+	Addr string // 127.0.0.1:port
+	logs *tailBuffer
+
+	done     chan struct{} // closed when the process has exited
+	exitCode int
+	exitedAt time.Time
+}
+
+// baseEnv is the environment every child gets; tests add to it.
+func baseEnv(port int) map[string]string {
+	return map[string]string{
+		"APP_ENV":             "development",
+		"PORT":                strconv.Itoa(port),
+		"NEXUS_DEMO_PASSWORD": demoPassword,
+		"SECRET_KEY":          "reliability-secret-key-0123456789abcdef",
+		"JWT_SECRET_KEY":      "reliability-jwt-key-0123456789abcdef0123",
+		"LOG_LEVEL":           "warn",
+		"SHUTDOWN_DELAY":      "1",
+		// Load from one machine: clients are told apart by X-Forwarded-For from the
+		// trusted loopback proxy, and the default rule is far above the load.
+		"TRUSTED_PROXIES":   "127.0.0.1",
+		"RATELIMIT_DEFAULT": "1000000 per hour",
+	}
+}
+
+// startNexus runs the binary with env (see baseEnv) on a free port and waits until /ready
+// answers 200. The process is killed at cleanup if still running.
+func startNexus(t *testing.T, env map[string]string) *nexusProc {
+	t.Helper()
+	bin := nexusBinary(t)
+	port := testenv.FreePort(t)
+	vars := baseEnv(port)
+	for k, v := range env {
+		vars[k] = v
+	}
+	vars["PORT"] = strconv.Itoa(port)
+	cmd := exec.Command(bin)
+	cmd.Dir = t.TempDir() // no stray .env file
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "TMPDIR=" + cmd.Dir}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &nexusProc{t: t, cmd: cmd, Addr: "127.0.0.1:" + strconv.Itoa(port), logs: &tailBuffer{max: 256 << 10}, done: make(chan struct{})}
+	p.URL = "http://" + p.Addr
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nexus: %v", err)
+	}
+	go func() {
+		err := cmd.Wait()
+		p.exitedAt = time.Now()
+		p.exitCode = 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			p.exitCode = ee.ExitCode()
+		} else if err != nil {
+			p.exitCode = -1
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("nexus output (tail):\n%s", p.logs.Tail(40))
+		}
+	})
+	if err := p.waitReady(startupTimeout); err != nil {
+		t.Fatalf("nexus did not become ready: %v\n%s", err, p.logs.Tail(40))
+	}
+	return p
+}
+
+// waitReady polls /ready until 200, the process exits or d passes.
+func (p *nexusProc) waitReady(d time.Duration) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(d)
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited with code %d", p.exitCode)
+		default:
+		}
+		resp, err := hc.Get(p.URL + "/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no 200 from /ready within %s (last: %v)", d, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// RSS is the child's resident set size in bytes, from /proc/<pid>/status (VmRSS).
+func (p *nexusProc) RSS() (int64, error) {
+	return rssOf(p.cmd.Process.Pid)
+}
+
+func rssOf(pid int) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			fields := strings.Fields(rest)
+			if len(fields) != 2 || fields[1] != "kB" {
+				return 0, fmt.Errorf("unexpected VmRSS line %q", line)
+			}
+			kb, err := strconv.ParseInt(fields[0], 10, 64)
+			return kb << 10, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// Signal sends sig to the child.
+func (p *nexusProc) Signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// Wait waits up to d for the child to exit and returns its exit code.
+func (p *nexusProc) Wait(ctx context.Context) (int, error) {
+	select {
+	case <-p.done:
+		return p.exitCode, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Exited reports whether the child has exited.
+func (p *nexusProc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (w *tailBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	if over := len(w.b) - w.max; over > 0 {
+		w.b = append(w.b[:0], w.b[over:]...)
+	}
+	return len(p), nil
+}
+
+// Tail returns the last n lines.
+func (w *tailBuffer) Tail(n int) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	lines := bytes.Split(bytes.TrimSpace(w.b), []byte("\n"))
+	return string(bytes.Join(lines[max(0, len(lines)-n):], []byte("\n")))
+}
+
+// Contains reports whether the kept output contains s.
+func (w *tailBuffer) Contains(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Contains(w.b, []byte(s))
+}
