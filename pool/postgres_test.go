@@ -210,6 +210,17 @@ func TestProxyCutSurfacesErrorsAndRecovers(t *testing.T) {
 	warm(t, p, 2)
 	require.NoError(t, p.Check(ctx))
 
+	// A link cut while the connections sit idle and then restored costs callers nothing:
+	// the pre-ping finds the dead connections and the pool dials new ones.
+	proxy.Cut()
+	proxy.Restore()
+	for i := range 4 {
+		var one int
+		require.NoError(t, p.QueryRowContext(ctx, "SELECT 1").Scan(&one), "call %d after a cut while idle", i)
+	}
+	warm(t, p, 2) // reaches every idle connection
+	assert.EqualValues(t, 2, p.Stats().ClosedPing)
+
 	// A statement running when the link is cut fails promptly, not when it would have ended.
 	busy := make(chan error, 1)
 	go func() {
