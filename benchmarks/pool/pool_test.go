@@ -49,6 +49,17 @@ func viaDB(db *sql.DB) querier {
 	}
 }
 
+// viaDBTimeout is what a caller of a plain *sql.DB writes to bound its wait the same way:
+// a timeout context per call (which, unlike the pool's, bounds the statement too).
+func viaDBTimeout(db *sql.DB, d time.Duration) querier {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		var n int
+		return db.QueryRowContext(ctx, "SELECT 1").Scan(&n)
+	}
+}
+
 func viaPool(p *pool.Pool) querier {
 	return func(ctx context.Context) error {
 		var n int
@@ -62,11 +73,13 @@ func sides(b *testing.B) []struct {
 } {
 	dsn := testenv.Postgres(b)
 	p := openPool(b, dsn, pool.Config{})
+	db := plainDB(b, dsn, 50, 20)
 	return []struct {
 		name string
 		q    querier
 	}{
-		{"sqldb", viaDB(plainDB(b, dsn, 50, 20))},
+		{"sqldb", viaDB(db)},
+		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
 		{"pool.DB", viaDB(p.DB())},
 		{"pool", viaPool(p)},
 	}
@@ -152,6 +165,7 @@ func BenchmarkOverheadSQLite(b *testing.B) {
 		q    querier
 	}{
 		{"sqldb", viaDB(db)},
+		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
 		{"pool.DB", viaDB(p.DB())},
 		{"pool", viaPool(p)},
 	} {
