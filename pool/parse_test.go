@@ -87,6 +87,10 @@ func TestParseURL(t *testing.T) {
 		assert.Equal(t, tc.want, cfg, tc.raw)
 	}
 
+	_, _, err := pool.ParseURL("postgres://u:s3cret@db/app?pool_size=many")
+	require.ErrorIs(t, err, pool.ErrInvalidConfig)
+	assert.NotContains(t, err.Error(), "s3cret", "errors never carry the URL's password")
+
 	for _, raw := range []string{
 		"postgres://db/app?pool_size=1&pool_size=2",
 		"postgres://db/app?pool_size=0",
