@@ -29,7 +29,7 @@ type Pool struct {
 const maxBadConnRetries = 2
 
 // Open opens a pool on a registered database/sql driver ("pgx", "sqlite", ...). Like
-// sql.Open it does not connect; use Check or PingContext to verify the server.
+// sql.Open it does not connect; Check (or DB().PingContext) verifies the server.
 func Open(driverName, dsn string, cfg Config) (*Pool, error) {
 	probe, err := sql.Open(driverName, dsn)
 	if err != nil {
