@@ -18,6 +18,7 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	github.com/rs/cors v1.11.1 // indirect
 	github.com/sethvargo/go-limiter v0.7.1 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/ulule/limiter/v3 v3.11.2 // indirect
