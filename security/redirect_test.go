@@ -2,6 +2,7 @@ package security
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -84,7 +85,8 @@ func TestRedirectOptions(t *testing.T) {
 	s = mustNew(t, Config{})
 	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://shop.example/", nil))
 	assert.Equal(t, "https://shop.example/", rec.Header().Get("Location"))
-	for _, bad := range []string{"evil.example/x", "a b", "evil.example:0", "evil.example:99999", "evil..example", "[::1", "%65vil.example", `evil.example\`} {
+	for _, bad := range []string{"evil.example/x", "a b", "evil.example:0", "evil.example:99999", "evil..example", "[::1", "%65vil.example", `evil.example\`,
+		strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "example", "evil.example:80:80", "evil.example:", "[fe80::1%25eth0]"} {
 		rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://x/", nil, withHost(bad)))
 		assert.Equal(t, http.StatusBadRequest, rec.Code, bad)
 		assert.Empty(t, rec.Header().Get("Location"), bad)

@@ -211,7 +211,10 @@ func (s *Security) exempt(p string) bool {
 	if len(s.exactExempt) == 0 && len(s.prefixExempt) == 0 {
 		return false
 	}
-	p = path.Clean("/" + p)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	p = path.Clean(p)
 	if s.exactExempt[p] {
 		return true
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,4 +127,46 @@ func TestEarlyHintsPassThrough(t *testing.T) {
 	assert.Equal(t, []int{http.StatusEarlyHints}, got1xx)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
 	assert.Equal(t, "a=1; HttpOnly; SameSite=Lax", resp.Header.Get("Set-Cookie"))
+}
+
+// TestConcurrentRequests drives many requests at once through one middleware over a real
+// listener; with -race it proves the shared precomputed header values are never written.
+func TestConcurrentRequests(t *testing.T) {
+	s := mustNew(t, Config{Profile: Development, CORS: CORS{Origins: []string{"https://app.example.com"}, AllowCredentials: true}})
+	srv := httptest.NewServer(s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Add("Vary", "Accept")
+		h.Add("Referrer-Policy", "no-referrer")
+		h.Add("Access-Control-Allow-Origin", "x")
+		h.Add("Set-Cookie", "a=1")
+		_, _ = io.WriteString(w, Nonce(r.Context()))
+	})))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	nonces := make(chan string, 200)
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+				req.Header.Set("Origin", "https://app.example.com")
+				resp, err := srv.Client().Do(req)
+				if !assert.NoError(t, err) {
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				assert.Equal(t, []string{"strict-origin-when-cross-origin", "no-referrer"}, resp.Header.Values("Referrer-Policy"))
+				assert.Equal(t, []string{"Origin", "Accept"}, resp.Header.Values("Vary"))
+				nonces <- string(b)
+			}
+		})
+	}
+	wg.Wait()
+	close(nonces)
+	seen := map[string]bool{}
+	for n := range nonces {
+		assert.False(t, seen[n], "nonce repeated across concurrent requests")
+		seen[n] = true
+	}
+	assert.Len(t, seen, 200)
 }
