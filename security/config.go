@@ -99,7 +99,8 @@ type Config struct {
 	// or ErrCORSDenied (403). Nil (default) writes application/problem+json.
 	OnReject func(w http.ResponseWriter, r *http.Request, err *RejectError)
 
-	// Logger receives rejections at debug level. Nil (default) discards.
+	// Logger receives rejections at debug level, and a warning from New when the
+	// Production profile runs without AllowedHosts. Nil (default) discards.
 	Logger *slog.Logger
 
 	// Registerer receives the metrics harden_security_rejected_total{reason} and

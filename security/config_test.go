@@ -1,6 +1,7 @@
 package security
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,4 +87,14 @@ func TestMiddlewareMetrics(t *testing.T) {
 		assert.Equal(t, want, testutil.ToFloat64(s.metrics.rejected.WithLabelValues(reason)), reason)
 	}
 	assert.Equal(t, 5, testutil.CollectAndCount(reg), "four reasons pre-created plus the redirect counter")
+}
+
+func TestWarnsWithoutAllowedHostsInProduction(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	mustNew(t, Config{Logger: log, AllowedHosts: []string{"a.example"}})
+	mustNew(t, Config{Logger: log, Profile: Development})
+	assert.Empty(t, buf.String())
+	mustNew(t, Config{Logger: log})
+	assert.Contains(t, buf.String(), "AllowedHosts is empty")
 }

@@ -102,6 +102,9 @@ func New(cfg Config) (*Security, error) {
 	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
+	if !s.dev && len(s.hosts.patterns) == 0 {
+		s.log.Warn("security: AllowedHosts is empty; any well-formed Host is accepted and used in HTTPS redirects")
+	}
 	return s, nil
 }
 
