@@ -154,7 +154,13 @@ func (p *corsPolicy) allowed(origin string) bool {
 		scheme, host, ok := strings.Cut(origin, "://")
 		if ok {
 			name, port, ok := splitHost(host)
-			if ok && strings.ToLower(host) == host {
+			canonical := name
+			if port != "" {
+				canonical += ":" + port
+			}
+			// The origin must already be in serialised form: lower case, no trailing dot
+			// (a trailing-dot host is a different origin to browsers).
+			if ok && canonical == host {
 				for _, w := range p.wild {
 					if w.scheme == scheme && w.port == port && len(name) > len(w.suffix) && strings.HasSuffix(name, w.suffix) {
 						return true

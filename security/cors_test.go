@@ -36,6 +36,7 @@ func TestCORSPreflightMatrix(t *testing.T) {
 		{"https://app.example.com", "POST", "x-secret", false},     // header not allowed
 		{"https://app.example.com", "POST", "content-type,", true}, // empty entries tolerated
 		{"HTTPS://APP.EXAMPLE.COM", "POST", "", false},             // browsers serialise lower-case
+		{"https://a.example.org.", "POST", "", false},              // trailing dot is another origin
 	}
 	for _, tc := range tests {
 		t.Run(tc.origin+" "+tc.method+" "+tc.headers, func(t *testing.T) {
