@@ -9,8 +9,8 @@
 // (driver wrapper only) and the pool's QueryRowContext (wrapper plus bounded acquire).
 // BenchmarkOverheadSQLite does the same on SQLite in memory, where no network hides the
 // wrapper's own nanoseconds.
-// BenchmarkSelect1Ratio interleaves them in one loop, so background load hits both sides
-// alike, and reports each side's ns/op over the plain *sql.DB's as "x-sqldb".
+// The *Ratio variants interleave the sides in one loop, so background load hits them alike,
+// and report the median per-round ratio of each side to the plain *sql.DB as "x-sqldb".
 // BenchmarkContention runs 50 goroutines over 20 connections and reports acquire latency
 // (mean and 99th percentile) besides ns/op.
 package poolbench

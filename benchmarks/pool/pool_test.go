@@ -40,6 +40,7 @@ func openPool(b *testing.B, dsn string, cfg pool.Config) *pool.Pool {
 	return p
 }
 
+// querier runs one SELECT 1 and reads the answer.
 type querier func(ctx context.Context) error
 
 func viaDB(db *sql.DB) querier {
@@ -67,17 +68,16 @@ func viaPool(p *pool.Pool) querier {
 	}
 }
 
-func sides(b *testing.B) []struct {
+type side struct {
 	name string
 	q    querier
-} {
+}
+
+func pgSides(b *testing.B) []side {
 	dsn := testenv.Postgres(b)
 	p := openPool(b, dsn, pool.Config{})
 	db := plainDB(b, dsn, 50, 20)
-	return []struct {
-		name string
-		q    querier
-	}{
+	return []side{
 		{"sqldb", viaDB(db)},
 		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
 		{"pool.DB", viaDB(p.DB())},
@@ -85,9 +85,31 @@ func sides(b *testing.B) []struct {
 	}
 }
 
-func BenchmarkSelect1(b *testing.B) {
+func sqliteSides(b *testing.B) []side {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.SetMaxOpenConns(50)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxLifetime(time.Hour)
+	b.Cleanup(func() { _ = db.Close() })
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close() })
+	return []side{
+		{"sqldb", viaDB(db)},
+		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
+		{"pool.DB", viaDB(p.DB())},
+		{"pool", viaPool(p)},
+	}
+}
+
+func each(b *testing.B, ss []side) {
 	ctx := context.Background()
-	for _, s := range sides(b) {
+	for _, s := range ss {
 		b.Run(s.name, func(b *testing.B) {
 			if err := s.q(ctx); err != nil { // warm: one open connection
 				b.Fatal(err)
@@ -102,13 +124,12 @@ func BenchmarkSelect1(b *testing.B) {
 	}
 }
 
-// BenchmarkSelect1Ratio runs the three sides in turn within one loop, rotating which goes
-// first; ns/op is the time of one round of all three. x-sqldb is the median over rounds of
-// a side's time over the plain *sql.DB's in the same round, which keeps a burst of load
-// elsewhere on the machine from landing on one side only.
-func BenchmarkSelect1Ratio(b *testing.B) {
+// ratio runs the sides in turn within one loop, rotating which goes first; ns/op is the
+// time of one round of all of them. x-sqldb is the median over rounds of a side's time
+// over the plain *sql.DB's in the same round, which keeps a burst of load elsewhere on the
+// machine from landing on one side only.
+func ratio(b *testing.B, ss []side) {
 	ctx := context.Background()
-	ss := sides(b)
 	for _, s := range ss {
 		if err := s.q(ctx); err != nil {
 			b.Fatal(err)
@@ -143,45 +164,13 @@ func BenchmarkSelect1Ratio(b *testing.B) {
 	}
 }
 
+func BenchmarkSelect1(b *testing.B)      { each(b, pgSides(b)) }
+func BenchmarkSelect1Ratio(b *testing.B) { ratio(b, pgSides(b)) }
+
 // BenchmarkOverheadSQLite isolates the wrapper's own cost on a round trip that never
 // leaves the process (SQLite in memory), where a few hundred nanoseconds are visible.
-func BenchmarkOverheadSQLite(b *testing.B) {
-	ctx := context.Background()
-	db, err := sql.Open("sqlite", ":memory:")
-	if err != nil {
-		b.Fatal(err)
-	}
-	db.SetMaxOpenConns(50)
-	db.SetMaxIdleConns(20)
-	db.SetConnMaxLifetime(time.Hour)
-	b.Cleanup(func() { _ = db.Close() })
-	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = p.Close() })
-	for _, s := range []struct {
-		name string
-		q    querier
-	}{
-		{"sqldb", viaDB(db)},
-		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
-		{"pool.DB", viaDB(p.DB())},
-		{"pool", viaPool(p)},
-	} {
-		b.Run(s.name, func(b *testing.B) {
-			if err := s.q(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := s.q(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkOverheadSQLite(b *testing.B)      { each(b, sqliteSides(b)) }
+func BenchmarkOverheadSQLiteRatio(b *testing.B) { ratio(b, sqliteSides(b)) }
 
 // BenchmarkContention: 50 goroutines share 20 connections, each taking a connection,
 // running SELECT 1 on it and returning it.
