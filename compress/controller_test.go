@@ -2,9 +2,13 @@ package compress_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +129,37 @@ func TestFlushErrorAfterHijack(t *testing.T) {
 	res, err := srv.Client().Get(srv.URL)
 	if err == nil {
 		res.Body.Close()
+	}
+}
+
+func TestInformationalResponsesPassThrough(t *testing.T) {
+	c := mustNew(t, compress.Config{})
+	body := jsonBody(3000)
+	srv := httptest.NewServer(c.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})))
+	defer srv.Close()
+	var hints []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		hints = append(hints, strconv.Itoa(code)+" "+h.Get("Link"))
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
+	req.Header.Set("Accept-Encoding", "zstd")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if len(hints) != 1 || hints[0] != "103 </app.css>; rel=preload; as=style" {
+		t.Fatalf("1xx seen by the client: %q", hints)
+	}
+	if res.Header.Get("Content-Encoding") != "zstd" || string(decode(t, "zstd", raw)) != string(body) {
+		t.Fatalf("final response: %q", res.Header.Get("Content-Encoding"))
 	}
 }

@@ -31,7 +31,9 @@
 // Accept-Encoding is parsed per RFC 9110: q-values (q=0 refuses a coding), "*",
 // "identity;q=0", unknown codings, whitespace and letter case. The highest q wins;
 // ties go to the server order in Config.Encodings. A client that sends no
-// Accept-Encoding gets identity.
+// Accept-Encoding, or accepts none of the configured codings, gets identity (RFC 9110
+// lets a server send identity even when "identity;q=0" asks otherwise, rather than
+// answer 406).
 //
 // # What is never compressed
 //

@@ -49,7 +49,7 @@ func FuzzDecompress(f *testing.F) {
 		if len(got) > limit {
 			t.Fatalf("read %d bytes past the %d cap", len(got), limit)
 		}
-		if b.overflowed {
+		if b.overflowed.Load() {
 			var mbe *http.MaxBytesError
 			if !errors.Is(err, ErrBodyTooLarge) || !errors.As(err, &mbe) || len(got) != limit {
 				t.Fatalf("overflow reported as %v after %d bytes", err, len(got))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -65,7 +66,7 @@ type bodyReader struct {
 	limit      int64
 	n          int64
 	err        error
-	overflowed bool
+	overflowed atomic.Bool // read by the response side, possibly from another goroutine
 }
 
 func (b *bodyReader) start() error {
@@ -125,7 +126,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.dec.Read(p)
 	if int64(n) > room {
 		n = int(room)
-		b.overflowed = true
+		b.overflowed.Store(true)
 		b.err = fmt.Errorf("%w: %w", ErrBodyTooLarge, &http.MaxBytesError{Limit: b.limit})
 		b.n += int64(n)
 		return n, b.err

@@ -319,7 +319,7 @@ func (w *responseWriter) tooLarge() bool {
 	if w.state == stateDiscard {
 		return true
 	}
-	if w.body == nil || !w.body.overflowed || w.state != stateUndecided {
+	if w.body == nil || !w.body.overflowed.Load() || w.state != stateUndecided {
 		return false
 	}
 	w.releaseBuffer()
