@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-reussite/harden/benchmarks/stack"
+)
+
+// serveStack is the child side: it serves the stack on one loopback listener and its
+// runtime figures on another, prints both addresses and serves until stdin closes.
+func serveStack(name string, size int) error {
+	h, err := stack.Build(name, stack.Payload(size), stack.Options{})
+	if err != nil {
+		return err
+	}
+	app, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ctl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(app) }()
+	go func() {
+		_ = http.Serve(ctl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			_ = json.NewEncoder(w).Encode(childStats{Mallocs: ms.Mallocs})
+		}))
+	}()
+	fmt.Printf("%s %s\n", app.Addr(), ctl.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+type childStats struct {
+	Mallocs uint64 `json:"mallocs"`
+}
+
+// child is the parent's handle on a running stack process.
+type child struct {
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	app, ctl string
+}
+
+func startChild(name string, size int) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "-serve", name, "-size", strconv.Itoa(size))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("stack %s did not start: %w", name, err)
+	}
+	addrs := strings.Fields(line)
+	if len(addrs) != 2 {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("stack %s printed %q", name, line)
+	}
+	return &child{cmd: cmd, stdin: stdin, app: addrs[0], ctl: addrs[1]}, nil
+}
+
+func (c *child) mallocs() (uint64, error) {
+	resp, err := http.Get("http://" + c.ctl + "/")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var s childStats
+	err = json.NewDecoder(resp.Body).Decode(&s)
+	return s.Mallocs, err
+}
+
+// peakRSS reads VmHWM (peak resident set) of the child in bytes.
+func (c *child) peakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, err := strconv.ParseInt(f[1], 10, 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, fmt.Errorf("VmHWM not found")
+}
+
+func (c *child) stop() {
+	_ = c.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}

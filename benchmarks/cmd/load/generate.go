@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is one measured run of one stack.
+type result struct {
+	requests int
+	errors   int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// goLoad sends n GET requests over conns keep-alive connections, each asking for gzip, and
+// reads every body to the end. Any status other than 200 counts as an error.
+func goLoad(addr string, n, conns int) result {
+	url := "http://" + addr + "/api/formulas"
+	tr := &http.Transport{
+		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	lat := make([]time.Duration, n)
+	var next, errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			req.Header.Set("X-Forwarded-Proto", "https") // as a TLS-terminating proxy would
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					lat[i] = time.Since(t0)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				lat[i] = time.Since(t0)
+				if resp.StatusCode != http.StatusOK {
+					errs.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return result{requests: n, errors: int(errs.Load()), elapsed: elapsed, p50: lat[n/2], p99: lat[n*99/100]}
+}
+
+var (
+	wrkRequests = regexp.MustCompile(`(\d+) requests in ([\d.]+)(\w+)`)
+	wrkLatency  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(\w+)`)
+	wrkErrors   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+)
+
+// wrkLoad runs wrk for d with conns connections and parses its --latency report.
+func wrkLoad(addr string, conns int, d time.Duration) (result, error) {
+	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
+		"-H", "Accept-Encoding: gzip", "-H", "X-Forwarded-Proto: https", "http://"+addr+"/api/formulas").CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	var r result
+	m := wrkRequests.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("wrk output not understood: %s", out)
+	}
+	r.requests, _ = strconv.Atoi(string(m[1]))
+	r.elapsed = parseWrkDuration(string(m[2]), string(m[3]))
+	for _, l := range wrkLatency.FindAllSubmatch(out, -1) {
+		v := parseWrkDuration(string(l[2]), string(l[3]))
+		if string(l[1]) == "50" {
+			r.p50 = v
+		} else {
+			r.p99 = v
+		}
+	}
+	if e := wrkErrors.FindSubmatch(out); e != nil {
+		r.errors, _ = strconv.Atoi(string(e[1]))
+	}
+	return r, nil
+}
+
+func parseWrkDuration(v, unit string) time.Duration {
+	f, _ := strconv.ParseFloat(v, 64)
+	switch unit {
+	case "us":
+		return time.Duration(f * float64(time.Microsecond))
+	case "ms":
+		return time.Duration(f * float64(time.Millisecond))
+	case "m":
+		return time.Duration(f * float64(time.Minute))
+	default:
+		return time.Duration(f * float64(time.Second))
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nexus-reussite/harden/benchmarks/stack"
+)
+
+// row is the reported figure of one stack: the median round by requests/s.
+type row struct {
+	name          string
+	res           result
+	allocsPerReq  float64
+	peakRSS       int64
+	ratioToPeer   float64
+	roundsRPS     []float64
+	generatorName string
+}
+
+func run(cfg config) error {
+	names := stack.Names()
+	if cfg.stacks != "" {
+		names = strings.Split(cfg.stacks, ",")
+	}
+	if cfg.gen == "wrk" {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			return fmt.Errorf("-gen wrk: wrk is not installed (apt-get install wrk)")
+		}
+	}
+	type sample struct {
+		res    result
+		allocs float64
+		rss    int64
+	}
+	samples := map[string][]sample{}
+	for round := range cfg.rounds {
+		order := slices.Clone(names)
+		// Alternate the order each round so no stack always runs on a cooler machine.
+		for i := 0; i < round%len(order); i++ {
+			order = append(order[1:], order[0])
+		}
+		for _, name := range order {
+			c, err := startChild(name, cfg.size)
+			if err != nil {
+				return err
+			}
+			// Warm up: connections, pools, caches.
+			goLoad(c.app, max(cfg.requests/10, 1000), cfg.conns)
+			before, err := c.mallocs()
+			if err != nil {
+				c.stop()
+				return err
+			}
+			var res result
+			if cfg.gen == "wrk" {
+				res, err = wrkLoad(c.app, cfg.conns, cfg.duration)
+			} else {
+				res = goLoad(c.app, cfg.requests, cfg.conns)
+			}
+			if err != nil {
+				c.stop()
+				return err
+			}
+			after, err := c.mallocs()
+			if err != nil {
+				c.stop()
+				return err
+			}
+			rss, _ := c.peakRSS()
+			c.stop()
+			// One malloc read itself allocates a little; it is negligible against the run.
+			allocs := float64(after-before) / float64(res.requests)
+			samples[name] = append(samples[name], sample{res, allocs, rss})
+			fmt.Fprintf(os.Stderr, "round %d %-14s %9.0f req/s  errors %d\n", round+1, name, res.rps(), res.errors)
+		}
+	}
+	var rows []row
+	for _, name := range names {
+		s := samples[name]
+		slices.SortFunc(s, func(a, b sample) int { return compareFloat(a.res.rps(), b.res.rps()) })
+		med := s[len(s)/2]
+		r := row{name: name, res: med.res, allocsPerReq: med.allocs, peakRSS: med.rss, generatorName: cfg.gen}
+		for _, x := range s {
+			r.roundsRPS = append(r.roundsRPS, x.res.rps())
+			r.peakRSS = max(r.peakRSS, x.rss)
+		}
+		rows = append(rows, r)
+	}
+	var peer float64
+	for _, r := range rows {
+		if r.name == "peer" {
+			peer = r.res.rps()
+		}
+	}
+	for i := range rows {
+		if peer > 0 {
+			rows[i].ratioToPeer = rows[i].res.rps() / peer
+		}
+	}
+	table := markdown(cfg, rows)
+	fmt.Print(table)
+	if cfg.out != "" {
+		if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(cfg.out, "load.md"), []byte(table), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(cfg.out, "load.svg"), []byte(chart(rows)), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if r.res.errors > 0 {
+			return fmt.Errorf("stack %s answered %d requests with an error", r.name, r.res.errors)
+		}
+	}
+	return nil
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func markdown(cfg config, rows []row) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Load: GET /api/formulas, %d-byte JSON, Accept-Encoding: gzip, %d connections, generator %s, ", cfg.size, cfg.conns, cfg.gen)
+	if cfg.gen == "wrk" {
+		fmt.Fprintf(&b, "%s per run", cfg.duration)
+	} else {
+		fmt.Fprintf(&b, "%d requests per run", cfg.requests)
+	}
+	fmt.Fprintf(&b, ", median of %d alternating rounds.\n\n", cfg.rounds)
+	b.WriteString("| stack | requests/s | p50 | p99 | allocs/req | peak RSS | vs peer |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.1f | %.1f MiB | %.2fx |\n", r.name, r.res.rps(),
+			round(r.res.p50), round(r.res.p99), r.allocsPerReq, float64(r.peakRSS)/(1<<20), r.ratioToPeer)
+	}
+	return b.String()
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	default:
+		return d.Round(time.Microsecond).String()
+	}
+}
