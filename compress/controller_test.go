@@ -55,11 +55,12 @@ func TestHijackThroughWrapper(t *testing.T) {
 					return
 				}
 				defer conn.Close()
-				_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Raw: yes\r\nConnection: close\r\n\r\nhijacked")
-				_ = brw.Flush()
+				raw := "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nX-Raw: yes\r\nConnection: close\r\n\r\nhijacked"
 				if _, err := w.Write([]byte("late")); err != http.ErrHijacked {
-					t.Errorf("write after hijack: %v, want http.ErrHijacked", err)
+					raw = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 				}
+				_, _ = brw.WriteString(raw)
+				_ = brw.Flush()
 			})))
 			defer srv.Close()
 			req, _ := http.NewRequest("GET", srv.URL, nil)
@@ -121,14 +122,20 @@ func TestFlushErrorAfterHijack(t *testing.T) {
 			return
 		}
 		defer conn.Close()
+		status := "204 No Content"
 		if err := http.NewResponseController(w).Flush(); err != http.ErrHijacked {
-			t.Errorf("flush after hijack: %v", err)
+			status = "500 Internal Server Error"
 		}
+		_, _ = io.WriteString(conn, "HTTP/1.1 "+status+"\r\nConnection: close\r\n\r\n")
 	})))
 	defer srv.Close()
 	res, err := srv.Client().Get(srv.URL)
-	if err == nil {
-		res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("flush after hijack did not report http.ErrHijacked (status %d)", res.StatusCode)
 	}
 }
 
