@@ -136,19 +136,6 @@ func BenchmarkChainParallel(b *testing.B) {
 	b.Run("chi+promhttp", func(b *testing.B) { runParallel(b, peerChain(b)) })
 }
 
-// BenchmarkChainRatio runs both chains in the same process and reports observe/peer
-// ratios: the target is ns-ratio < 1 and allocs-ratio <= 0.5.
-func BenchmarkChainRatio(b *testing.B) {
-	ours := testing.Benchmark(func(b *testing.B) { run(b, observeChain(b)) })
-	peer := testing.Benchmark(func(b *testing.B) { run(b, peerChain(b)) })
-	for b.Loop() {
-	}
-	b.ReportMetric(float64(ours.NsPerOp())/float64(peer.NsPerOp()), "ns-ratio")
-	b.ReportMetric(float64(ours.AllocsPerOp())/float64(peer.AllocsPerOp()), "allocs-ratio")
-	b.ReportMetric(float64(ours.AllocsPerOp()), "observe-allocs/op")
-	b.ReportMetric(float64(peer.AllocsPerOp()), "peer-allocs/op")
-}
-
 // The two chains must do the same job for the comparison to mean anything.
 func TestChainsEquivalent(t *testing.T) {
 	for name, h := range map[string]http.Handler{"observe": observeChain(t), "peer": peerChain(t)} {
