@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -508,4 +509,49 @@ func TestConcurrentMixedUse(t *testing.T) {
 	s := p.Stats()
 	assert.LessOrEqual(t, s.MaxOpenConnections, 5)
 	assert.Positive(t, s.Leaks, "transactions held past the threshold are reported")
+}
+
+// TestTimeoutBoundsDialToHungServer: a server that accepts connections and never answers
+// (an overloaded or wedged PostgreSQL) cannot hold callers past the pool timeout, even
+// though no connection is in use and the driver has no connect timeout of its own.
+func TestTimeoutBoundsDialToHungServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+
+	const timeout = 300 * time.Millisecond
+	p, err := pool.Open("pgx", "postgres://root@"+ln.Addr().String()+"/test?sslmode=disable", pool.Config{Timeout: timeout})
+	require.NoError(t, err)
+	defer p.Close()
+	start := time.Now()
+	_, err = p.ExecContext(context.Background(), "SELECT 1")
+	waited := time.Since(start)
+	require.ErrorIs(t, err, pool.ErrTimeout)
+	var te *pool.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Zero(t, te.InUse)
+	assert.Contains(t, err.Error(), "no connection within 300ms (0 in use)")
+	assert.GreaterOrEqual(t, waited, timeout)
+	assert.Less(t, waited, timeout+2*time.Second)
+	assert.Positive(t, p.Stats().OpenErrors)
 }
