@@ -237,3 +237,35 @@ func TestClosedPool(t *testing.T) {
 	assert.False(t, errors.Is(err, pool.ErrTimeout))
 	require.Error(t, p.Check(context.Background()))
 }
+
+// TestDefaultTimeoutIsSixtySeconds waits out the default pool_timeout in a synctest bubble:
+// exactly 60 s, for a caller whose context has no deadline.
+func TestDefaultTimeoutIsSixtySeconds(t *testing.T) {
+	dsn := sqliteFile(t)
+	synctest.Test(t, func(t *testing.T) {
+		p, err := pool.Open("sqlite", dsn, pool.Config{Size: 1, Overflow: pool.NoOverflow})
+		require.NoError(t, err)
+		defer p.Close()
+		ctx := context.Background()
+		held, err := p.Conn(ctx)
+		require.NoError(t, err)
+
+		start := time.Now()
+		_, err = p.ExecContext(ctx, "SELECT 1")
+		require.ErrorIs(t, err, pool.ErrTimeout)
+		assert.Equal(t, 60*time.Second, time.Since(start))
+		var te *pool.TimeoutError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, 60*time.Second, te.Waited)
+
+		// Returned within the timeout, the connection goes to the waiter.
+		done := make(chan error)
+		go func() {
+			_, err := p.ExecContext(ctx, "SELECT 1")
+			done <- err
+		}()
+		time.Sleep(59 * time.Second)
+		require.NoError(t, held.Close())
+		require.NoError(t, <-done)
+	})
+}
