@@ -136,6 +136,38 @@ func BenchmarkChainParallel(b *testing.B) {
 	b.Run("chi+promhttp", func(b *testing.B) { runParallel(b, peerChain(b)) })
 }
 
+// BenchmarkChainRatio interleaves both chains request by request, so load on the
+// machine hits both alike, and reports observe/peer ratios. Targets: ns-ratio < 1 and
+// allocs-ratio <= 0.5.
+func BenchmarkChainRatio(b *testing.B) {
+	ours, peer := observeChain(b), peerChain(b)
+	req := httptest.NewRequest("GET", "/api/formulas/42", nil)
+	req.Header.Set("User-Agent", "bench/1.0")
+	w := &discardWriter{h: http.Header{}}
+	serve := func(h http.Handler) func() {
+		return func() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	}
+	serveOurs, servePeer := serve(ours), serve(peer)
+	var tOurs, tPeer time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		serveOurs()
+		t1 := time.Now()
+		servePeer()
+		tPeer += time.Since(t1)
+		tOurs += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(tOurs)/float64(tPeer), "ns-ratio")
+	aOurs := testing.AllocsPerRun(1000, serveOurs)
+	aPeer := testing.AllocsPerRun(1000, servePeer)
+	b.ReportMetric(aOurs, "observe-allocs/req")
+	b.ReportMetric(aPeer, "peer-allocs/req")
+	b.ReportMetric(aOurs/aPeer, "allocs-ratio")
+}
+
 // The two chains must do the same job for the comparison to mean anything.
 func TestChainsEquivalent(t *testing.T) {
 	for name, h := range map[string]http.Handler{"observe": observeChain(t), "peer": peerChain(t)} {
