@@ -9,7 +9,7 @@ import (
 )
 
 // corsPolicy answers preflights and decorates cross-origin responses. Header values are
-// precomputed slices with len == cap, shared read-only between requests.
+// precomputed once.
 type corsPolicy struct {
 	exact       map[string]bool
 	wild        []originPattern
@@ -18,10 +18,10 @@ type corsPolicy struct {
 
 	methods      map[string]bool
 	headers      map[string]bool
-	allowMethods []string
-	allowHeaders []string
-	exposeHdr    []string
-	maxAge       []string
+	allowMethods string
+	allowHeaders string
+	exposeHdr    string
+	maxAge       string
 }
 
 type originPattern struct {
@@ -30,11 +30,9 @@ type originPattern struct {
 	port   string // "" = default port only
 }
 
-var (
-	hdrTrue          = []string{"true"}
-	hdrStar          = []string{"*"}
-	hdrVaryOrigin    = []string{"Origin"}
-	hdrVaryPreflight = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+const (
+	varyOrigin    = "Origin"
+	varyPreflight = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 )
 
 func newCORS(c CORS) (*corsPolicy, error) {
@@ -100,16 +98,14 @@ func newCORS(c CORS) (*corsPolicy, error) {
 			return nil, fmt.Errorf("%w: CORS expose header %q", ErrConfig, h)
 		}
 	}
-	p.allowMethods = []string{strings.Join(methods, ", ")}
-	p.allowHeaders = []string{strings.Join(headers, ", ")}
-	if len(c.ExposeHeaders) > 0 {
-		p.exposeHdr = []string{strings.Join(c.ExposeHeaders, ", ")}
-	}
+	p.allowMethods = strings.Join(methods, ", ")
+	p.allowHeaders = strings.Join(headers, ", ")
+	p.exposeHdr = strings.Join(c.ExposeHeaders, ", ")
 	switch {
 	case c.MaxAge == 0:
-		p.maxAge = []string{strconv.Itoa(int(defaultCORSMaxAge.Seconds()))}
+		p.maxAge = strconv.Itoa(int(defaultCORSMaxAge.Seconds()))
 	case c.MaxAge > 0:
-		p.maxAge = []string{strconv.FormatInt(int64(c.MaxAge.Seconds()), 10)}
+		p.maxAge = strconv.FormatInt(int64(c.MaxAge.Seconds()), 10)
 	}
 	return p, nil
 }
@@ -192,9 +188,9 @@ func isPreflight(r *http.Request) bool {
 }
 
 // preflight answers a CORS preflight and reports nil, or returns the rejection.
-func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request) *RejectError {
+func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request, b *valueBuf) *RejectError {
 	h := w.Header()
-	appendVary(h, hdrVaryPreflight)
+	appendVary(h, b, varyPreflight)
 	origin := r.Header.Get("Origin")
 	if !p.allowed(origin) || !p.methods[r.Header.Get("Access-Control-Request-Method")] {
 		return rejectCORS()
@@ -207,42 +203,43 @@ func (p *corsPolicy) preflight(w http.ResponseWriter, r *http.Request) *RejectEr
 			}
 		}
 	}
-	p.setOrigin(h, r)
-	h["Access-Control-Allow-Methods"] = p.allowMethods
-	h["Access-Control-Allow-Headers"] = p.allowHeaders
-	if p.maxAge != nil {
-		h["Access-Control-Max-Age"] = p.maxAge
+	p.setOrigin(h, r, b)
+	b.set(h, "Access-Control-Allow-Methods", p.allowMethods)
+	b.set(h, "Access-Control-Allow-Headers", p.allowHeaders)
+	if p.maxAge != "" {
+		b.set(h, "Access-Control-Max-Age", p.maxAge)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 // actual decorates the response to a non-preflight request.
-func (p *corsPolicy) actual(h http.Header, r *http.Request) {
-	appendVary(h, hdrVaryOrigin)
+func (p *corsPolicy) actual(h http.Header, r *http.Request, b *valueBuf) {
+	appendVary(h, b, varyOrigin)
 	if p.allowed(r.Header.Get("Origin")) {
-		p.setOrigin(h, r)
-		if p.exposeHdr != nil {
-			h["Access-Control-Expose-Headers"] = p.exposeHdr
+		p.setOrigin(h, r, b)
+		if p.exposeHdr != "" {
+			b.set(h, "Access-Control-Expose-Headers", p.exposeHdr)
 		}
 	}
 }
 
-func (p *corsPolicy) setOrigin(h http.Header, r *http.Request) {
-	if p.any && !p.credentials && !p.listed(r.Header.Get("Origin")) {
-		h["Access-Control-Allow-Origin"] = hdrStar
+func (p *corsPolicy) setOrigin(h http.Header, r *http.Request, b *valueBuf) {
+	origin := r.Header.Get("Origin")
+	if p.any && !p.credentials && !p.listed(origin) {
+		b.set(h, "Access-Control-Allow-Origin", "*")
 		return
 	}
-	h["Access-Control-Allow-Origin"] = r.Header["Origin"][:1:1]
+	b.set(h, "Access-Control-Allow-Origin", origin)
 	if p.credentials {
-		h["Access-Control-Allow-Credentials"] = hdrTrue
+		b.set(h, "Access-Control-Allow-Credentials", "true")
 	}
 }
 
-func appendVary(h http.Header, v []string) {
+func appendVary(h http.Header, b *valueBuf, v string) {
 	if old, ok := h["Vary"]; ok {
-		h["Vary"] = append(slices.Clip(old), v...)
+		h["Vary"] = append(slices.Clip(old), v)
 		return
 	}
-	h["Vary"] = v
+	b.set(h, "Vary", v)
 }

@@ -12,25 +12,36 @@ import (
 
 // staticHeaders are the headers that do not vary per request, computed once by
 // unrolled/secure from the configuration: one set for HTTPS responses (with HSTS) and
-// one for plain HTTP. Each value slice has len == cap, so a handler appending to one gets
-// a fresh array and the shared slices are never written.
+// one for plain HTTP.
 type staticHeaders struct {
 	https, http []headerValue
 }
 
 type headerValue struct {
-	key string
-	val []string
+	key, val string
 }
 
-func (s *staticHeaders) apply(h http.Header, https bool) {
+func (s *staticHeaders) apply(h http.Header, https bool, b *valueBuf) {
 	set := s.http
 	if https {
 		set = s.https
 	}
 	for _, kv := range set {
-		h[kv.key] = kv.val
+		b.set(h, kv.key, kv.val)
 	}
+}
+
+// valueBuf backs every header value the middleware sets on one response with a single
+// allocation. Each value is handed out as a slice with len == cap, so a handler that
+// appends to it gets a fresh array, and nothing is shared between requests.
+type valueBuf []string
+
+func newValueBuf() valueBuf { return make(valueBuf, 0, 16) }
+
+func (b *valueBuf) set(h http.Header, key, v string) {
+	*b = append(*b, v)
+	n := len(*b)
+	h[key] = (*b)[n-1 : n : n]
 }
 
 func headerOr(v, def string) string {
@@ -104,7 +115,9 @@ func secureHeaders(opt secure.Options) ([]headerValue, error) {
 	}
 	out := make([]headerValue, 0, len(h))
 	for k, v := range h {
-		out = append(out, headerValue{key: http.CanonicalHeaderKey(k), val: slices.Clip(slices.Clone(v))})
+		if len(v) > 0 {
+			out = append(out, headerValue{key: http.CanonicalHeaderKey(k), val: v[0]})
+		}
 	}
 	slices.SortFunc(out, func(a, b headerValue) int { return strings.Compare(a.key, b.key) })
 	return out, nil

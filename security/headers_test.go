@@ -106,3 +106,21 @@ func TestHandlerMayOverrideHeaders(t *testing.T) {
 	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
 	assert.Equal(t, []string{"strict-origin-when-cross-origin"}, rec.Header().Values("Referrer-Policy"))
 }
+
+func TestHeaderValuesNotSharedBetweenRequests(t *testing.T) {
+	s := mustNew(t, Config{CORS: CORS{Origins: []string{"https://app.example.com"}, AllowCredentials: true}})
+	h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, k := range []string{"X-Frame-Options", "Access-Control-Allow-Credentials", "Vary", "Strict-Transport-Security"} {
+			w.Header()[k][0] = "tampered"
+		}
+	}))
+	req := func() *http.Request {
+		return newReq(http.MethodGet, "https://a.example/", nil, withTLS(), withHeader("Origin", "https://app.example.com"))
+	}
+	serve(h, req())
+	rec := serve(s.Handler(&okHandler{}), req())
+	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+	assert.Equal(t, "true", rec.Header().Get("Access-Control-Allow-Credentials"))
+	assert.Equal(t, "Origin", rec.Header().Get("Vary"))
+	assert.Equal(t, "max-age=31536000; includeSubDomains", rec.Header().Get("Strict-Transport-Security"))
+}

@@ -27,7 +27,7 @@ type Security struct {
 	policy         *Policy
 	cspHeader      string
 	reportURI      string
-	reportingHdr   []string
+	reportingHdr   string
 	cookies        *cookieHardener
 	cors           *corsPolicy
 	csrf           *http.CrossOriginProtection
@@ -121,7 +121,7 @@ func (s *Security) setupCSP(c CSPConfig) error {
 			return fmt.Errorf("%w: CSP ReportURI %q contains a forbidden character", ErrConfig, c.ReportURI)
 		}
 		s.reportURI = c.ReportURI
-		s.reportingHdr = []string{`csp="` + c.ReportURI + `"`}
+		s.reportingHdr = `csp="` + c.ReportURI + `"`
 	}
 	pol := c.Policy
 	if pol == nil {
@@ -161,19 +161,20 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	}
 	https := s.proxies.Scheme(r) == "https"
 	h := w.Header()
-	s.headers.apply(h, https)
+	b := newValueBuf()
+	s.headers.apply(h, https, &b)
 	if !https && !s.dev && !exempt {
-		s.redirect(w, r, host)
+		s.redirect(w, r, host, &b)
 		return
 	}
 	if s.cors != nil {
 		if isPreflight(r) {
-			if rej := s.cors.preflight(w, r); rej != nil {
+			if rej := s.cors.preflight(w, r, &b); rej != nil {
 				s.reject(w, r, rej)
 			}
 			return
 		}
-		s.cors.actual(h, r)
+		s.cors.actual(h, r, &b)
 	}
 	if s.maxBody > 0 && r.ContentLength > s.maxBody {
 		s.reject(w, r, rejectTooLarge())
@@ -196,9 +197,9 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		if s.policy.UsesNonce() {
 			st.nonce = newNonce()
 		}
-		h[s.cspHeader] = []string{s.policy.Render(st.nonce)}
-		if s.reportingHdr != nil {
-			h["Reporting-Endpoints"] = s.reportingHdr
+		b.set(h, s.cspHeader, s.policy.Render(st.nonce))
+		if s.reportingHdr != "" {
+			b.set(h, "Reporting-Endpoints", s.reportingHdr)
 		}
 	}
 	if s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
@@ -231,7 +232,7 @@ func (s *Security) exempt(p string) bool {
 
 // redirect sends a plain HTTP request to the same host over HTTPS. host has passed the
 // allowed-hosts check, so the Location cannot point elsewhere.
-func (s *Security) redirect(w http.ResponseWriter, r *http.Request, host string) {
+func (s *Security) redirect(w http.ResponseWriter, r *http.Request, host string, b *valueBuf) {
 	target, ok := redirectHost(host, s.httpsPort)
 	if !ok {
 		s.reject(w, r, rejectBadHost())
@@ -245,7 +246,7 @@ func (s *Security) redirect(w http.ResponseWriter, r *http.Request, host string)
 	if r.URL.RawQuery != "" {
 		loc += "?" + r.URL.RawQuery
 	}
-	w.Header()["Location"] = []string{loc}
+	b.set(w.Header(), "Location", loc)
 	if s.metrics != nil {
 		s.metrics.redirects.Inc()
 	}
