@@ -86,9 +86,9 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 }
 
 // Take implements Store.
-func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy Strategy, cost uint64) (Decision, error) {
+func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy Strategy, cost uint64) (d Decision, err error) {
 	if len(rule) == 0 || len(rule) > MaxLimits || !strategy.valid() {
-		return Decision{}, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
+		return d, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
 	}
 	sh := &s.shards[maphash.String(s.seed, key)%memShards]
 	for {
@@ -107,7 +107,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy St
 		if !e.matches(rule, strategy) {
 			e.reset(rule, strategy)
 		}
-		d := Evaluate(rule, strategy, e.states[:e.n], now, cost)
+		evaluate(&d, rule, strategy, e.states[:e.n], now, cost)
 		if d.Allowed {
 			e.expires = expiry(rule, strategy, e.states[:e.n])
 		}

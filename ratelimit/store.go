@@ -77,26 +77,32 @@ func (d *Decision) Tightest() LimitStatus {
 }
 
 // Evaluate applies one take to the states of a key's limits at now (Unix nanoseconds):
-// it advances every state, charges cost to all of them when all fit, and fills d. It is
-// the arithmetic the memory store uses, exported so other stores can share it. states
-// must have len(rule) elements; they are updated in place only when the take is allowed.
+// it advances every state, charges cost to all of them when all fit, and describes the
+// outcome. It is the arithmetic the memory store uses, exported so other stores can
+// share it. states must have len(rule) elements; they are updated only when the take is
+// allowed.
 func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint64) Decision {
 	var d Decision
+	evaluate(&d, rule, s, states, now, cost)
+	return d
+}
+
+func evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int64, cost uint64) {
+	states = states[:len(rule)]
 	d.N = len(rule)
 	d.Allowed = true
-	var adv [MaxLimits]WindowState
 	for i, l := range rule {
-		adv[i] = s.Advance(l, states[i], now)
-		if !s.Fits(l, adv[i], now, cost) {
+		if !s.Fits(l, s.Advance(l, states[i], now), now, cost) {
 			d.Allowed = false
+			break
 		}
 	}
 	for i, l := range rule {
+		st := s.Advance(l, states[i], now)
 		if d.Allowed {
-			adv[i].Count += cost
-			states[i] = adv[i]
+			st.Count += cost
+			states[i] = st
 		}
-		d.Limits[i] = s.Status(l, adv[i], now, cost)
+		s.status(&d.Limits[i], l, st, now, cost)
 	}
-	return d
 }

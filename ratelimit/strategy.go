@@ -91,18 +91,39 @@ func (s Strategy) Fits(l Limit, st WindowState, now int64, cost uint64) bool {
 // Status describes the window for headers: units remaining, time until the quota is
 // whole again, and time until cost more units fit. st must be advanced to now.
 func (s Strategy) Status(l Limit, st WindowState, now int64, cost uint64) LimitStatus {
-	ls := LimitStatus{Limit: l}
+	var ls LimitStatus
+	s.status(&ls, l, st, now, cost)
+	return ls
+}
+
+func (s Strategy) status(ls *LimitStatus, l Limit, st WindowState, now int64, cost uint64) {
+	if s != SlidingWindow {
+		fixedStatus(ls, l, st, now, cost)
+		return
+	}
+	slidingStatus(ls, l, st, now, cost)
+}
+
+func fixedStatus(ls *LimitStatus, l Limit, st WindowState, now int64, cost uint64) {
+	ls.Limit = l
+	ls.Remaining = 0
+	if st.Count < l.Count {
+		ls.Remaining = l.Count - st.Count
+	}
+	ls.Reset = time.Duration(st.Start + int64(l.Period) - now)
+	ls.RetryAfter = 0
+	if st.Count+cost > l.Count {
+		ls.RetryAfter = ls.Reset
+	}
+}
+
+func slidingStatus(ls *LimitStatus, l Limit, st WindowState, now int64, cost uint64) {
+	*ls = LimitStatus{Limit: l}
+	s := SlidingWindow
+	p := int64(l.Period)
 	est := s.estimate(l, st, now)
 	if rem := float64(l.Count) - est; rem > 0 {
 		ls.Remaining = uint64(math.Floor(rem))
-	}
-	p := int64(l.Period)
-	if s != SlidingWindow {
-		ls.Reset = time.Duration(st.Start + p - now)
-		if !s.Fits(l, st, now, cost) {
-			ls.RetryAfter = ls.Reset
-		}
-		return ls
 	}
 	end := (st.Start+1)*p - now // until the current window ends
 	switch {
@@ -112,22 +133,21 @@ func (s Strategy) Status(l Limit, st WindowState, now int64, cost uint64) LimitS
 		ls.Reset = time.Duration(end)
 	}
 	if s.Fits(l, st, now, cost) {
-		return ls
+		return
 	}
 	if cost > l.Count {
 		ls.RetryAfter = ls.Reset
-		return ls
+		return
 	}
 	// Inside the current window the estimate is Prev*(end-t)/p + Count.
 	room := float64(l.Count) - float64(cost) - float64(st.Count)
 	if room >= 0 && st.Prev > 0 {
 		t := float64(end) - room*float64(p)/float64(st.Prev)
 		ls.RetryAfter = time.Duration(math.Ceil(math.Max(t, 0)))
-		return ls
+		return
 	}
 	// In the next window the estimate is Count*(p-t')/p.
 	room = float64(l.Count) - float64(cost)
 	t := float64(p) - room*float64(p)/float64(st.Count)
 	ls.RetryAfter = time.Duration(end) + time.Duration(math.Ceil(math.Max(t, 0)))
-	return ls
 }

@@ -3,10 +3,12 @@
 //
 // One Lua script reads, checks and charges every limit of a rule in a single round trip
 // (EVALSHA, falling back to EVAL when the server answers NOSCRIPT), so a request is
-// admitted only if all windows admit it and a rejected request charges none. The keys of
-// one client share a hash tag ("harden:ratelimit:{<key>}:f:60000"), which keeps them in
-// one slot of a Redis Cluster. Time comes from the Redis server (TIME) unless Config.Now
-// is set, so instances with skewed clocks still agree on windows.
+// admitted only if all windows admit it and a rejected request charges none. All the
+// windows of one client live in one packed value whose key carries the client key as
+// hash tag ("harden:ratelimit:{ip:192.0.2.1}:f"), so a take touches one slot of a Redis
+// Cluster and costs two commands (GET, SET) whatever the number of windows. Time comes
+// from the Redis server (TIME) unless Config.Now is set, so instances with skewed clocks
+// still agree on windows.
 //
 // A Redis that is down or slow must not slow every request: each call has a short
 // timeout (Config.Timeout, default 50ms), and after Config.FailureThreshold consecutive

@@ -52,11 +52,11 @@ func Example() {
 	for it := client.Scan(ctx, 0, prefix+"*", 1000).Iterator(); it.Next(ctx); {
 		keys = append(keys, it.Val())
 	}
-	fmt.Println(len(keys), "keys, one per window")
+	fmt.Println(len(keys), "key for both windows")
 	client.Del(ctx, keys...)
 	// Output:
 	// 200 1
 	// 200 0
 	// 429 0
-	// 2 keys, one per window
+	// 1 key for both windows
 }

@@ -222,21 +222,24 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 			held.Go(func() { _, _ = io.Copy(io.Discard, conn); _ = conn.Close() })
 		}
 	}()
-	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ReadTimeout: 2 * time.Second, PoolTimeout: 3 * time.Second})
-	t.Cleanup(func() { _ = ln.Close(); _ = c.Close() })
-	store, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond, FailureThreshold: 3, Cooldown: time.Hour})
-	require.NoError(t, err)
-	rule := ratelimit.MustParseRule("1 per second")
-	for i := range 3 {
-		start := time.Now()
-		_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
-		require.ErrorIs(t, err, ratelimit.ErrStoreUnavailable)
-		require.NotErrorIs(t, err, redisstore.ErrCircuitOpen, "call %d", i)
-		require.Less(t, time.Since(start), time.Second, "call %d waited for the read timeout", i)
-	}
-	for range 100 {
-		_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
-		require.ErrorIs(t, err, redisstore.ErrCircuitOpen)
+	for _, ctxTimeouts := range []bool{false, true} {
+		c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ReadTimeout: 2 * time.Second,
+			PoolTimeout: 3 * time.Second, ContextTimeoutEnabled: ctxTimeouts})
+		t.Cleanup(func() { _ = ln.Close(); _ = c.Close() })
+		store, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond, FailureThreshold: 3, Cooldown: time.Hour})
+		require.NoError(t, err)
+		rule := ratelimit.MustParseRule("1 per second")
+		for i := range 3 {
+			start := time.Now()
+			_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
+			require.ErrorIs(t, err, ratelimit.ErrStoreUnavailable)
+			require.NotErrorIs(t, err, redisstore.ErrCircuitOpen, "call %d", i)
+			require.Less(t, time.Since(start), time.Second, "call %d waited for the read timeout (ContextTimeoutEnabled %v)", i, ctxTimeouts)
+		}
+		for range 100 {
+			_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
+			require.ErrorIs(t, err, redisstore.ErrCircuitOpen)
+		}
 	}
 }
 

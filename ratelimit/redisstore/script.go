@@ -4,11 +4,18 @@ import "github.com/redis/go-redis/v9"
 
 // takeScript checks and charges every limit of a rule at once.
 //
-// KEYS: one hash per limit, fields w (fixed: window start in ms; sliding: window index),
-// c (units in the current window) and p (sliding: units in the previous window).
-// ARGV: now in ms ("" = server TIME), cost, "f" or "s", then count and period in ms of
-// each limit. Returns allowed (0/1), now, then w, c, p of each limit after the take.
-// The arithmetic mirrors ratelimit.Strategy.Advance and Fits.
+// KEYS[1] is one string per client and strategy, holding for each limit four
+// little-endian doubles (Redis's struct library): the period in ms, w (fixed: window
+// start in ms; sliding: window index), c (units in the current window) and p (sliding:
+// units in the previous window). A limit whose stored period differs from the requested
+// one starts afresh, so a changed rule never reads foreign counters.
+//
+// ARGV: now in ms ("" = server TIME), cost, "f" or "s", and the rule packed as two
+// little-endian doubles per limit: count and period in ms.
+//
+// It returns allowed (0/1), now, and the state of every limit after the take, packed
+// like the stored value. The arithmetic mirrors ratelimit.Strategy.Advance and Fits.
+// It runs GET, and when allowed SET with PX, whatever the number of limits.
 var takeScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 if not now then
@@ -17,16 +24,21 @@ if not now then
 end
 local cost = tonumber(ARGV[2])
 local sliding = ARGV[3] == 's'
-local n = #KEYS
-local ws, cs, ps, pers = {}, {}, {}, {}
+local rule = ARGV[4]
+local n = #rule / 16
+local raw = redis.call('GET', KEYS[1])
+if raw and #raw ~= 32 * n then raw = nil end
+local packed = ''
 local allowed = 1
+local ttl = 0
 for i = 1, n do
-  local limit = tonumber(ARGV[2 + 2 * i])
-  local period = tonumber(ARGV[3 + 2 * i])
-  local v = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-  local w = tonumber(v[1])
-  local c = tonumber(v[2]) or 0
-  local p = tonumber(v[3]) or 0
+  local limit, period = struct.unpack('<dd', rule, 16 * i - 15)
+  local per, w, c, p
+  if raw then
+    per, w, c, p = struct.unpack('<dddd', raw, 32 * i - 31)
+    if per ~= period then w = nil end
+  end
+  local keep
   if sliding then
     local idx = math.floor(now / period)
     if w == nil or idx > w + 1 then
@@ -41,30 +53,26 @@ for i = 1, n do
       est = p * left / period + c
     end
     if est + cost > limit then allowed = 0 end
+    keep = (w + 2) * period - now
   else
     if w == nil or now - w >= period then
       w, c, p = now, 0, 0
     end
     if c + cost > limit then allowed = 0 end
+    keep = w + period - now
   end
-  ws[i], cs[i], ps[i], pers[i] = w, c, p, period
+  if keep + period > ttl then ttl = keep + period end
+  packed = packed .. struct.pack('<dddd', period, w, c, p)
 end
-local out = {allowed, now}
-for i = 1, n do
-  if allowed == 1 then
-    cs[i] = cs[i] + cost
-    local ttl
-    if sliding then
-      ttl = (ws[i] + 2) * pers[i] - now
-    else
-      ttl = ws[i] + pers[i] - now
-    end
-    redis.call('HSET', KEYS[i], 'w', ws[i], 'c', cs[i], 'p', ps[i])
-    redis.call('PEXPIRE', KEYS[i], ttl + pers[i])
+if allowed == 1 then
+  -- Charge every window: c is the third double of each limit.
+  local charged = ''
+  for i = 1, n do
+    local period, w, c, p = struct.unpack('<dddd', packed, 32 * i - 31)
+    charged = charged .. struct.pack('<dddd', period, w, c + cost, p)
   end
-  out[#out + 1] = ws[i]
-  out[#out + 1] = cs[i]
-  out[#out + 1] = ps[i]
+  packed = charged
+  redis.call('SET', KEYS[1], packed, 'PX', ttl)
 end
-return out
+return {allowed, now, packed}
 `)

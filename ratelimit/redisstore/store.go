@@ -3,9 +3,11 @@ package redisstore
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +29,9 @@ type Config struct {
 	// Prefix starts every key. It must not contain '{' or '}'. Default
 	// "harden:ratelimit:".
 	Prefix string
-	// Timeout bounds each call to Redis, whether or not the client has
-	// ContextTimeoutEnabled. Default 50ms.
+	// Timeout bounds each call to Redis. Default 50ms. Clients with
+	// ContextTimeoutEnabled take the cheapest path; others are bounded by a goroutine
+	// per call.
 	Timeout time.Duration
 	// FailureThreshold is the number of consecutive failed calls that opens the
 	// circuit breaker. Default 5.
@@ -43,11 +46,12 @@ type Config struct {
 
 // Store is a ratelimit.Store on Redis. It is safe for concurrent use.
 type Store struct {
-	client  redis.Scripter
-	prefix  string
-	timeout time.Duration
-	now     func() time.Time
-	breaker breaker
+	client      redis.Scripter
+	ctxTimeouts bool // the client bounds socket waits by context deadlines
+	prefix      string
+	timeout     time.Duration
+	now         func() time.Time
+	breaker     breaker
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -77,31 +81,43 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 		cfg.Cooldown = time.Second
 	}
 	return &Store{
-		client:  client,
-		prefix:  cfg.Prefix,
-		timeout: cfg.Timeout,
-		now:     cfg.Now,
-		breaker: breaker{threshold: cfg.FailureThreshold, cooldown: cfg.Cooldown},
+		client:      client,
+		ctxTimeouts: contextTimeouts(client),
+		prefix:      cfg.Prefix,
+		timeout:     cfg.Timeout,
+		now:         cfg.Now,
+		breaker:     breaker{threshold: cfg.FailureThreshold, cooldown: cfg.Cooldown},
 	}, nil
+}
+
+// contextTimeouts reports whether client honours context deadlines on its sockets.
+func contextTimeouts(client redis.Scripter) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // CircuitOpen reports whether the circuit breaker is refusing calls.
 func (s *Store) CircuitOpen() bool { return s.breaker.isOpen() }
 
-// Key returns the Redis key of one limit of key: prefix, the key as hash tag, the
-// strategy and the period in milliseconds. A key holding '}' (which would end the tag
-// early) or empty is replaced in the tag by a SHA-256 digest.
-func (s *Store) Key(key string, strategy ratelimit.Strategy, period time.Duration) string {
+// Key returns the Redis key holding the counters of key for strategy: prefix, the key
+// as hash tag, and the strategy. Every limit of a rule lives in this one value, so a take
+// touches a single key (and slot, in a Redis Cluster). A key holding '}' (which would
+// end the tag early) or empty is replaced in the tag by a SHA-256 digest.
+func (s *Store) Key(key string, strategy ratelimit.Strategy) string {
 	tag := key
 	if tag == "" || strings.IndexByte(tag, '}') >= 0 {
 		sum := sha256.Sum256([]byte(key))
 		tag = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	kind := "f:"
 	if strategy == ratelimit.SlidingWindow {
-		kind = "s:"
+		return s.prefix + "{" + tag + "}:s"
 	}
-	return s.prefix + "{" + tag + "}:" + kind + strconv.FormatInt(period.Milliseconds(), 10)
+	return s.prefix + "{" + tag + "}:f"
 }
 
 // Take implements ratelimit.Store in one round trip.
@@ -112,26 +128,26 @@ func (s *Store) Take(ctx context.Context, key string, rule ratelimit.Rule, strat
 	if strategy != ratelimit.FixedWindow && strategy != ratelimit.SlidingWindow {
 		return ratelimit.Decision{}, fmt.Errorf("%w: strategy %v", ratelimit.ErrUnsupported, strategy)
 	}
-	keys := make([]string, len(rule))
-	args := make([]any, 3, 3+2*len(rule))
-	args[0] = ""
-	if s.now != nil {
-		args[0] = s.now().UnixMilli()
-	}
-	args[1] = cost
-	args[2] = "f"
-	if strategy == ratelimit.SlidingWindow {
-		args[2] = "s"
-	}
+	keys := []string{s.Key(key, strategy)}
+	packed := make([]byte, 16*len(rule))
 	for i, l := range rule {
-		keys[i] = s.Key(key, strategy, l.Period)
-		args = append(args, l.Count, l.Period.Milliseconds())
+		binary.LittleEndian.PutUint64(packed[16*i:], math.Float64bits(float64(l.Count)))
+		binary.LittleEndian.PutUint64(packed[16*i+8:], math.Float64bits(float64(l.Period.Milliseconds())))
 	}
+	now := ""
+	if s.now != nil {
+		now = strconv.FormatInt(s.now().UnixMilli(), 10)
+	}
+	kind := "f"
+	if strategy == ratelimit.SlidingWindow {
+		kind = "s"
+	}
+	args := []any{now, cost, kind, packed}
 
 	if !s.breaker.allow() {
 		return ratelimit.Decision{}, fmt.Errorf("%w: %w", ratelimit.ErrStoreUnavailable, ErrCircuitOpen)
 	}
-	vals, err := s.run(ctx, keys, args)
+	res, err := s.run(ctx, keys, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			s.breaker.done(abandoned)
@@ -141,48 +157,64 @@ func (s *Store) Take(ctx context.Context, key string, rule ratelimit.Rule, strat
 		return ratelimit.Decision{}, fmt.Errorf("%w: redis: %w", ratelimit.ErrStoreUnavailable, err)
 	}
 	s.breaker.done(succeeded)
-	if len(vals) != 2+3*len(rule) {
-		return ratelimit.Decision{}, fmt.Errorf("%w: script returned %d values, want %d", ratelimit.ErrStoreUnavailable, len(vals), 2+3*len(rule))
+	d, err := decision(rule, strategy, res, cost)
+	if err != nil {
+		return ratelimit.Decision{}, fmt.Errorf("%w: %w", ratelimit.ErrStoreUnavailable, err)
 	}
-	return decision(rule, strategy, vals, cost), nil
+	return d, nil
 }
 
 type reply struct {
-	vals []int64
-	err  error
+	res []any
+	err error
 }
 
-// run calls the script within the timeout. go-redis ignores context deadlines on the
-// socket unless the client has ContextTimeoutEnabled, so the wait is bounded here: on
-// timeout the call is abandoned to finish in the background, bounded by the client's
-// own read and write timeouts, and the breaker soon stops new ones.
-func (s *Store) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+// run calls the script within the timeout. Unless the client has
+// ContextTimeoutEnabled, go-redis ignores context deadlines on the socket, so the wait
+// is bounded here: on timeout the call is abandoned to finish in the background,
+// bounded by the client's own read and write timeouts, and the breaker soon stops new
+// ones.
+func (s *Store) run(ctx context.Context, keys []string, args []any) ([]any, error) {
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	if s.ctxTimeouts {
+		return takeScript.Run(callCtx, s.client, keys, args...).Slice()
+	}
 	ch := make(chan reply, 1)
 	go func() {
-		vals, err := takeScript.Run(callCtx, s.client, keys, args...).Int64Slice()
-		ch <- reply{vals, err}
+		res, err := takeScript.Run(callCtx, s.client, keys, args...).Slice()
+		ch <- reply{res, err}
 	}()
 	select {
 	case r := <-ch:
-		return r.vals, r.err
+		return r.res, r.err
 	case <-callCtx.Done():
 		return nil, callCtx.Err()
 	}
 }
 
 // decision turns the script's reply into a Decision with the shared arithmetic.
-func decision(rule ratelimit.Rule, strategy ratelimit.Strategy, vals []int64, cost uint64) ratelimit.Decision {
-	d := ratelimit.Decision{Allowed: vals[0] == 1, N: len(rule)}
-	now := vals[1] * int64(time.Millisecond)
+func decision(rule ratelimit.Rule, strategy ratelimit.Strategy, res []any, cost uint64) (ratelimit.Decision, error) {
+	if len(res) != 3 {
+		return ratelimit.Decision{}, fmt.Errorf("script returned %d values, want 3", len(res))
+	}
+	allowed, _ := res[0].(int64)
+	nowMS, ok := res[1].(int64)
+	packed, ok2 := res[2].(string)
+	if !ok || !ok2 || len(packed) != 32*len(rule) {
+		return ratelimit.Decision{}, fmt.Errorf("unexpected script reply %T %T of %d bytes", res[1], res[2], len(packed))
+	}
+	d := ratelimit.Decision{Allowed: allowed == 1, N: len(rule)}
+	now := nowMS * int64(time.Millisecond)
+	f := func(i int) float64 {
+		return math.Float64frombits(binary.LittleEndian.Uint64([]byte(packed[8*i : 8*i+8])))
+	}
 	for i, l := range rule {
-		v := vals[2+3*i:]
-		st := ratelimit.WindowState{Start: v[0], Count: uint64(max(v[1], 0)), Prev: uint64(max(v[2], 0))}
+		st := ratelimit.WindowState{Start: int64(f(4*i + 1)), Count: uint64(max(f(4*i+2), 0)), Prev: uint64(max(f(4*i+3), 0))}
 		if strategy == ratelimit.FixedWindow {
 			st.Start *= int64(time.Millisecond)
 		}
 		d.Limits[i] = strategy.Status(l, st, now, cost)
 	}
-	return d
+	return d, nil
 }

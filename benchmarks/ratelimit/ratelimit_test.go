@@ -1,0 +1,210 @@
+// Package ratelimitbench compares package ratelimit with the limiters a Go user would
+// pick instead: go-limiter's and ulule/limiter's memory stores for a single window, and
+// go-redis/redis_rate for Redis. Run:
+//
+//	go test -run '^$' -bench . -benchtime=200ms ./ratelimit/
+//
+// Ratios are harden's ns/op divided by the peer's, from one run. (testing.Benchmark
+// cannot run inside a benchmark, so they are not computed here.)
+package ratelimitbench
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"github.com/sethvargo/go-limiter"
+	"github.com/sethvargo/go-limiter/memorystore"
+	ulule "github.com/ulule/limiter/v3"
+	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
+	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+)
+
+const numKeys = 10_000
+
+var keys = func() []string {
+	k := make([]string, numKeys)
+	for i := range k {
+		k[i] = "ip:10.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256)
+	}
+	return k
+}()
+
+// perSecond is the single window of every peer and the tightest of threeWindows: high
+// enough that the benchmarks measure admissions, low enough for go-limiter, whose
+// refill after the first interval is interval/tokens tokens.
+const perSecond = 30_000
+
+var threeWindows = ratelimit.MustParseRule("100000000 per day;10000000 per hour;30000 per second")
+
+// parallel runs take over the 10k keys from every goroutine, each starting elsewhere.
+func parallel(b *testing.B, take func(ctx context.Context, key string) bool) {
+	b.Helper()
+	var start atomic.Int64
+	var rejected atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		i := int(start.Add(7919)) % numKeys
+		for pb.Next() {
+			if !take(ctx, keys[i]) {
+				rejected.Add(1)
+			}
+			if i++; i == numKeys {
+				i = 0
+			}
+		}
+	})
+	b.ReportMetric(float64(rejected.Load())/float64(b.N), "rejected/op")
+}
+
+func hardenMemory(b *testing.B, st ratelimit.Strategy) func(context.Context, string) bool {
+	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context, key string) bool {
+		d, err := s.Take(ctx, key, threeWindows, st, 1)
+		if err != nil {
+			b.Error(err)
+		}
+		return d.Allowed
+	}
+}
+
+func goLimiterMemory(b *testing.B) func(context.Context, string) bool {
+	s, err := memorystore.New(&memorystore.Config{Tokens: perSecond, Interval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close(context.Background()) })
+	return func(ctx context.Context, key string) bool {
+		_, _, _, ok, err := s.Take(ctx, key)
+		if err != nil {
+			b.Error(err)
+		}
+		return ok
+	}
+}
+
+// goLimiterMemory3 enforces the three windows of threeWindows with one go-limiter store
+// each, as a user of it would; windows after a rejecting one are not taken.
+func goLimiterMemory3(b *testing.B) func(context.Context, string) bool {
+	var stores []limiter.Store
+	for _, l := range threeWindows {
+		tokens := l.Count
+		if l.Period == time.Second {
+			tokens = perSecond
+		}
+		s, err := memorystore.New(&memorystore.Config{Tokens: tokens, Interval: l.Period})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close(context.Background()) })
+		stores = append(stores, s)
+	}
+	return func(ctx context.Context, key string) bool {
+		for _, s := range stores {
+			_, _, _, ok, err := s.Take(ctx, key)
+			if err != nil {
+				b.Error(err)
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func ululeMemory(b *testing.B) func(context.Context, string) bool {
+	l := ulule.New(ululemem.NewStore(), ulule.Rate{Period: time.Second, Limit: perSecond})
+	return func(ctx context.Context, key string) bool {
+		c, err := l.Get(ctx, key)
+		if err != nil {
+			b.Error(err)
+		}
+		return !c.Reached
+	}
+}
+
+func BenchmarkMemory(b *testing.B) {
+	b.Run("harden-fixed-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, ratelimit.FixedWindow)) })
+	b.Run("harden-sliding-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, ratelimit.SlidingWindow)) })
+	b.Run("golimiter-1window", func(b *testing.B) { parallel(b, goLimiterMemory(b)) })
+	b.Run("golimiter-3windows", func(b *testing.B) { parallel(b, goLimiterMemory3(b)) })
+	b.Run("ulule-1window", func(b *testing.B) { parallel(b, ululeMemory(b)) })
+}
+
+// redisClient starts a private redis-server, so other traffic on a shared server does
+// not skew the comparison. Both sides use the same client options; context timeouts
+// are on, as harden's redisstore recommends.
+func redisClient(b *testing.B) *redis.Client {
+	srv := testenv.StartRedisServer(b)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true, PoolSize: 64})
+	b.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func hardenRedis(b *testing.B, c *redis.Client) func(context.Context, string) bool {
+	s, err := redisstore.New(c, redisstore.Config{Timeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context, key string) bool {
+		d, err := s.Take(ctx, key, threeWindows, ratelimit.FixedWindow, 1)
+		if err != nil {
+			b.Error(err)
+		}
+		return d.Allowed
+	}
+}
+
+// redisRate enforces limits with redis_rate, one call (and round trip) per limit, as a
+// user of it would for a multi-window rule; limits after a rejecting one are not asked.
+func redisRate(b *testing.B, c *redis.Client, limits ...redis_rate.Limit) func(context.Context, string) bool {
+	l := redis_rate.NewLimiter(c)
+	return func(ctx context.Context, key string) bool {
+		for _, limit := range limits {
+			r, err := l.Allow(ctx, key, limit)
+			if err != nil {
+				b.Error(err)
+				return false
+			}
+			if r.Allowed == 0 {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+var (
+	rateOne   = []redis_rate.Limit{redis_rate.PerSecond(perSecond)}
+	rateThree = []redis_rate.Limit{
+		{Rate: 100_000_000, Burst: 100_000_000, Period: 24 * time.Hour},
+		{Rate: 10_000_000, Burst: 10_000_000, Period: time.Hour},
+		redis_rate.PerSecond(perSecond),
+	}
+)
+
+// The Redis benchmarks keep 16 requests in flight per CPU, as a server would.
+func redisParallel(b *testing.B, take func(context.Context, string) bool) {
+	b.SetParallelism(16)
+	parallel(b, take)
+}
+
+func BenchmarkRedis(b *testing.B) {
+	c := redisClient(b)
+	b.Run("harden-3windows", func(b *testing.B) { redisParallel(b, hardenRedis(b, c)) })
+	b.Run("redis_rate-1limit", func(b *testing.B) { redisParallel(b, redisRate(b, c, rateOne...)) })
+	b.Run("redis_rate-3limits", func(b *testing.B) { redisParallel(b, redisRate(b, c, rateThree...)) })
+}
