@@ -47,13 +47,12 @@ type series struct {
 	respSize prometheus.Observer
 }
 
-var labels = []string{"method", "route", "code"}
-
 func newMetrics(reg prometheus.Registerer, cfg *Config) (*metrics, error) {
 	buckets := cfg.DurationBuckets
 	if len(buckets) == 0 {
 		buckets = prometheus.DefBuckets
 	}
+	labels := []string{"method", "route", "code"}
 	sizeBuckets := prometheus.ExponentialBuckets(64, 4, 10) // 64 B to 16 MiB
 	factor := 0.0
 	if cfg.NativeHistograms {
@@ -143,7 +142,7 @@ func (m *metrics) get(method, route string, class int) *series {
 	if s = m.series[k]; s != nil {
 		return s
 	}
-	code := classLabels[class]
+	code := classLabel(class)
 	s = &series{
 		requests: m.requests.WithLabelValues(method, route, code),
 		duration: m.duration.WithLabelValues(method, route, code),
@@ -168,7 +167,21 @@ func (m *metrics) observe(method, route string, status int, seconds float64, req
 	s.respSize.Observe(float64(respBytes))
 }
 
-var classLabels = [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+func classLabel(class int) string {
+	switch class {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return "other"
+}
 
 func statusClass(status int) int {
 	if status < 100 || status > 599 {

@@ -271,7 +271,7 @@ func TestMethodAndStatusLabels(t *testing.T) {
 		assert.Equal(t, "OTHER", methodLabel(m))
 	}
 	for status, want := range map[int]string{0: "other", 99: "other", 101: "1xx", 200: "2xx", 302: "3xx", 404: "4xx", 503: "5xx", 600: "other", 999: "other"} {
-		assert.Equal(t, want, classLabels[statusClass(status)], status)
+		assert.Equal(t, want, classLabel(statusClass(status)), status)
 	}
 }
 

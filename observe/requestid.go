@@ -13,26 +13,24 @@ func validRequestID(s string, max int) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !idChar[s[i]] {
+		if !isIDChar(s[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-var idChar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
+func isIDChar(c byte) bool {
+	switch {
+	case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		return true
 	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
+	switch c {
+	case '-', '_', '.', ':', '/', '+', '=', '@':
+		return true
 	}
-	for _, c := range "-_.:/+=@" {
-		t[c] = true
-	}
-	return t
-}()
+	return false
+}
 
 // newRandomID returns 32 lowercase hex characters from a 128-bit value drawn from the
 // runtime's ChaCha8 generator (math/rand/v2), which is safe for concurrent use.

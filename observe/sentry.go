@@ -14,10 +14,13 @@ import (
 const Filtered = "[Filtered]"
 
 // Always scrubbed, whatever the configuration.
-var (
-	defaultScrubHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
-	defaultScrubParams  = []string{"password", "token", "access_token", "refresh_token", "api_key", "secret", "code"}
-)
+func defaultScrubHeaders() []string {
+	return []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
+}
+
+func defaultScrubParams() []string {
+	return []string{"password", "token", "access_token", "refresh_token", "api_key", "secret", "code"}
+}
 
 // scrubber removes secrets from Sentry events before they leave the process.
 type scrubber struct {
@@ -28,10 +31,10 @@ type scrubber struct {
 
 func newScrubber(cfg *Config) *scrubber {
 	s := &scrubber{headers: map[string]bool{}, params: map[string]bool{}}
-	for _, h := range append(append([]string(nil), defaultScrubHeaders...), cfg.ScrubHeaders...) {
+	for _, h := range append(defaultScrubHeaders(), cfg.ScrubHeaders...) {
 		s.headers[strings.ToLower(strings.TrimSpace(h))] = true
 	}
-	for _, p := range append(append([]string(nil), defaultScrubParams...), cfg.ScrubQueryParams...) {
+	for _, p := range append(defaultScrubParams(), cfg.ScrubQueryParams...) {
 		s.params[strings.ToLower(strings.TrimSpace(p))] = true
 	}
 	for _, v := range cfg.ScrubValues {
