@@ -148,7 +148,15 @@ func TestAccessLogInjectedClock(t *testing.T) {
 func TestLoggerIsCachedPerRequest(t *testing.T) {
 	o := mustNew(t, Config{})
 	o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		assert.Same(t, Logger(r.Context()), Logger(r.Context()))
+		loggers := make(chan *slog.Logger, 8)
+		for range cap(loggers) {
+			go func() { loggers <- Logger(r.Context()) }()
+		}
+		first := <-loggers
+		for range cap(loggers) - 1 {
+			assert.Same(t, first, <-loggers)
+		}
+		assert.Same(t, first, Logger(r.Context()))
 	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
 

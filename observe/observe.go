@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/getsentry/sentry-go"
@@ -29,6 +30,9 @@ type Observer struct {
 	metricsToken []byte // SHA-256 of the token, nil when none
 	sentry       *sentry.Client
 	now          func() time.Time
+
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // New validates cfg, applies its defaults, registers the metrics and, when SentryDSN is

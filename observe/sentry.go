@@ -211,12 +211,17 @@ func (p panicValue) Error() string {
 
 // Shutdown sends the Sentry events still buffered and releases the Sentry client,
 // waiting at most FlushTimeout or until ctx is done, whichever comes first. It returns
-// ErrFlushTimeout when events were left unsent, and nil when Sentry is off. The Observer
-// must not serve requests after Shutdown.
+// ErrFlushTimeout when events were left unsent, and nil when Sentry is off. Later calls
+// return the first call's result. The Observer must not serve requests after Shutdown.
 func (o *Observer) Shutdown(ctx context.Context) error {
 	if o.sentry == nil {
 		return nil
 	}
+	o.shutdownOnce.Do(func() { o.shutdownErr = o.flushAndClose(ctx) })
+	return o.shutdownErr
+}
+
+func (o *Observer) flushAndClose(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.FlushTimeout)
 	defer cancel()
 	flushed := o.sentry.FlushWithContext(ctx)

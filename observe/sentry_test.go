@@ -236,6 +236,7 @@ func TestSentryTraceIDFromTransactionWithoutTraceparent(t *testing.T) {
 		seen = TraceID(r.Context())
 	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	require.NoError(t, o.Shutdown(context.Background()))
+	require.NoError(t, o.Shutdown(context.Background()), "Shutdown is idempotent")
 	assert.Regexp(t, hex32, seen)
 	txs := in.ofType("transaction")
 	require.Len(t, txs, 1)
