@@ -180,8 +180,8 @@ func retryable(err error, attempt int) bool {
 func (p *Pool) acquire(ctx context.Context) (*sql.Conn, error) {
 	start := time.Now()
 	actx, cancel := ctx, context.CancelFunc(nil)
-	if dl, ok := ctx.Deadline(); !ok || dl.Sub(start) > p.cfg.Timeout {
-		actx, cancel = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
+	if deadline := start.Add(p.cfg.Timeout); !deadlineBefore(ctx, deadline) {
+		actx, cancel = context.WithDeadlineCause(ctx, deadline, ErrTimeout)
 	}
 	c, err := p.db.Conn(actx)
 	waited := time.Since(start)
@@ -204,6 +204,12 @@ func (p *Pool) acquire(ctx context.Context) (*sql.Conn, error) {
 		_ = c.Raw(markCheckout)
 	}
 	return c, nil
+}
+
+// deadlineBefore reports whether ctx has its own deadline no later than t.
+func deadlineBefore(ctx context.Context, t time.Time) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !dl.After(t)
 }
 
 func markCheckout(dc any) error {
