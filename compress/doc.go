@@ -54,7 +54,8 @@
 // ETag; the suffix is stripped from If-None-Match before the handler sees it, so
 // conditional requests still match and the 304 carries the tag the client holds. A
 // missing Content-Type is sniffed from the uncompressed bytes and set explicitly, so
-// net/http never sniffs compressed ones.
+// net/http never sniffs compressed ones. As with any net/http ResponseWriter, the
+// handler must not use it after returning: it goes back to a pool.
 //
 // # BREACH
 //
@@ -68,8 +69,10 @@
 // With DecompressRequests, bodies in gzip, x-gzip or zstd are decoded on the fly
 // (zstd windows above 8 MiB are refused). Past MaxDecompressedSize (16 MiB by default)
 // reads fail with an error matching ErrBodyTooLarge and *http.MaxBytesError and the
-// client gets 413 application/problem+json, so a decompression bomb costs at most the
-// cap in memory. Other codings get 415 with an Accept-Encoding header. Both answers
+// client gets 413 application/problem+json (unless the handler already sent its
+// headers). A decompression bomb therefore yields at most the cap to the handler,
+// and decoding itself needs memory bounded by the window, not by the decoded size.
+// Other codings get 415 with an Accept-Encoding header. Both answers
 // are replaceable through TooLargeHandler and UnsupportedHandler.
 //
 // # Metrics
