@@ -519,3 +519,18 @@ func mustGoLimiterMemory(t *testing.T) limiter.Store {
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	return s
 }
+
+func TestHostileForwardingHeaders(t *testing.T) {
+	l := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule("2 per minute"), TrustedProxies: []string{"10.0.0.0/8"}})
+	h := l.Handler(okHandler)
+	long := strings.Repeat("10.1.1.1, ", 20000) + "198.51.100.7"
+	assert.Equal(t, []int{200, 200, 429}, codes(h, 3, "GET", "/", "10.0.0.1:1", "X-Forwarded-For", long))
+	// Garbage ends the walk at the nearest trusted hop: one bucket for the proxy, and
+	// no way to mint fresh keys.
+	var got []int
+	for i := range 3 {
+		got = append(got, do(h, "GET", "/", "10.0.0.2:1", "X-Forwarded-For", "198.51.100.9, \x00garbage"+strconv.Itoa(i)).Code)
+	}
+	assert.Equal(t, []int{200, 200, 429}, got)
+	assert.Equal(t, []int{200, 200, 429}, codes(h, 3, "GET", "/", "10.0.0.3:1", "Forwarded", `for="[::1`+strings.Repeat(`\"`, 5000)))
+}

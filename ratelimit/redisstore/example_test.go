@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -32,7 +33,7 @@ func Example() {
 	_, _ = rand.Read(b[:])
 	prefix := "harden:example:" + hex.EncodeToString(b[:]) + ":"
 
-	store, err := redisstore.New(client, redisstore.Config{Prefix: prefix})
+	store, err := redisstore.New(client, redisstore.Config{Prefix: prefix, Timeout: time.Second})
 	if err != nil {
 		panic(err)
 	}

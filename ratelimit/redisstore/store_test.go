@@ -101,7 +101,7 @@ func TestOneRoundTripAndNoScriptFallback(t *testing.T) {
 
 func TestKeyHashTag(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix})
+	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	seen := map[string]string{}
 	for _, key := range []string{"ip:192.0.2.1", "", "}", "a}", "a}b", "a}b{c", "{x}", "{", strings.Repeat("k", 4096), "user:\x00\xff"} {
@@ -141,7 +141,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 
 func TestInvalidRuleRejected(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix})
+	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	_, err = s.Take(context.Background(), "k", nil, ratelimit.FixedWindow, 1)
 	assert.ErrorIs(t, err, ratelimit.ErrInvalidRule)
@@ -151,7 +151,7 @@ func TestInvalidRuleRejected(t *testing.T) {
 
 func TestCallerCancellationDoesNotTripBreaker(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix, FailureThreshold: 1})
+	s, err := redisstore.New(c, redisstore.Config{Prefix: prefix, FailureThreshold: 1, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -8,7 +8,7 @@ import (
 )
 
 func ExampleClock() {
-	c := storetest.NewClock(storetest.Epoch)
+	c := storetest.NewClock(storetest.Epoch())
 	c.Advance(90 * time.Second)
 	fmt.Println(c.Now().Format(time.RFC3339))
 	// Output: 2030-01-01T00:01:30Z

@@ -28,9 +28,9 @@ type Clock struct {
 	t  time.Time
 }
 
-// Epoch is where the suite's clocks start: a time aligned to every period the suite
-// uses, so sliding windows start at known instants.
-var Epoch = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
+// Epoch returns where the suite's clocks start: a time aligned to every period the
+// suite uses, so sliding windows start at known instants.
+func Epoch() time.Time { return time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC) }
 
 // NewClock returns a clock showing t.
 func NewClock(t time.Time) *Clock { return &Clock{t: t} }
@@ -72,7 +72,7 @@ func Run(t *testing.T, newStore Factory) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewClock(Epoch)
+			c := NewClock(Epoch())
 			s := newStore(t, c)
 			tc.fn(t, s, c, "storetest:"+randomHex()+":client")
 		})
