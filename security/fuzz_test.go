@@ -159,3 +159,36 @@ func FuzzCORSOrigin(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCSPCompile(f *testing.F) {
+	f.Add("script-src", "'self'", "https://cdn.example")
+	f.Add("img-src", "'self';", "script-src *")
+	f.Add("frame-ancestors", "'none'", "")
+	f.Add("report-to", "csp", "x")
+	f.Fuzz(func(t *testing.T, directive, a, b string) {
+		srcs := []string{a}
+		if b != "" {
+			srcs = append(srcs, b)
+		}
+		c := DefaultCSP().With(directive, srcs...)
+		p, err := c.Compile()
+		if err != nil {
+			return
+		}
+		v := p.Render("bm9uY2U=")
+		if strings.ContainsAny(v, "\r\n,\x00") {
+			t.Fatalf("header value %q", v)
+		}
+		parsed, _, ok := parseObsCSP(v)
+		if !ok {
+			t.Fatalf("compiled policy does not parse: %q", v)
+		}
+		if len(parsed) != len(c) {
+			t.Fatalf("directive count changed: %d -> %d in %q", len(c), len(parsed), v)
+		}
+		got := parsed[strings.ToLower(directive)]
+		if len(got) != len(srcs) {
+			t.Fatalf("sources of %s changed: %q -> %q", directive, srcs, got)
+		}
+	})
+}
