@@ -1,14 +1,19 @@
 package main
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nexus-reussite/harden/internal/problem"
+	"github.com/nexus-reussite/harden/pool"
 )
 
 // maxJSONBody caps every JSON request body, below MAX_CONTENT_LENGTH.
@@ -73,16 +78,34 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// fail answers err as problem+json: client errors with their message, anything else as
-// a 500 whose cause is logged, never shown.
+// fail answers err as problem+json: client errors with their message, an unreachable
+// database as a 503 with Retry-After, anything else as a 500 whose cause is logged,
+// never shown.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
 		problem.Error(w, br.status, br.msg)
 		return
 	}
+	if databaseUnreachable(err) {
+		a.log.WarnContext(r.Context(), "database unreachable", "method", r.Method, "route", r.Pattern, "err", err)
+		w.Header().Set("Retry-After", "5")
+		problem.Error(w, http.StatusServiceUnavailable, "the service is temporarily unavailable; retry shortly")
+		return
+	}
 	a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	problem.Error(w, http.StatusInternalServerError, "internal error")
+}
+
+// databaseUnreachable reports errors that mean the database cannot be reached right now
+// (no connection within the pool timeout, connection refused, reset or closed before or
+// during a query) rather than a fault of the request or of the code.
+func databaseUnreachable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.Is(err, pool.ErrTimeout) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &ce) || errors.As(err, &ne) ||
+		pgconn.SafeToRetry(err)
 }
 
 func notFound(what string) error {
