@@ -279,6 +279,9 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	key := l.storeKey(r, ip)
 	d, err := l.store.Take(r.Context(), key, l.rule, l.strategy, cost)
 	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client left; the store is not to blame
+		}
 		l.storeFailed(w, r, next, err)
 		return
 	}

@@ -534,3 +534,25 @@ func TestHostileForwardingHeaders(t *testing.T) {
 	assert.Equal(t, []int{200, 200, 429}, got)
 	assert.Equal(t, []int{200, 200, 429}, codes(h, 3, "GET", "/", "10.0.0.3:1", "Forwarded", `for="[::1`+strings.Repeat(`\"`, 5000)))
 }
+
+// blockingStore stands for a store that answers only when the request context ends.
+type blockingStore struct{}
+
+func (blockingStore) Take(ctx context.Context, _ string, _ ratelimit.Rule, _ ratelimit.Strategy, _ uint64) (ratelimit.Decision, error) {
+	<-ctx.Done()
+	return ratelimit.Decision{}, ctx.Err()
+}
+
+func TestClientGoneIsNotAStoreFailure(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	app := &counting{}
+	l := newLimiter(t, ratelimit.Config{Store: blockingStore{}, Registerer: reg})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	cancel()
+	w := httptest.NewRecorder()
+	l.Handler(app).ServeHTTP(w, r)
+	assert.Zero(t, app.n.Load(), "nothing served to a client that left")
+	assert.Zero(t, counterValue(t, reg, "harden_ratelimit_store_errors_total", ""))
+	assert.Zero(t, counterValue(t, reg, "harden_ratelimit_requests_total", "failed_open"))
+}
