@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nexus-reussite/harden/compress"
@@ -260,5 +261,51 @@ func TestMalformedRequestBodies(t *testing.T) {
 	_ = json.Unmarshal(out, &got)
 	if res.StatusCode != 200 || got.Len != 0 {
 		t.Errorf("empty gzip body: status %d, %d bytes, error %q", res.StatusCode, got.Len, got.Err)
+	}
+}
+
+func TestConcurrentRequestBodies(t *testing.T) {
+	c := mustNew(t, compress.Config{DecompressRequests: true, MaxDecompressedSize: 64 << 10})
+	srv := httptest.NewServer(c.Handler(echoHandler()))
+	defer srv.Close()
+	payloads := [][]byte{jsonBody(1 << 10), jsonBody(20 << 10), jsonBody(60 << 10)}
+	type job struct {
+		enc  string
+		body []byte
+		want []byte
+	}
+	var jobs []job
+	for _, p := range payloads {
+		for _, enc := range []string{"gzip", "zstd"} {
+			jobs = append(jobs, job{enc, compressBytes(t, enc, p), p})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for g := range 6 {
+		wg.Go(func() {
+			for n := range 10 {
+				j := jobs[(g+n)%len(jobs)]
+				req, _ := http.NewRequest("POST", srv.URL, bytes.NewReader(j.body))
+				req.Header.Set("Content-Encoding", j.enc)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				var got echoResult
+				err = json.NewDecoder(res.Body).Decode(&got)
+				res.Body.Close()
+				if err != nil || !bytes.Equal(got.Body, j.want) {
+					errs <- j.enc + ": decoded body differs: " + got.Err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
