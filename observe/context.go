@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 )
 
@@ -84,4 +85,17 @@ func SetRoute(ctx context.Context, pattern string) {
 
 func contextWith(ctx context.Context, st *request) context.Context {
 	return context.WithValue(ctx, ctxKey{}, st)
+}
+
+// CaptureRoute wraps a router (an http.ServeMux) so that the pattern it matched reaches the
+// Observer even when middleware between the two replaces the request with r.WithContext,
+// which hides the Pattern the ServeMux sets from the Observer. Use it when the Observer is
+// the outermost middleware, so it also logs and measures responses written by the
+// middleware in between (rate limiting, security). The pattern is recorded even when the
+// handler panics.
+func CaptureRoute(router http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { SetRoute(r.Context(), r.Pattern) }()
+		router.ServeHTTP(w, r)
+	})
 }

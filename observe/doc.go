@@ -61,9 +61,14 @@
 // registry, optionally behind a bearer token (MetricsToken); ServeMetrics serves it on a
 // separate listener.
 //
-// The route is read from the request after the ServeMux has set r.Pattern, so the
-// Observer must wrap the ServeMux directly; a middleware in between that replaces the
-// request hides the pattern, in which case call SetRoute from the handler.
+// The route is read from the request after the ServeMux has set r.Pattern. When the
+// Observer wraps the ServeMux directly that just works. When other middleware sits in
+// between (the Observer outermost, so it also logs their 429 or 403 responses) and
+// replaces the request with r.WithContext, wrap the ServeMux with CaptureRoute:
+//
+//	srv.Handler = o.Handler(limiter.Handler(secure.Handler(observe.CaptureRoute(mux))))
+//
+// Routers other than ServeMux report their pattern with SetRoute.
 //
 // # Sentry
 //

@@ -125,7 +125,7 @@ func defaultPanicHandler(w http.ResponseWriter, r *http.Request) {
 // the response, stored in the context), trace ID from traceparent, Sentry hub and
 // transaction, in-flight gauge, panic recovery, then after next returns the metrics and
 // the access log line. Place it directly around the http.ServeMux so it sees the
-// matched pattern (or call SetRoute from inside).
+// matched pattern, or wrap the ServeMux with CaptureRoute.
 func (o *Observer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.serve(next, w, r)
