@@ -102,8 +102,8 @@ type Config struct {
 	// refresh_token, api_key, secret and code, which are always scrubbed.
 	ScrubQueryParams []string
 	// ScrubValues are secret strings (keys, passwords) replaced by "[Filtered]" wherever
-	// they appear in a Sentry event's request (URL, query, headers), message, exception values or breadcrumb messages.
-	// Empty strings are ignored.
+	// they appear in a Sentry event's request (URL, query, headers), message, exception
+	// values or breadcrumb messages. Empty strings are ignored.
 	ScrubValues []string
 	// FlushTimeout bounds how long Shutdown waits for Sentry events to be sent.
 	// Default 2 s.
