@@ -13,14 +13,15 @@ const maxPooledBuffer = 64 << 10
 
 // Compressor is the compression middleware. It is safe for concurrent use.
 type Compressor struct {
-	cfg       settings
-	threshold int // bytes needed before compressing: max(MinSize, 1)
-	types     typeSet
-	enc       *encoders
-	dec       *decoders
-	metrics   *metrics
-	writers   sync.Pool // *responseWriter
-	buffers   sync.Pool // *[]byte
+	cfg         settings
+	threshold   int // bytes needed before compressing: max(MinSize, 1)
+	types       typeSet
+	enc         *encoders
+	dec         *decoders
+	metrics     *metrics
+	writers     sync.Pool // *responseWriter
+	buffers     sync.Pool // *[]byte, decision buffers
+	copyBuffers sync.Pool // *[]byte of copyBufferSize, for ReadFrom
 
 	// Header values shared by responses; each slice has len == cap so that an
 	// append by a later handler copies instead of writing into it.
