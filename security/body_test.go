@@ -126,3 +126,14 @@ func TestOnReject(t *testing.T) {
 	assert.ErrorIs(t, got, ErrBadHost)
 	assert.Contains(t, got.Error(), "host not allowed")
 }
+
+func TestLimitedBodyClose(t *testing.T) {
+	s := mustNew(t, Config{})
+	var closeErr error
+	rec := serve(s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		closeErr = r.Body.Close()
+	})), newReq(http.MethodPost, "https://a.example/", strings.NewReader("{}"), withTLS()))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.NoError(t, closeErr)
+}

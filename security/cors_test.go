@@ -134,3 +134,18 @@ func TestCORSConfigErrors(t *testing.T) {
 		assert.ErrorIs(t, err, ErrConfig, name)
 	}
 }
+
+func TestCORSKeepsOuterVary(t *testing.T) {
+	s := mustNew(t, Config{CORS: CORS{Origins: []string{"https://app.example.com"}}})
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Vary", "Accept-Encoding")
+			next.ServeHTTP(w, r)
+		})
+	}
+	rec := serve(outer(s.Handler(&okHandler{})), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	assert.Equal(t, []string{"Accept-Encoding", "Origin"}, rec.Header().Values("Vary"))
+	rec = serve(outer(s.Handler(&okHandler{})), newReq(http.MethodOptions, "https://a.example/", nil, withTLS(),
+		withHeader("Origin", "https://app.example.com"), withHeader("Access-Control-Request-Method", "PUT")))
+	assert.Equal(t, []string{"Accept-Encoding", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}, rec.Header().Values("Vary"))
+}
