@@ -109,7 +109,11 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		checks = append(checks, rc)
 	}
 	a.health, err = health.New(health.Config{
-		Checks:         checks,
+		Checks: checks,
+		// Probes see a lost database within about a second (the default 5 s cache let
+		// /ready answer 200 for seconds after the connection was gone): at most one
+		// SELECT 1 per second however many probes come.
+		Interval:       time.Second,
 		DetailCIDRs:    []string{"127.0.0.1", "::1"},
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         a.log,
