@@ -49,7 +49,9 @@
 // declares Content-Length, flushes, or sends text/event-stream: server-sent events
 // are never buffered, and when text/event-stream is added to ContentTypes each flush
 // of the handler flushes the encoder too. Flush, Hijack and http.ResponseController
-// work through the middleware's ResponseWriter (it implements Unwrap). Compressing
+// work through the middleware's ResponseWriter (it implements Unwrap), and so does
+// io.ReaderFrom: a response that goes out unchanged, such as an image served by
+// http.FileServer, keeps net/http's sendfile path. Compressing
 // removes Content-Length and Accept-Ranges and appends "-zstd" or "-gzip" to a strong
 // ETag; the suffix is stripped from If-None-Match before the handler sees it, so
 // conditional requests still match and the 304 carries the tag the client holds. A
