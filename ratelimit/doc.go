@@ -51,7 +51,7 @@
 //
 // # Usage
 //
-//	rule, err := ratelimit.ParseRule(os.Getenv("RATELIMIT_DEFAULT"))
+//	rule, err := ratelimit.ParseRule(cmp.Or(os.Getenv("RATELIMIT_DEFAULT"), ratelimit.DefaultRule))
 //	lim, err := ratelimit.New(ratelimit.Config{
 //		Rule:           rule,
 //		TrustedProxies: []string{"10.0.0.0/8"},
