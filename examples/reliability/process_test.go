@@ -53,7 +53,7 @@ func baseEnv(port int) map[string]string {
 		"NEXUS_DEMO_PASSWORD": demoPassword,
 		"SECRET_KEY":          "reliability-secret-key-0123456789abcdef",
 		"JWT_SECRET_KEY":      "reliability-jwt-key-0123456789abcdef0123",
-		"LOG_LEVEL":           "warn",
+		"LOG_LEVEL":           "error",
 		"SHUTDOWN_DELAY":      "1",
 		// Load from one machine: clients are told apart by X-Forwarded-For from the
 		// trusted loopback proxy, and the default rule is far above the load.
@@ -79,7 +79,7 @@ func startNexus(t *testing.T, env map[string]string) *nexusProc {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &nexusProc{t: t, cmd: cmd, Addr: "127.0.0.1:" + strconv.Itoa(port), logs: &tailBuffer{max: 256 << 10}, done: make(chan struct{})}
+	p := &nexusProc{t: t, cmd: cmd, Addr: "127.0.0.1:" + strconv.Itoa(port), logs: &tailBuffer{max: 8 << 20}, done: make(chan struct{})}
 	p.URL = "http://" + p.Addr
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
@@ -105,11 +105,11 @@ func startNexus(t *testing.T, env map[string]string) *nexusProc {
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("nexus output (tail):\n%s", p.logs.Tail(40))
+			t.Logf("nexus output (tail):\n%s", p.logs.Tail(20))
 		}
 	})
 	if err := p.waitReady(startupTimeout); err != nil {
-		t.Fatalf("nexus did not become ready: %v\n%s", err, p.logs.Tail(40))
+		t.Fatalf("nexus did not become ready: %v\n%s", err, p.logs.Tail(20))
 	}
 	return p
 }
@@ -212,11 +212,16 @@ func (w *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Tail returns the last n lines.
+// Tail returns the last n lines, access-log lines left out.
 func (w *tailBuffer) Tail(n int) string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	lines := bytes.Split(bytes.TrimSpace(w.b), []byte("\n"))
+	var lines [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(w.b), []byte("\n")) {
+		if !bytes.Contains(l, []byte(`"msg":"http request"`)) {
+			lines = append(lines, l)
+		}
+	}
 	return string(bytes.Join(lines[max(0, len(lines)-n):], []byte("\n")))
 }
 

@@ -64,6 +64,9 @@ func section(t *testing.T, name, claim string) *Section {
 			sec.Verdict = "skipped"
 		case t.Failed():
 			sec.Verdict = "failed"
+			for _, f := range sec.Figures {
+				t.Logf("%s: %s", f.Name, f.Value)
+			}
 		default:
 			sec.Verdict = "passed"
 		}

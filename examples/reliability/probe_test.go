@@ -1,0 +1,77 @@
+package reliability
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// prober polls /live and /ready at a fixed interval, as an orchestrator does, and keeps
+// every /ready answer with its time.
+type prober struct {
+	interval time.Duration
+	live     Counts
+	done     chan struct{}
+	wg       sync.WaitGroup
+
+	mu    sync.Mutex
+	ready []probeResult
+}
+
+type probeResult struct {
+	at     time.Time // when the answer arrived
+	status int
+}
+
+func startProber(ctx context.Context, a *api, interval time.Duration) *prober {
+	p := &prober{interval: interval, done: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			r := a.call(ctx, "GET", "/live", "", "", nil)
+			p.live.Add(r.status, r.took)
+			r = a.call(ctx, "GET", "/ready", "", "", nil)
+			p.mu.Lock()
+			p.ready = append(p.ready, probeResult{at: time.Now(), status: r.status})
+			p.mu.Unlock()
+			select {
+			case <-p.done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return p
+}
+
+// waitReady waits up to d for a /ready answer with status after since and returns how
+// long after since it came.
+func (p *prober) waitReady(since time.Time, status int, d time.Duration) (time.Duration, bool) {
+	deadline := since.Add(d)
+	for {
+		p.mu.Lock()
+		for _, r := range p.ready {
+			if r.at.After(since) && r.status == status {
+				p.mu.Unlock()
+				return r.at.Sub(since), true
+			}
+		}
+		p.mu.Unlock()
+		if time.Now().After(deadline) {
+			return time.Since(since), false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stop ends the probing and returns the /live tally.
+func (p *prober) stop() *Counts {
+	close(p.done)
+	p.wg.Wait()
+	return &p.live
+}
