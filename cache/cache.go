@@ -132,9 +132,7 @@ func New(store Store, cfg Config) (*Cache, error) {
 	}
 	if n, ok := store.(EvictionNotifier); ok {
 		n.NotifyEvictions(func(_ string, value []byte) {
-			if t := tierOf(value); t != "" {
-				c.m.evictions.WithLabelValues(t).Inc()
-			}
+			c.m.evictions.inc(tierOf(value))
 		})
 	}
 	return c, nil
@@ -286,13 +284,13 @@ func (c *Cache) lookup(ctx context.Context, key string) (envelope, state, error)
 func (c *Cache) Get(ctx context.Context, key string, dst any) (bool, error) {
 	e, st, err := c.lookup(ctx, key)
 	if st != stFresh {
-		c.m.misses.WithLabelValues(unknownTier).Inc()
+		c.m.misses.inc(0)
 		return false, err
 	}
 	if err := decodeValue(c.codec, e.payload, dst); err != nil {
 		return false, err
 	}
-	c.m.hits.WithLabelValues(e.tier.String()).Inc()
+	c.m.hits.inc(e.tier)
 	return true, nil
 }
 

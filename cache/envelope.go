@@ -87,13 +87,13 @@ func decodeEnvelope(b []byte) (envelope, error) {
 	return e, nil
 }
 
-// tierOf reads the tier of an encoded envelope without decoding the rest ("" when b is
+// tierOf reads the tier of an encoded envelope without decoding the rest (0 when b is
 // not an envelope).
-func tierOf(b []byte) string {
-	if len(b) < envelopeHeader || b[0] != envelopeVersion || !Tier(b[1]).valid() {
-		return ""
+func tierOf(b []byte) Tier {
+	if len(b) < envelopeHeader || b[0] != envelopeVersion {
+		return 0
 	}
-	return Tier(b[1]).String()
+	return Tier(b[1])
 }
 
 func (e *envelope) age(now time.Time) time.Duration {

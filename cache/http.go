@@ -141,13 +141,13 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			switch {
 			case found == nil:
 			case found.state == stFresh && acceptable(reqCC, found):
-				h.c.m.hits.WithLabelValues(found.env.tier.String()).Inc()
+				h.c.m.hits.inc(found.env.tier)
 				h.serve(w, r, found, "HIT", "")
 				return
 			case found.state == stFresh:
 				fwd = "stale" // fresh for the cache, not for this request's max-age/min-fresh
 			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
-				h.c.m.stale.WithLabelValues(found.env.tier.String()).Inc()
+				h.c.m.stale.inc(found.env.tier)
 				h.serve(w, r, found, "STALE", "")
 				h.revalidate(r, next, primary)
 				return
@@ -214,7 +214,7 @@ func pragmaNoCache(values []string) bool {
 func (h *HTTPCache) find(ctx context.Context, primary string, reqHeader http.Header) (*hit, string) {
 	spec, st, err := h.c.lookup(ctx, primary)
 	if err != nil {
-		h.c.m.storeErrors.WithLabelValues("get").Inc()
+		h.c.m.storeGet.Inc()
 		h.log.WarnContext(ctx, "response cache read failed", "err", err)
 	}
 	if st == stMiss {
@@ -223,7 +223,7 @@ func (h *HTTPCache) find(ctx context.Context, primary string, reqHeader http.Hea
 	names := splitNames(string(spec.payload))
 	e, st, err := h.c.lookup(ctx, variantKey(primary, names, reqHeader))
 	if err != nil {
-		h.c.m.storeErrors.WithLabelValues("get").Inc()
+		h.c.m.storeGet.Inc()
 		h.log.WarnContext(ctx, "response cache read failed", "err", err)
 	}
 	if st == stMiss {
@@ -313,11 +313,11 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		for k := range hd {
 			delete(hd, k)
 		}
-		h.c.m.stale.WithLabelValues(stale.env.tier.String()).Inc()
+		h.c.m.stale.inc(stale.env.tier)
 		h.serve(w, r, stale, "STALE", "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
 		return
 	}
-	h.c.m.misses.WithLabelValues(h.tier.String()).Inc()
+	h.c.m.misses.inc(h.tier)
 	stored := h.store(r.Context(), primary, r.Header, rec.status, hd, rec.buf.Bytes(), authorized)
 	params := "fwd=" + fwd
 	if stored {
@@ -393,7 +393,7 @@ func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.He
 		err = h.c.writeTTL(ctx, primary, h.tier, ttl, []byte(strings.Join(names, ",")), tv)
 	}
 	if err != nil {
-		h.c.m.storeErrors.WithLabelValues("set").Inc()
+		h.c.m.storeSet.Inc()
 		h.log.WarnContext(ctx, "response cache write failed", "err", err)
 		return false
 	}
@@ -422,7 +422,7 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 		bw := &bufferWriter{header: http.Header{}, max: h.maxBody}
 		defer func() {
 			if v := recover(); v != nil {
-				c.m.loadErrors.WithLabelValues(h.tier.String()).Inc()
+				c.m.loadErrors.inc(h.tier)
 				h.log.ErrorContext(ctx, "response cache revalidation panicked", "panic", v)
 			}
 		}()
@@ -431,7 +431,7 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 			bw.status = http.StatusOK
 		}
 		if bw.over || bw.status >= 500 {
-			c.m.loadErrors.WithLabelValues(h.tier.String()).Inc()
+			c.m.loadErrors.inc(h.tier)
 			return
 		}
 		h.store(ctx, primary, r2.Header, bw.status, bw.header, bw.buf.Bytes(), r2.Header.Get("Authorization") != "")

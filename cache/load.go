@@ -38,10 +38,9 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, tier Tier, load
 	if err != nil {
 		return zero, err
 	}
-	tl := tier.String()
 	e, st, err := c.lookup(ctx, key)
 	if err != nil {
-		c.m.storeErrors.WithLabelValues("get").Inc()
+		c.m.storeGet.Inc()
 		c.log.WarnContext(ctx, "cache read failed", "key", key, "err", err)
 	}
 	var stale T
@@ -60,23 +59,23 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, tier Tier, load
 	}
 	switch st {
 	case stFresh:
-		c.m.hits.WithLabelValues(tl).Inc()
+		c.m.hits.inc(tier)
 		return stale, nil
 	case stSWR:
-		c.m.stale.WithLabelValues(tl).Inc()
+		c.m.stale.inc(tier)
 		c.refresh(ctx, key, tier, fn, o.tags)
 		return stale, nil
 	}
 	payload, err := c.load(ctx, key, tier, fn, o.tags)
 	if err != nil {
 		if st == stSIE && ctx.Err() == nil {
-			c.m.stale.WithLabelValues(tl).Inc()
+			c.m.stale.inc(tier)
 			return stale, nil
 		}
-		c.m.misses.WithLabelValues(tl).Inc()
+		c.m.misses.inc(tier)
 		return zero, err
 	}
-	c.m.misses.WithLabelValues(tl).Inc()
+	c.m.misses.inc(tier)
 	var v T
 	if err := decodeValue(c.codec, payload, &v); err != nil {
 		return zero, err
@@ -112,7 +111,7 @@ func (c *Cache) run(ctx context.Context, key string, tier Tier, fn loadFunc, tag
 			payload, err = nil, &LoaderPanicError{Key: key, Value: v}
 		}
 		if err != nil {
-			c.m.loadErrors.WithLabelValues(tier.String()).Inc()
+			c.m.loadErrors.inc(tier)
 		}
 	}()
 	payload, err = fn(ctx)
@@ -120,7 +119,7 @@ func (c *Cache) run(ctx context.Context, key string, tier Tier, fn loadFunc, tag
 		return nil, err
 	}
 	if werr := c.write(ctx, key, tier, payload, tags); werr != nil && werr != ErrClosed {
-		c.m.storeErrors.WithLabelValues("set").Inc()
+		c.m.storeSet.Inc()
 		c.log.WarnContext(ctx, "cache write failed", "key", key, "err", werr)
 	}
 	return payload, nil

@@ -1,0 +1,226 @@
+package cachebench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	gocache "github.com/go-redis/cache/v9"
+	"github.com/maypok86/otter/v2"
+	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/cache/rediscache"
+	"github.com/redis/go-redis/v9"
+)
+
+const nKeys = 1024
+
+var (
+	keys = func() []string {
+		k := make([]string, nKeys)
+		for i := range k {
+			k[i] = fmt.Sprintf("formula:%d", i)
+		}
+		return k
+	}()
+	value = []byte(`{"name":"Groupe Réussite","type":"group","price":180,"hours":8}`)
+	sink  []byte
+)
+
+// Memory Get hit: cache.Memory against otter configured alike (bounded by weight, per-entry
+// expiry) and ristretto (bounded by cost, TTL). Byte values; reads of present keys.
+func benchMemoryHarden(b *testing.B) {
+	m, err := cache.NewMemory(cache.MemoryConfig{MaxBytes: 64 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	for _, k := range keys {
+		_ = m.Set(ctx, k, value, time.Hour)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v, ok, _ := m.Get(ctx, keys[i&(nKeys-1)])
+		if !ok {
+			b.Fatal("miss")
+		}
+		sink = v
+	}
+}
+
+type otterEntry struct {
+	b   []byte
+	ttl time.Duration
+}
+
+func benchMemoryOtter(b *testing.B) {
+	c := otter.Must(&otter.Options[string, otterEntry]{
+		MaximumWeight: 64 << 20,
+		Weigher:       func(k string, v otterEntry) uint32 { return uint32(len(k) + len(v.b) + 64) },
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, otterEntry]) time.Duration {
+			return e.Value.ttl
+		}),
+	})
+	defer c.StopAllGoroutines()
+	for _, k := range keys {
+		c.Set(k, otterEntry{b: value, ttl: time.Hour})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v, ok := c.GetIfPresent(keys[i&(nKeys-1)])
+		if !ok {
+			b.Fatal("miss")
+		}
+		sink = v.b
+	}
+}
+
+func benchMemoryRistretto(b *testing.B) {
+	c, err := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: 10 * nKeys, MaxCost: 64 << 20, BufferItems: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for _, k := range keys {
+		c.SetWithTTL(k, value, int64(len(k)+len(value)), time.Hour)
+	}
+	c.Wait()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v, ok := c.Get(keys[i&(nKeys-1)])
+		if !ok {
+			b.Fatal("miss")
+		}
+		sink = v
+	}
+}
+
+func BenchmarkMemoryGetHit(b *testing.B) {
+	b.Run("harden", benchMemoryHarden)
+	b.Run("otter", benchMemoryOtter)
+	b.Run("ristretto", benchMemoryRistretto)
+}
+
+func redisClient(b *testing.B) *redis.Client {
+	url := os.Getenv("HARDEN_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		if os.Getenv("HARDEN_REQUIRE_SERVICES") == "1" {
+			b.Fatalf("redis unavailable: %v", err)
+		}
+		b.Skipf("redis unavailable (%v); start it or set HARDEN_REDIS_URL", err)
+	}
+	b.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Two-level hit (local level): a typed Get through cache.Cache over rediscache.TwoLevel
+// against go-redis/cache with its TinyLFU local cache; both decode into a []byte.
+func BenchmarkTwoLevelGetHit(b *testing.B) {
+	client := redisClient(b)
+	ctx := context.Background()
+	ns := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
+	b.Cleanup(func() {
+		for _, k := range keys {
+			client.Del(ctx, ns+"k:"+k, "gc:"+ns+k)
+		}
+	})
+	b.Run("harden", func(b *testing.B) {
+		tl, err := rediscache.NewTwoLevel(client, rediscache.Config{Channel: ns + "inv"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tl.Close()
+		c, _ := cache.New(tl, cache.Config{Namespace: ns})
+		for _, k := range keys {
+			_ = c.Set(ctx, k, value, cache.Long)
+		}
+		var dst []byte
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if ok, err := c.Get(ctx, keys[i&(nKeys-1)], &dst); !ok || err != nil {
+				b.Fatal("miss", err)
+			}
+		}
+	})
+	b.Run("go-redis-cache", func(b *testing.B) {
+		c := gocache.New(&gocache.Options{Redis: client, LocalCache: gocache.NewTinyLFU(nKeys*2, time.Minute)})
+		for _, k := range keys {
+			if err := c.Set(&gocache.Item{Ctx: ctx, Key: "gc:" + ns + k, Value: value, TTL: time.Hour}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var dst []byte
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if err := c.Get(ctx, "gc:"+ns+keys[i&(nKeys-1)], &dst); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// HTTP: a cached GET against the same handler uncached, the handler standing for a 1 ms
+// database query (target: at least 10x the throughput).
+func formulasHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`[{"name":"Groupe Réussite","price":180},{"name":"Combo Révision","price":290},{"name":"Duo Sciences","price":400},{"name":"Grand Oral","price":390}]`))
+	})
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+func benchHTTP(b *testing.B, h http.Handler) {
+	req := httptest.NewRequest("GET", "/api/formulas", nil)
+	req.Header.Set("Accept-Encoding", "gzip, br")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	})
+}
+
+func httpCached(b *testing.B) http.Handler {
+	m, _ := cache.NewMemory(cache.MemoryConfig{})
+	b.Cleanup(func() { _ = m.Close() })
+	c, _ := cache.New(m, cache.Config{})
+	hc, err := cache.NewHTTP(c, cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return hc.Handler(formulasHandler())
+}
+
+func BenchmarkHTTP(b *testing.B) {
+	b.Run("cached", func(b *testing.B) { benchHTTP(b, httpCached(b)) })
+	b.Run("uncached", func(b *testing.B) { benchHTTP(b, formulasHandler()) })
+}
