@@ -16,11 +16,12 @@ type prober struct {
 
 	mu    sync.Mutex
 	ready []probeResult
+	lives []probeResult
 }
 
 type probeResult struct {
 	at     time.Time // when the answer arrived
-	status int
+	status int       // 0: no answer (connection refused, reset…)
 }
 
 func startProber(ctx context.Context, a *api, interval time.Duration) *prober {
@@ -33,6 +34,9 @@ func startProber(ctx context.Context, a *api, interval time.Duration) *prober {
 		for {
 			r := a.call(ctx, "GET", "/live", "", "", nil)
 			p.live.Add(r.status, r.took)
+			p.mu.Lock()
+			p.lives = append(p.lives, probeResult{at: time.Now(), status: r.status})
+			p.mu.Unlock()
 			r = a.call(ctx, "GET", "/ready", "", "", nil)
 			p.mu.Lock()
 			p.ready = append(p.ready, probeResult{at: time.Now(), status: r.status})
@@ -67,6 +71,30 @@ func (p *prober) waitReady(since time.Time, status int, d time.Duration) (time.D
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// firstLive is when /live first answered status after since (zero if never).
+func (p *prober) firstLive(since time.Time, status int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.lives {
+		if r.at.After(since) && r.status == status {
+			return r.at
+		}
+	}
+	return time.Time{}
+}
+
+// lastLive is when /live last answered status (zero if never).
+func (p *prober) lastLive(status int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.lives) - 1; i >= 0; i-- {
+		if p.lives[i].status == status {
+			return p.lives[i].at
+		}
+	}
+	return time.Time{}
 }
 
 // stop ends the probing and returns the /live tally.
