@@ -127,6 +127,8 @@ type Config struct {
 
 	// Registerer receives the package's Prometheus collector (bytes in and out by
 	// encoding, compression ratio, decoded request bodies). Nil means no metrics.
+	// The metric names are fixed, so one registry holds one Compressor's metrics: a
+	// second New on the same registry fails with ErrInvalidConfig.
 	Registerer prometheus.Registerer
 
 	// Logger records encoder failures. Nil means discard.
