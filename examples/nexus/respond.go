@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/nexus-reussite/harden/internal/problem"
@@ -42,21 +44,31 @@ func (e *badRequest) Error() string { return e.msg }
 
 func invalid(msg string) error { return &badRequest{status: http.StatusBadRequest, msg: msg} }
 
-// decodeJSON reads exactly one JSON object into v: application/json only, unknown fields
-// rejected, at most maxJSONBody bytes.
+// decodeJSON reads exactly one JSON object into v: application/json only, valid UTF-8
+// only, unknown fields rejected, at most maxJSONBody bytes.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return &badRequest{status: http.StatusUnsupportedMediaType, msg: "Content-Type must be application/json"}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &badRequest{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
+		}
+		return invalid("request body could not be read")
+	}
+	// encoding/json would silently replace invalid UTF-8 with U+FFFD and store mangled
+	// text; refuse it instead.
+	if !utf8.Valid(raw) {
+		return invalid("request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
 		var ute *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &mbe):
-			return &badRequest{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
 		case errors.As(err, &ute):
 			return invalid("field " + strconv.Quote(ute.Field) + " has the wrong type")
 		case errors.Is(err, io.EOF):
@@ -69,10 +81,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return invalid("request body must hold a single JSON object")
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &badRequest{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
-		}
 		return invalid("request body must hold a single JSON object")
 	}
 	return nil

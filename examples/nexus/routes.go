@@ -46,5 +46,9 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST "+cspReportPath, a.cspReports)
 	mux.Handle("GET /api/config", a.handle(a.handleConfig))
 	mux.Handle("GET /{$}", a.handle(a.handleIndex))
+	mux.Handle("GET /favicon.ico", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.WriteHeader(http.StatusNoContent) // no icon; answered so browsers stop asking
+	}))
 	return mux
 }
