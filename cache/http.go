@@ -291,7 +291,7 @@ func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, bo
 
 // forward runs the handler, stores its response when allowed, and answers the client.
 func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, primary, fwd string, stale *hit, authorized bool) {
-	r2 := withoutConditionals(r.Context(), r)
+	r2 := withoutConditionals(r)
 	rec := &recorder{w: w, max: h.maxBody}
 	rec.decide = func(status int, hd http.Header) bool {
 		if stale != nil && status >= 500 {
@@ -329,11 +329,11 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 
 // withoutConditionals returns r, or a shallow clone without If-None-Match and
 // If-Modified-Since so the handler produces a full response the cache can store.
-func withoutConditionals(ctx context.Context, r *http.Request) *http.Request {
-	if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == "" && r.Context() == ctx {
+func withoutConditionals(r *http.Request) *http.Request {
+	if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Modified-Since") == "" {
 		return r
 	}
-	r2 := r.Clone(ctx)
+	r2 := r.Clone(r.Context())
 	r2.Header.Del("If-None-Match")
 	r2.Header.Del("If-Modified-Since")
 	return r2
@@ -410,15 +410,17 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 	if _, running := c.refreshes.LoadOrStore(key, struct{}{}); running {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.loadTO)
+	r2 := r.Clone(ctx) // before the handler returns and the server lets go of r
+	r2.Header.Del("If-None-Match")
+	r2.Header.Del("If-Modified-Since")
+	r2.Method = http.MethodGet
+	r2.Body = http.NoBody
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer c.refreshes.Delete(key)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.loadTO)
 		defer cancel()
-		r2 := withoutConditionals(ctx, r)
-		r2.Method = http.MethodGet
-		r2.Body = http.NoBody
 		bw := &bufferWriter{header: http.Header{}, max: h.maxBody}
 		defer func() {
 			if v := recover(); v != nil {

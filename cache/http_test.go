@@ -530,3 +530,47 @@ func TestHTTPConfigErrors(t *testing.T) {
 		t.Error("nil cache accepted")
 	}
 }
+
+func TestHTTP2ThroughCache(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	var calls atomic.Int64
+	srv := httptest.NewUnstartedServer(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.ProtoMajor != 2 {
+			t.Errorf("handler saw %s", r.Proto)
+		}
+		if r.URL.Path == "/stream" {
+			_, _ = io.WriteString(w, "chunk\n")
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush over HTTP/2: %v", err)
+			}
+			return
+		}
+		_, _ = io.WriteString(w, "h2 body")
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	client := srv.Client()
+	for range 2 {
+		resp, err := client.Get(srv.URL + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 || body(t, resp) != "h2 body" {
+			t.Fatalf("%s: unexpected response", resp.Proto)
+		}
+		resp.Body.Close()
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d handler calls over HTTP/2, want 1 (second request a hit)", calls.Load())
+	}
+	resp, err := client.Get(srv.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := body(t, resp); got != "chunk\n" || resp.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("streamed over HTTP/2: %q %v", got, resp.Header)
+	}
+}
