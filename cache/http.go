@@ -258,6 +258,11 @@ func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
 func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache, extra string) {
 	hd := w.Header()
 	for k, v := range f.resp.header {
+		if k == "Vary" && len(hd[k]) > 0 {
+			// Keep what outer middleware (a compressor) already announced.
+			hd[k] = append(hd[k], v...)
+			continue
+		}
 		hd[k] = v
 	}
 	hd.Set("Age", strconv.FormatInt(int64(f.age()/time.Second), 10))

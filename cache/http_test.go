@@ -306,7 +306,13 @@ func gzipMiddleware(next http.Handler) http.Handler {
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
 		for k, v := range rec.Header() {
+			if k == "Vary" {
+				continue // the recorder's Vary holds only what the inner handler added
+			}
 			w.Header()[k] = v
+		}
+		for _, v := range rec.Header().Values("Vary") {
+			w.Header().Add("Vary", v)
 		}
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
@@ -363,14 +369,22 @@ func TestHTTPComposesWithCompression(t *testing.T) {
 	t.Run("compression outside the cache", func(t *testing.T) {
 		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
 		o := &origin{body: func(*http.Request) string { return payload }}
+		o.hdr = http.Header{"Vary": {"Accept-Language"}}
 		do := serve(t, gzipMiddleware(h.Handler(o)))
 		for range 2 {
 			r := do("GET", "/f", "Accept-Encoding", "gzip")
 			if r.Header.Get("Content-Encoding") != "gzip" || gunzip(t, r) != payload {
 				t.Fatalf("compressed hit wrong: %v", r.Header)
 			}
-			if r := do("GET", "/f"); body(t, r) != payload {
+			if vary := strings.Join(r.Header.Values("Vary"), ","); !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(vary, "Accept-Language") {
+				t.Fatalf("Vary %q lost a member", vary)
+			}
+			r = do("GET", "/f")
+			if body(t, r) != payload {
 				t.Fatal("identity wrong")
+			}
+			if vary := strings.Join(r.Header.Values("Vary"), ","); !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(vary, "Accept-Language") {
+				t.Fatalf("identity response: Vary %q lost a member", vary)
 			}
 		}
 		if o.calls.Load() != 1 {
