@@ -297,6 +297,9 @@ func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, bo
 // forward runs the handler, stores its response when allowed, and answers the client.
 func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, primary, fwd string, stale *hit, authorized bool) {
 	r2 := withoutConditionals(r)
+	// Fields set by outer middleware (request IDs, security headers) are theirs, not the
+	// resource's: only what the handler adds is stored.
+	pre := w.Header().Clone()
 	rec := &recorder{w: w, max: h.maxBody}
 	rec.decide = func(status int, hd http.Header) bool {
 		if stale != nil && status >= 500 {
@@ -323,7 +326,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		return
 	}
 	h.c.m.misses.inc(h.tier)
-	stored := h.store(r.Context(), primary, r.Header, rec.status, hd, rec.buf.Bytes(), authorized)
+	stored := h.store(r.Context(), primary, r.Header, rec.status, hd, pre, rec.buf.Bytes(), authorized)
 	params := "fwd=" + fwd
 	if stored {
 		params += "; stored"
@@ -375,23 +378,27 @@ func (h *HTTPCache) storable(status int, hd http.Header, authorized bool) (time.
 
 // store saves a response under its variant key; it adds an ETag to hd when the handler
 // set none, and Accept-Encoding to Vary when the body is encoded.
-func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.Header, status int, hd http.Header, body []byte, authorized bool) bool {
+func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.Header, status int, hd, pre http.Header, body []byte, authorized bool) bool {
 	ttl, ok := h.storable(status, hd, authorized)
 	if !ok {
 		return false
 	}
-	names, _ := varyNames(hd.Values("Vary"))
-	if hd.Get("Content-Encoding") != "" && !slices.Contains(names, "Accept-Encoding") {
+	own := ownFields(pre, hd)
+	names, _ := varyNames(own.Values("Vary"))
+	if own.Get("Content-Encoding") != "" && !slices.Contains(names, "Accept-Encoding") {
 		hd.Add("Vary", "Accept-Encoding")
+		own.Add("Vary", "Accept-Encoding")
 		names = append(names, "Accept-Encoding")
 		slices.Sort(names)
 	}
 	if status == http.StatusOK && hd.Get("ETag") == "" {
-		hd.Set("ETag", bodyETag(body))
+		etag := bodyETag(body)
+		hd.Set("ETag", etag)
+		own.Set("ETag", etag)
 	}
 	tv, err := h.c.tagVersions(ctx, h.tags, true)
 	if err == nil {
-		sr := storedResponse{status: status, header: storableHeader(hd), body: body}
+		sr := storedResponse{status: status, header: storableHeader(own), body: body}
 		err = h.c.writeTTL(ctx, variantKey(primary, names, reqHeader), h.tier, ttl, sr.appendTo(nil), tv)
 	}
 	if err == nil {
@@ -441,6 +448,26 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 			c.m.loadErrors.inc(h.tier)
 			return
 		}
-		h.store(ctx, primary, r2.Header, bw.status, bw.header, bw.buf.Bytes(), r2.Header.Get("Authorization") != "")
+		h.store(ctx, primary, r2.Header, bw.status, bw.header, nil, bw.buf.Bytes(), r2.Header.Get("Authorization") != "")
 	}()
+}
+
+// ownFields returns the fields of final the handler set: those absent from pre or changed
+// since; for a field outer middleware had set and the handler extended (Vary), only the
+// added values.
+func ownFields(pre, final http.Header) http.Header {
+	own := make(http.Header, len(final))
+	for k, vals := range final {
+		before, ok := pre[k]
+		switch {
+		case !ok:
+			own[k] = vals
+		case slices.Equal(before, vals):
+		case len(vals) > len(before) && slices.Equal(before, vals[:len(before)]):
+			own[k] = vals[len(before):]
+		default:
+			own[k] = vals
+		}
+	}
+	return own
 }

@@ -588,3 +588,28 @@ func TestHTTP2ThroughCache(t *testing.T) {
 		t.Fatalf("streamed over HTTP/2: %q %v", got, resp.Header)
 	}
 }
+
+func TestHTTPOuterHeadersNotStored(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	var n atomic.Int64
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Request-Id", fmt.Sprint("req-", n.Add(1)))
+			w.Header().Set("Vary", "Origin")
+			next.ServeHTTP(w, r)
+		})
+	}
+	o := &origin{hdr: http.Header{"X-Resource": {"formulas"}}}
+	do := serve(t, outer(h.Handler(o)))
+	_ = do("GET", "/x", "Origin", "https://a.example")
+	r := do("GET", "/x", "Origin", "https://b.example")
+	if r.Header.Get("X-Cache") != "HIT" {
+		t.Fatalf("outer Vary: Origin split the cache: %v", r.Header)
+	}
+	if r.Header.Get("X-Request-Id") != "req-2" || r.Header.Get("X-Resource") != "formulas" {
+		t.Fatalf("hit replays stored outer fields or lost the handler's: %v", r.Header)
+	}
+	if got := r.Header.Values("Vary"); len(got) != 1 || got[0] != "Origin" {
+		t.Fatalf("Vary on hit = %q", got)
+	}
+}
