@@ -61,6 +61,9 @@ const DefaultMaxBodyBytes = 1 << 20
 //     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
 //   - Headers: Cache-Status (RFC 9211), X-Cache (HIT, STALE, MISS or BYPASS) and Age.
 //   - HEAD is answered from the GET entry; a HEAD miss goes to the handler unstored.
+//   - POST, PUT, PATCH and DELETE through the middleware invalidate the stored responses
+//     of their URI once the handler returns (RFC 9111 §4.4). Other URIs are invalidated
+//     with tags.
 //
 // Requests with Authorization bypass the cache unless AllowAuthorized.
 type HTTPCache struct {
@@ -116,7 +119,17 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 // Handler returns next behind the cache.
 func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+			// RFC 9111 §4.4: an unsafe request invalidates what is stored for its URI.
+			next.ServeHTTP(w, r)
+			if err := h.c.Delete(context.WithoutCancel(r.Context()), primaryKey(r)); err != nil {
+				h.c.m.storeSet.Inc()
+				h.log.WarnContext(r.Context(), "response cache invalidation failed", "err", err)
+			}
+			return
+		default:
 			next.ServeHTTP(w, r)
 			return
 		}

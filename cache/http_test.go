@@ -119,9 +119,21 @@ func TestHTTPMissThenHit(t *testing.T) {
 	if got := body(t, do("GET", "/api/formulas?level=terminale")); got != `{"call":2}` {
 		t.Fatalf("other query served %q", got)
 	}
-	// Methods other than GET and HEAD pass through.
-	if got := body(t, do("POST", "/api/formulas")); got != `{"call":3}` {
-		t.Fatalf("POST got %q", got)
+	// Methods other than GET and HEAD pass through; unsafe ones invalidate their URI.
+	if got := body(t, do("OPTIONS", "/api/formulas")); got != `{"call":3}` {
+		t.Fatalf("OPTIONS got %q", got)
+	}
+	if r := do("GET", "/api/formulas"); r.Header.Get("X-Cache") != "HIT" {
+		t.Fatal("OPTIONS invalidated the entry")
+	}
+	if got := body(t, do("PUT", "/api/formulas")); got != `{"call":4}` {
+		t.Fatalf("PUT got %q", got)
+	}
+	if r := do("GET", "/api/formulas"); r.Header.Get("X-Cache") != "MISS" || body(t, r) != `{"call":5}` {
+		t.Fatal("PUT did not invalidate the entry of its URI")
+	}
+	if r := do("GET", "/api/formulas?level=terminale"); r.Header.Get("X-Cache") != "HIT" {
+		t.Fatal("PUT invalidated another URI")
 	}
 }
 
