@@ -96,7 +96,7 @@ func FuzzETagMatch(f *testing.F) {
 	f.Add(`"unterminated`, `"x"`)
 	f.Fuzz(func(t *testing.T, header, etag string) {
 		got := etagMatches([]string{header}, etag)
-		if strings.TrimSpace(header) == "*" && etag != "" && !got {
+		if strings.Trim(header, " \t") == "*" && etag != "" && !got { // OWS is SP and HTAB only
 			t.Fatal("* must match")
 		}
 		wellFormed := len(etag) > 1 && strings.HasPrefix(etag, `"`) && strings.HasSuffix(etag, `"`) && !strings.Contains(etag[1:len(etag)-1], `"`)
