@@ -78,16 +78,31 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
+// Canonical forms of the header names (http.CanonicalHeaderKey), used as map keys so
+// that setting a header does not canonicalize its name on every request.
+const (
+	canonPolicy    = "Ratelimit-Policy"
+	canonRateLimit = "Ratelimit"
+	canonLimit     = "X-Ratelimit-Limit"
+	canonRemaining = "X-Ratelimit-Remaining"
+	canonReset     = "X-Ratelimit-Reset"
+)
+
 // writeHeaders sets the headers of mode for d. The draft fields are added, so limiters
 // stacked on one route each report their policies; the legacy fields describe the
 // tightest limit and are replaced only by a tighter one.
+//
+// All values formatted here share one string, and the new header slices one backing
+// array, so a request costs two allocations whatever the mode.
 func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	if l.headers == HeadersNone {
 		return
 	}
-	if l.headers != HeadersLegacy {
-		h.Add(HeaderPolicy, l.policy)
-		var b []byte
+	draft := l.headers != HeadersLegacy
+	legacy := l.headers != HeadersDraft
+	var buf [512]byte
+	b := buf[:0]
+	if draft {
 		for i := 0; i < d.N; i++ {
 			if i > 0 {
 				b = append(b, ", "...)
@@ -99,18 +114,59 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 			b = append(b, ";t="...)
 			b = strconv.AppendInt(b, ceilSeconds(st.Reset), 10)
 		}
-		h.Add(HeaderRateLimit, string(b))
 	}
-	if l.headers == HeadersDraft {
-		return
-	}
-	t := d.Tightest()
-	if prev := h.Get(HeaderRemaining); prev != "" {
-		if n, err := strconv.ParseUint(prev, 10, 64); err == nil && n <= t.Remaining {
-			return
+	rateLimitEnd := len(b)
+	var t LimitStatus
+	if legacy {
+		if i := d.tightest(); i >= 0 {
+			t = d.Limits[i]
+		}
+		if prev := h[canonRemaining]; len(prev) > 0 && prev[0] != "" {
+			if n, err := strconv.ParseUint(prev[0], 10, 64); err == nil && n <= t.Remaining {
+				legacy = false // a limiter before this one reported a tighter limit
+			}
 		}
 	}
-	h.Set(HeaderLimit, strconv.FormatUint(t.Limit.Count, 10))
-	h.Set(HeaderRemaining, strconv.FormatUint(t.Remaining, 10))
-	h.Set(HeaderReset, strconv.FormatInt(l.now().Add(t.Reset).Add(time.Second-1).Unix(), 10))
+	var limitEnd, remainingEnd int
+	if legacy {
+		b = strconv.AppendUint(b, t.Limit.Count, 10)
+		limitEnd = len(b)
+		b = strconv.AppendUint(b, t.Remaining, 10)
+		remainingEnd = len(b)
+		b = strconv.AppendInt(b, l.now().Add(t.Reset).Add(time.Second-1).Unix(), 10)
+	}
+	v := string(b)
+	n := 0
+	if draft {
+		n += 2
+	}
+	if legacy {
+		n += 3
+	}
+	if n == 0 {
+		return
+	}
+	slots := make([]string, n)
+	if draft {
+		addHeader(h, canonPolicy, l.policy, slots[0:1:1])
+		addHeader(h, canonRateLimit, v[:rateLimitEnd], slots[1:2:2])
+		slots = slots[2:]
+	}
+	if legacy {
+		slots[0], slots[1], slots[2] = v[rateLimitEnd:limitEnd], v[limitEnd:remainingEnd], v[remainingEnd:]
+		h[canonLimit] = slots[0:1:1]
+		h[canonRemaining] = slots[1:2:2]
+		h[canonReset] = slots[2:3:3]
+	}
+}
+
+// addHeader is h.Add(k, v) for a canonical k, using slot (of length 1) as the new
+// value slice when h has no value for k yet.
+func addHeader(h http.Header, k, v string, slot []string) {
+	if old := h[k]; len(old) > 0 {
+		h[k] = append(old, v)
+		return
+	}
+	slot[0] = v
+	h[k] = slot
 }

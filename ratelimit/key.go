@@ -35,19 +35,27 @@ func IPKey(trustedProxies []string, ipv6PrefixLen int) (KeyFunc, error) {
 		return nil, fmt.Errorf("%w: IPv6 prefix length %d out of range 1..128", ErrInvalidConfig, ipv6PrefixLen)
 	}
 	return func(r *http.Request) string {
-		return ipKey(res.ClientIP(r), ipv6PrefixLen)
+		return ipKey(clientIP(res, r), ipv6PrefixLen)
 	}, nil
 }
 
 func ipKey(a netip.Addr, v6bits int) string {
+	var buf [64]byte
+	return string(appendIPKey(buf[:0], a, v6bits))
+}
+
+// appendIPKey appends the key of client address a to b: "ip:" and the address, or for
+// IPv6 its prefix of v6bits bits (1 to 128), or "ip:unknown" for the zero Addr.
+func appendIPKey(b []byte, a netip.Addr, v6bits int) []byte {
 	if !a.IsValid() {
-		return "ip:unknown"
+		return append(b, "ip:unknown"...)
 	}
+	b = append(b, "ip:"...)
 	if a.Is4() || v6bits == 128 {
-		return "ip:" + a.String()
+		return a.AppendTo(b)
 	}
 	p, _ := a.Prefix(v6bits)
-	return "ip:" + p.String()
+	return p.AppendTo(b)
 }
 
 // HeaderKey returns a KeyFunc keyed by the value of a request header, typically an API

@@ -110,6 +110,7 @@ type Limiter struct {
 // shared is what a limiter and those derived from it with With have in common.
 type shared struct {
 	store        Store
+	mem          *MemoryStore // store, when it is one: taken without building a key string
 	key          KeyFunc
 	resolver     *clientip.Resolver
 	v6bits       int
@@ -186,6 +187,7 @@ func New(cfg Config) (*Limiter, error) {
 			return nil, err
 		}
 	}
+	sh.mem, _ = sh.store.(*MemoryStore)
 	if sh.deny == nil {
 		sh.deny = http.HandlerFunc(defaultDeny)
 	}
@@ -276,8 +278,15 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 			return
 		}
 	}
-	key := l.storeKey(r, ip)
-	d, err := l.store.Take(r.Context(), key, l.rule, l.strategy, cost)
+	var buf [keyBufSize]byte
+	key := l.appendKey(buf[:0], r, ip)
+	var d Decision
+	var err error
+	if l.mem != nil {
+		d, err = l.mem.takeBytes(key, l.rule, l.strategy, cost)
+	} else {
+		d, err = l.store.Take(r.Context(), string(key), l.rule, l.strategy, cost)
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client left; the store is not to blame
@@ -285,22 +294,11 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		l.storeFailed(w, r, next, err)
 		return
 	}
-	if l.storeFailing.CompareAndSwap(true, false) {
+	if l.storeFailing.Load() && l.storeFailing.CompareAndSwap(true, false) {
 		l.log.Info("rate limit store recovered", "limiter", l.name)
 	}
 	if !d.Allowed {
-		if l.shadow {
-			l.m.shadow.Inc()
-			l.log.Info("rate limit exceeded (shadow mode, request let through)",
-				"limiter", l.name, "key", key, "route", r.Pattern, "retry_after", d.RetryAfter())
-			next.ServeHTTP(w, r)
-			return
-		}
-		l.m.limited.Inc()
-		h := w.Header()
-		l.writeHeaders(h, &d)
-		h.Set(HeaderRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter())), 10))
-		l.deny.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decisionKey{}, &d)))
+		l.rejected(w, r, next, string(key), d)
 		return
 	}
 	l.m.admitted.Inc()
@@ -308,6 +306,23 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		l.writeHeaders(w.Header(), &d)
 	}
 	next.ServeHTTP(w, r)
+}
+
+// rejected handles a request the store did not admit. It takes the decision by value so
+// that only rejected requests put one on the heap.
+func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Handler, key string, d Decision) {
+	if l.shadow {
+		l.m.shadow.Inc()
+		l.log.Info("rate limit exceeded (shadow mode, request let through)",
+			"limiter", l.name, "key", key, "route", r.Pattern, "retry_after", d.RetryAfter())
+		next.ServeHTTP(w, r)
+		return
+	}
+	l.m.limited.Inc()
+	h := w.Header()
+	l.writeHeaders(h, &d)
+	h.Set(HeaderRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter())), 10))
+	l.deny.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decisionKey{}, &d)))
 }
 
 func (l *Limiter) storeFailed(w http.ResponseWriter, r *http.Request, next http.Handler, err error) {
@@ -337,7 +352,7 @@ func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 		return true
 	}
 	if len(l.exemptCIDRs) > 0 {
-		*ip = l.resolver.ClientIP(r)
+		*ip = clientIP(l.resolver, r)
 		for _, p := range l.exemptCIDRs {
 			if p.Contains(*ip) {
 				return true
@@ -347,24 +362,35 @@ func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 	return false
 }
 
-func (l *Limiter) storeKey(r *http.Request, ip netip.Addr) string {
+// keyBufSize is the stack buffer a store key is built in; longer keys spill to the heap.
+const keyBufSize = 192
+
+// appendKey appends the store key of r to b: the limiter name, the route (and method)
+// for the route scopes, and the client. ip is the client IP when isExempt resolved it.
+func (l *Limiter) appendKey(b []byte, r *http.Request, ip netip.Addr) []byte {
 	var client string
 	if l.key != nil {
 		client = l.key(r)
 	}
-	if client == "" {
-		if !ip.IsValid() {
-			ip = l.resolver.ClientIP(r)
-		}
-		client = ipKey(ip, l.v6bits)
-	}
+	b = append(b, l.name...)
+	b = append(b, ':')
 	switch l.scope {
 	case ScopeRoute:
-		return l.name + ":" + r.Pattern + ":" + client
+		b = append(b, r.Pattern...)
+		b = append(b, ':')
 	case ScopeRouteMethod:
-		return l.name + ":" + method(r.Method) + " " + r.Pattern + ":" + client
+		b = append(b, method(r.Method)...)
+		b = append(b, ' ')
+		b = append(b, r.Pattern...)
+		b = append(b, ':')
 	}
-	return l.name + ":" + client
+	if client != "" {
+		return append(b, client...)
+	}
+	if !ip.IsValid() {
+		ip = clientIP(l.resolver, r)
+	}
+	return appendIPKey(b, ip, l.v6bits)
 }
 
 // method bounds the method part of keys to the standard methods.

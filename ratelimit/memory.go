@@ -86,17 +86,42 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 }
 
 // Take implements Store.
-func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy Strategy, cost uint64) (d Decision, err error) {
+func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy Strategy, cost uint64) (Decision, error) {
+	return s.take(key, nil, rule, strategy, cost)
+}
+
+// takeBytes is Take for the key held in kb, which it does not retain: a key already
+// present costs no allocation, a new one is copied into a string.
+func (s *MemoryStore) takeBytes(kb []byte, rule Rule, strategy Strategy, cost uint64) (Decision, error) {
+	return s.take("", kb, rule, strategy, cost)
+}
+
+// take is Take for the key in kb when kb is not nil, else for key.
+func (s *MemoryStore) take(key string, kb []byte, rule Rule, strategy Strategy, cost uint64) (d Decision, err error) {
 	if len(rule) == 0 || len(rule) > MaxLimits || !strategy.valid() {
 		return d, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
 	}
-	sh := &s.shards[maphash.String(s.seed, key)%memShards]
+	var hash uint64
+	if kb != nil {
+		hash = maphash.Bytes(s.seed, kb) // equal to maphash.String of the same bytes
+	} else {
+		hash = maphash.String(s.seed, key)
+	}
+	sh := &s.shards[hash%memShards]
 	for {
 		now := s.now().UnixNano()
+		var e *memEntry
 		sh.mu.RLock()
-		e := sh.m[key]
+		if kb != nil {
+			e = sh.m[string(kb)] // a lookup by converted bytes does not allocate
+		} else {
+			e = sh.m[key]
+		}
 		sh.mu.RUnlock()
 		if e == nil {
+			if kb != nil {
+				key, kb = string(kb), nil
+			}
 			e = s.insert(sh, key, now)
 		}
 		e.mu.Lock()

@@ -57,20 +57,28 @@ func (d *Decision) RetryAfter() time.Duration {
 // the one that blocks longest, otherwise the one with the fewest units remaining (the
 // shortest reset on a tie). It is the limit legacy X-RateLimit-* headers describe.
 func (d *Decision) Tightest() LimitStatus {
-	if d.N == 0 {
-		return LimitStatus{}
+	if i := d.tightest(); i >= 0 {
+		return d.Limits[i]
 	}
-	best := d.Limits[0]
+	return LimitStatus{}
+}
+
+// tightest returns the index in Limits of the limit Tightest returns, or -1 when N is 0.
+func (d *Decision) tightest() int {
+	if d.N == 0 {
+		return -1
+	}
+	best := 0
 	for i := 1; i < d.N; i++ {
-		c := d.Limits[i]
+		c, b := &d.Limits[i], &d.Limits[best]
 		if !d.Allowed {
-			if c.RetryAfter > best.RetryAfter {
-				best = c
+			if c.RetryAfter > b.RetryAfter {
+				best = i
 			}
 			continue
 		}
-		if c.Remaining < best.Remaining || (c.Remaining == best.Remaining && c.Reset < best.Reset) {
-			best = c
+		if c.Remaining < b.Remaining || (c.Remaining == b.Remaining && c.Reset < b.Reset) {
+			best = i
 		}
 	}
 	return best
