@@ -73,7 +73,8 @@ func (r reply) decode(v any) error {
 }
 
 // call sends a request. body is marshalled to JSON unless it is a string or []byte (sent
-// as is); a body sets Content-Type application/json unless hdr sets it. ip, when set, is
+// as is) or another io.Reader (sent chunked); a body sets Content-Type application/json
+// unless hdr sets it (a "Host" pair sets the request's Host). ip, when set, is
 // sent as X-Forwarded-For; token as a Bearer token; hdr holds name, value pairs.
 func (a *api) call(ctx context.Context, method, path, ip, token string, body any, hdr ...string) reply {
 	var rd io.Reader
@@ -83,6 +84,8 @@ func (a *api) call(ctx context.Context, method, path, ip, token string, body any
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b // sent chunked
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -104,6 +107,10 @@ func (a *api) call(ctx context.Context, method, path, ip, token string, body any
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	start := time.Now()
