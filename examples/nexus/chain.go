@@ -127,9 +127,12 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 
 	var store ratelimit.Store
 	if a.rdb != nil {
+		// Windows follow the Redis server's clock, shared by every instance.
 		if store, err = redisstore.New(a.rdb, redisstore.Config{Prefix: a.redisPrefix + "ratelimit:"}); err != nil {
 			return err
 		}
+	} else if store, err = ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: a.now}); err != nil {
+		return err
 	}
 	a.limiter, err = ratelimit.New(ratelimit.Config{
 		Name:           "default",

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestProductionChain checks what production turns on, through the real server: HTTPS
@@ -116,4 +117,29 @@ func TestDefaultRateLimitPerClient(t *testing.T) {
 		s.expect(http.StatusOK, "GET", "/ready", "", nil, "X-Forwarded-For", "203.0.113.7")
 		s.expect(http.StatusOK, "GET", "/metrics", "", nil, "X-Forwarded-For", "203.0.113.7")
 	}
+}
+
+// TestRegisterAndLoginRouteLimits: "3 per minute" on register and "5 per minute" on
+// login, per client, on top of the default rule, and a new minute restores them.
+func TestRegisterAndLoginRouteLimits(t *testing.T) {
+	s := newTestServerOpts(t, sqliteBackend(t), nil, appOptions{})
+	for i := 0; i < 3; i++ {
+		s.expect(http.StatusCreated, "POST", "/api/auth/register", "", map[string]string{
+			"email": "limite" + string(rune('a'+i)) + "@example.tn", "password": "long-enough-pw", "first_name": "L", "last_name": "M", "role": "parent",
+		})
+	}
+	s.expect(http.StatusTooManyRequests, "POST", "/api/auth/register", "", map[string]string{
+		"email": "limited@example.tn", "password": "long-enough-pw", "first_name": "L", "last_name": "M", "role": "parent",
+	})
+	for i := 0; i < 5; i++ {
+		s.login(demoStudent, demoPassword)
+	}
+	r := s.expect(http.StatusTooManyRequests, "POST", "/api/auth/login", "", map[string]string{"email": demoStudent, "password": demoPassword})
+	if r.header.Get("RateLimit-Policy") == "" && r.header.Get("X-RateLimit-Limit") == "" {
+		t.Fatalf("429 without rate limit headers: %v", r.header)
+	}
+	// Refresh and other routes are not under the login rule.
+	s.expect(http.StatusOK, "GET", "/api/formulas", "", nil)
+	s.clock.advance(time.Minute + time.Second)
+	s.login(demoStudent, demoPassword)
 }
