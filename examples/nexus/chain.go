@@ -135,8 +135,10 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		return err
 	}
 	a.limiter, err = ratelimit.New(ratelimit.Config{
-		Name:           "default",
-		Rule:           cfg.RateLimitDefault,
+		Name: "default",
+		Rule: cfg.RateLimitDefault,
+		// The page and its icon are static; the API calls they make are limited.
+		ExemptPaths:    []string{"/", "/favicon.ico"},
 		Store:          store,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         a.log,

@@ -114,6 +114,7 @@ func TestDefaultRateLimitPerClient(t *testing.T) {
 	// Another client behind the same proxy has its own budget.
 	s.expect(http.StatusOK, "GET", "/api/formulas", "", nil, "X-Forwarded-For", "203.0.113.8")
 	for i := 0; i < 10; i++ {
+		s.expect(http.StatusOK, "GET", "/", "", nil, "X-Forwarded-For", "203.0.113.7") // the static page
 		s.expect(http.StatusOK, "GET", "/ready", "", nil, "X-Forwarded-For", "203.0.113.7")
 		s.expect(http.StatusOK, "GET", "/metrics", "", nil, "X-Forwarded-For", "203.0.113.7")
 	}
