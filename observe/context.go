@@ -2,23 +2,69 @@ package observe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
+	"unsafe"
 )
 
 // request is the per-request state shared by the middleware and the context getters. One
-// is allocated per request, together with the response writer wrapper it embeds.
+// is allocated per request and carries the response writer wrapper, the request's context
+// (the parent context with the request as the value of ctxKey, as context.WithValue would
+// make, without an allocation of its own), the X-Request-Id header value and the bytes of
+// a generated ID and of the logged client address. It is never reused: handlers may keep
+// the context, and strings point into it.
 type request struct {
+	context.Context // the parent
+
 	rw        responseWriter
 	id        string
 	traceID   string
 	route     atomic.Pointer[string]
 	logger    atomic.Pointer[slog.Logger]
 	parentLog *slog.Logger
+
+	idValue [1]string          // backs the request ID header value
+	idBuf   [idLen]byte        // a generated request ID; written once, then read through id
+	ipBuf   [maxIPTextLen]byte // the logged client address; written once by clientIP
 }
 
 type ctxKey struct{}
+
+// Value returns the request state for ctxKey and asks the parent for any other key.
+// Deadline, Done and Err are the parent's, so cancellation propagates as it does through
+// context.WithValue.
+func (st *request) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// String names the context like context.WithValue does, for debugging output.
+func (st *request) String() string {
+	return fmt.Sprint(st.Context) + ".WithValue(observe.ctxKey)"
+}
+
+// randomID writes a new random ID into st.idBuf and returns it. The string shares the
+// array's memory, which is never written again, so the ID costs no allocation of its own.
+func (st *request) randomID() string {
+	fillRandomID(&st.idBuf)
+	return unsafe.String(&st.idBuf[0], len(st.idBuf))
+}
+
+// clientIP returns a.String(), formatted into st.ipBuf when it fits. It is called at most
+// once per request (for the access log line), so the returned string's bytes are never
+// overwritten.
+func (st *request) clientIP(a netip.Addr) string {
+	if !a.IsValid() {
+		return a.String()
+	}
+	b := a.AppendTo(st.ipBuf[:0])
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
 func fromContext(ctx context.Context) *request {
 	if ctx == nil {
@@ -81,10 +127,6 @@ func SetRoute(ctx context.Context, pattern string) {
 	if st := fromContext(ctx); st != nil && pattern != "" {
 		st.route.Store(&pattern)
 	}
-}
-
-func contextWith(ctx context.Context, st *request) context.Context {
-	return context.WithValue(ctx, ctxKey{}, st)
 }
 
 // CaptureRoute wraps a router (an http.ServeMux) so that the pattern it matched reaches the

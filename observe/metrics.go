@@ -3,8 +3,10 @@ package observe
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,8 +31,11 @@ type metrics struct {
 	panics   *prometheus.CounterVec
 	inFlight prometheus.Gauge
 
-	mu     sync.RWMutex
-	series map[seriesKey]*series
+	// series is read without a lock on every request and replaced, copied with the new
+	// entry, under mu when a label set is seen for the first time. The label sets are
+	// bounded (methods × route patterns × status classes), so copies stop early.
+	series atomic.Pointer[map[seriesKey]*series]
+	mu     sync.Mutex
 }
 
 type seriesKey struct {
@@ -89,8 +94,8 @@ func newMetrics(reg prometheus.Registerer, cfg *Config) (*metrics, error) {
 			Name: MetricInFlight,
 			Help: "HTTP requests being served.",
 		}),
-		series: make(map[seriesKey]*series),
 	}
+	m.series.Store(&map[seriesKey]*series{})
 	var err error
 	if m.requests, err = register(reg, m.requests); err != nil {
 		return nil, err
@@ -131,25 +136,26 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 
 func (m *metrics) get(method, route string, class int) *series {
 	k := seriesKey{method, route, class}
-	m.mu.RLock()
-	s := m.series[k]
-	m.mu.RUnlock()
-	if s != nil {
+	if s := (*m.series.Load())[k]; s != nil {
 		return s
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s = m.series[k]; s != nil {
+	old := *m.series.Load()
+	if s := old[k]; s != nil {
 		return s
 	}
 	code := classLabel(class)
-	s = &series{
+	s := &series{
 		requests: m.requests.WithLabelValues(method, route, code),
 		duration: m.duration.WithLabelValues(method, route, code),
 		reqSize:  m.reqSize.WithLabelValues(method, route, code),
 		respSize: m.respSize.WithLabelValues(method, route, code),
 	}
-	m.series[k] = s
+	next := make(map[seriesKey]*series, len(old)+1)
+	maps.Copy(next, old)
+	next[k] = s
+	m.series.Store(&next)
 	return s
 }
 

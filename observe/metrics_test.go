@@ -137,7 +137,7 @@ func TestMetricsCardinalityBounded(t *testing.T) {
 	for _, name := range []string{MetricRequests, MetricDuration, MetricRequestSize, MetricResponseSize} {
 		assert.LessOrEqual(t, len(fams[name].GetMetric()), 4, "%s series", name)
 	}
-	assert.Len(t, o.metrics.series, len(fams[MetricRequests].GetMetric()))
+	assert.Len(t, *o.metrics.series.Load(), len(fams[MetricRequests].GetMetric()))
 }
 
 func TestMetricsTokenProtected(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/getsentry/sentry-go"
@@ -23,13 +25,14 @@ type Observer struct {
 	ips          *clientip.Resolver
 	skip         map[string]bool
 	idHeader     string
-	newID        func() string
+	newID        func() string // nil: the built-in random ID, written into the request state
 	panicHandler http.Handler
 	metrics      *metrics
 	gatherer     prometheus.Gatherer
 	metricsToken []byte // SHA-256 of the token, nil when none
 	sentry       *sentry.Client
 	now          func() time.Time
+	logPC        atomic.Uintptr // program counter of the access log call, set on first use
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -64,9 +67,6 @@ func New(cfg Config) (*Observer, error) {
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
-	}
-	if o.newID == nil {
-		o.newID = newRandomID
 	}
 	if o.panicHandler == nil {
 		o.panicHandler = http.HandlerFunc(defaultPanicHandler)
@@ -137,15 +137,20 @@ func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Reque
 	st := &request{parentLog: o.logger}
 	st.rw.reset(w)
 
-	tp, hasTP := parseTraceparent(r.Header.Get("Traceparent"))
+	tp, hasTP := parseTraceparent(headerValue(r.Header, "Traceparent"))
 	if hasTP {
 		st.traceID = tp.traceID
 	}
-	st.id = r.Header.Get(o.idHeader)
+	st.id = headerValue(r.Header, o.idHeader)
 	if !validRequestID(st.id, o.cfg.MaxRequestIDLength) {
-		st.id = o.newID()
+		if o.newID == nil {
+			st.id = st.randomID()
+		} else {
+			st.id = o.newID()
+		}
 	}
-	w.Header()[o.idHeader] = []string{st.id}
+	st.idValue[0] = st.id
+	w.Header()[o.idHeader] = st.idValue[:1:1]
 
 	ctx := r.Context()
 	var sr sentryRequest
@@ -155,7 +160,8 @@ func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Reque
 			st.traceID = sr.tx.TraceID.String()
 		}
 	}
-	r = r.WithContext(contextWith(ctx, st))
+	st.Context = ctx
+	r = r.WithContext(st)
 
 	var body *countingBody
 	if o.metrics != nil {
@@ -192,7 +198,8 @@ func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Reque
 		case status == 0:
 			status = http.StatusOK
 		}
-		elapsed := o.now().Sub(start)
+		end := o.now()
+		elapsed := end.Sub(start)
 		sr.finish(route, status)
 		if o.metrics != nil {
 			o.metrics.inFlight.Dec()
@@ -206,7 +213,7 @@ func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Reque
 				o.metrics.panics.WithLabelValues(method, route).Inc()
 			}
 		}
-		o.log(r, st, route, status, elapsed, rec, panicked, stack)
+		o.log(r, st, route, status, end, elapsed, rec, panicked, stack)
 		if rec != nil && (!panicked || committed) {
 			// The response is cut short: make the server abort the connection instead
 			// of ending the body as if it were complete.
@@ -226,7 +233,7 @@ func (o *Observer) route(r *http.Request, st *request) string {
 	return o.cfg.UnmatchedRoute
 }
 
-func (o *Observer) log(r *http.Request, st *request, route string, status int, elapsed time.Duration, rec any, panicked bool, stack []byte) {
+func (o *Observer) log(r *http.Request, st *request, route string, status int, end time.Time, elapsed time.Duration, rec any, panicked bool, stack []byte) {
 	level := slog.LevelInfo
 	switch {
 	case status >= 500 || panicked:
@@ -240,6 +247,21 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 	if !o.logger.Enabled(ctx, level) {
 		return
 	}
+	// The record is built here rather than by LogAttrs: the call site is always this
+	// line, so its program counter is looked up once, and with the default clock the
+	// time read for the duration doubles as the record's time.
+	pc := o.logPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(1, pcs[:])
+		pc = pcs[0]
+		o.logPC.Store(pc)
+	}
+	t := end
+	if o.cfg.Now != nil {
+		t = time.Now()
+	}
+	record := slog.NewRecord(t, level, "http request", pc)
 	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("method", r.Method),
@@ -254,13 +276,23 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 		attrs = append(attrs, slog.String("trace_id", st.traceID))
 	}
 	attrs = append(attrs,
-		slog.String("client_ip", o.ips.ClientIP(r).String()),
-		slog.String("user_agent", r.UserAgent()),
+		slog.String("client_ip", st.clientIP(o.ips.ClientIP(r))),
+		slog.String("user_agent", headerValue(r.Header, "User-Agent")),
 	)
 	if panicked {
 		attrs = append(attrs, slog.Any("panic", rec), slog.String("stack", string(stack)))
 	} else if rec != nil {
 		attrs = append(attrs, slog.Bool("aborted", true))
 	}
-	o.logger.LogAttrs(ctx, level, "http request", attrs...)
+	record.AddAttrs(attrs...)
+	_ = o.logger.Handler().Handle(ctx, record)
+}
+
+// headerValue is h.Get(key) for a key already in canonical form, without canonicalizing
+// it again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -32,18 +32,23 @@ func isIDChar(c byte) bool {
 	return false
 }
 
-// newRandomID returns 32 lowercase hex characters from a 128-bit value drawn from the
+// idLen is the length of a generated request ID.
+const idLen = 32
+
+// maxIPTextLen is the longest text form of an IP address without a zone
+// ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").
+const maxIPTextLen = 39
+
+// fillRandomID writes 32 lowercase hex characters from a 128-bit value drawn from the
 // runtime's ChaCha8 generator (math/rand/v2), which is safe for concurrent use.
-func newRandomID() string {
+func fillRandomID(dst *[idLen]byte) {
 	var raw [16]byte
 	a, b := rand.Uint64(), rand.Uint64()
 	for i := range 8 {
 		raw[i] = byte(a >> (8 * i))
 		raw[8+i] = byte(b >> (8 * i))
 	}
-	var out [32]byte
-	hex.Encode(out[:], raw[:])
-	return string(out[:])
+	hex.Encode(dst[:], raw[:])
 }
 
 // traceParent is the parsed W3C trace context header.

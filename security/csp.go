@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // CSP is a Content-Security-Policy: directive name → source list. Build one with a
@@ -174,6 +175,35 @@ func (p *Policy) Render(nonce string) string {
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// renderNewNonce draws a fresh nonce and returns the header value rendered with it and
+// the nonce, a substring of the value. The value is rendered into buf when it fits, else
+// into a new array; the caller must never write to buf afterwards, since the strings
+// share its memory. The policy must use nonces.
+func (p *Policy) renderNewNonce(buf []byte) (value, nonce string) {
+	var enc [nonceLen]byte
+	fillNonce(&enc)
+	const open, closing = "'nonce-", "'"
+	n := 0
+	for _, s := range p.parts {
+		n += len(s)
+	}
+	n += (len(p.parts) - 1) * (len(open) + nonceLen + len(closing))
+	b := buf[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
+	b = append(b, p.parts[0]...)
+	for _, s := range p.parts[1:] {
+		b = append(b, open...)
+		b = append(b, enc[:]...)
+		b = append(b, closing...)
+		b = append(b, s...)
+	}
+	value = unsafe.String(unsafe.SliceData(b), len(b))
+	start := len(p.parts[0]) + len(open)
+	return value, value[start : start+nonceLen]
 }
 
 // withReporting returns a copy of c reporting to uri through both report-uri and the

@@ -31,12 +31,11 @@ func (s *staticHeaders) apply(h http.Header, https bool, b *valueBuf) {
 	}
 }
 
-// valueBuf backs every header value the middleware sets on one response with a single
-// allocation. Each value is handed out as a slice with len == cap, so a handler that
-// appends to it gets a fresh array, and nothing is shared between requests.
+// valueBuf backs every header value the middleware sets on one response with the
+// request's reqState.vals array, so they cost no allocation of their own. Each value is
+// handed out as a slice with len == cap, so a handler that appends to it gets a fresh
+// array, and nothing is shared between requests.
 type valueBuf []string
-
-func newValueBuf() valueBuf { return make(valueBuf, 0, 16) }
 
 func (b *valueBuf) set(h http.Header, key, v string) {
 	*b = append(*b, v)

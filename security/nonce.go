@@ -20,9 +20,19 @@ func Nonce(ctx context.Context) string {
 	return ""
 }
 
+// nonceLen is the length of a nonce: 128 bits in base64.
+const nonceLen = 24
+
 // newNonce returns 128 random bits, base64-encoded (24 characters).
 func newNonce() string {
+	var b [nonceLen]byte
+	fillNonce(&b)
+	return string(b[:])
+}
+
+// fillNonce writes 128 random bits, base64-encoded, to dst.
+func fillNonce(dst *[nonceLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.StdEncoding.EncodeToString(b[:])
+	base64.StdEncoding.Encode(dst[:], b[:])
 }

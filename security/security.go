@@ -1,7 +1,6 @@
 package security
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -161,7 +160,18 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	}
 	https := s.proxies.Scheme(r) == "https"
 	h := w.Header()
-	b := newValueBuf()
+	// One allocation carries the per-request state, the context value, the backing array
+	// of every header value set below and, with a nonce policy, the rendered CSP.
+	var st *reqState
+	var cspBuf []byte
+	if s.policy != nil && s.policy.UsesNonce() {
+		ns := &nonceState{}
+		st, cspBuf = &ns.reqState, ns.csp[:0]
+	} else {
+		st = &reqState{}
+	}
+	st.s, st.w, st.https, st.policy = s, w, https, s.policy
+	b := valueBuf(st.vals[:0])
 	s.headers.apply(h, https, &b)
 	if !https && !s.dev && !exempt {
 		s.redirect(w, r, host, &b)
@@ -181,8 +191,8 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		return
 	}
 
-	st := &reqState{s: s, w: w, https: https, policy: s.policy}
-	r2 := r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+	st.ctx = reqContext{Context: r.Context(), st: st}
+	r2 := r.WithContext(&st.ctx)
 	st.r = r2
 	if s.csrf != nil && !s.cors.listed(r.Header.Get("Origin")) {
 		r2.Host = host
@@ -194,10 +204,11 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		}
 	}
 	if s.policy != nil {
+		v := s.policy.static
 		if s.policy.UsesNonce() {
-			st.nonce = newNonce()
+			v, st.nonce = s.policy.renderNewNonce(cspBuf)
 		}
-		b.set(h, s.cspHeader, s.policy.Render(st.nonce))
+		b.set(h, s.cspHeader, v)
 		if s.reportingHdr != "" {
 			b.set(h, "Reporting-Endpoints", s.reportingHdr)
 		}

@@ -2,15 +2,22 @@ package security
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"net"
 	"net/http"
 )
 
+// valueSlots is the number of header values a reqState holds without a further
+// allocation: the static headers, the CSP, Reporting-Endpoints and the CORS headers.
+const valueSlots = 16
+
 // reqState is the per-request state and the ResponseWriter handed to the next handler:
-// one allocation carries the nonce, the effective policy, the body limiter and the
-// writer. On the first WriteHeader (explicit or implied) it hardens Set-Cookie headers,
-// and when the body limit was hit and the handler answers with an error it replaces
-// that answer with the 413 problem.
+// one allocation carries the nonce, the effective policy, the body limiter, the writer,
+// the request's context and the header values set by the middleware. On the first
+// WriteHeader (explicit or implied) it hardens Set-Cookie headers, and when the body limit
+// was hit and the handler answers with an error it replaces that answer with the 413
+// problem.
 type reqState struct {
 	s      *Security
 	w      http.ResponseWriter
@@ -19,10 +26,45 @@ type reqState struct {
 	nonce  string
 	policy *Policy
 	body   limitedBody
+	ctx    reqContext
+	vals   [valueSlots]string
 
 	wroteHeader bool
 	discard     bool
 	hijacked    bool
+}
+
+// cspInline is the size of the rendered CSP a nonceState holds without a further
+// allocation: the default policy with a report URI of about 120 bytes fits.
+const cspInline = 384
+
+// nonceState is the reqState of a policy with nonces, with room for the rendered header
+// value (which contains the nonce) in the same allocation.
+type nonceState struct {
+	reqState
+	csp [cspInline]byte
+}
+
+// reqContext is the context of the request handed to the next handler: its parent with
+// the reqState as the value of ctxKey. It does what context.WithValue does without an
+// allocation of its own, since it lives inside the reqState. Deadline, Done and Err come
+// from the parent, so cancellation propagates as it does through context.WithValue.
+type reqContext struct {
+	context.Context
+	st *reqState
+}
+
+// Value returns the reqState for ctxKey and asks the parent for any other key.
+func (c *reqContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context like context.WithValue does, for debugging output.
+func (c *reqContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(security.ctxKey)"
 }
 
 // Header returns the underlying header map.

@@ -1,0 +1,6 @@
+//go:build !race
+
+package security
+
+// randAllocs is what drawing a nonce allocates.
+const randAllocs = 0
