@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,50 @@ func TestCacheInvalidationReachesEveryInstance(t *testing.T) {
 	stats := b.expect(http.StatusOK, "GET", "/api/admin/cache/stats", admin, nil).json(t)
 	if stats["store"] != "redis+local" {
 		t.Fatalf("cache stats %v", stats)
+	}
+}
+
+// TestRevocationFailsClosed: when neither Redis nor the database can answer whether a
+// session is revoked, protected routes refuse with 503 instead of trusting the token;
+// public routes and probes of liveness keep answering, and service returns with the
+// database.
+func TestRevocationFailsClosed(t *testing.T) {
+	redisSrv := testenv.StartRedisServer(t)
+	pg := testenv.Postgres(t)
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	be := backend{name: "cut", env: map[string]string{"DATABASE_URL": u.String(), "REDIS_URL": redisSrv.URL(), "DB_POOL_TIMEOUT": "2"}, prefix: "nexus-closed:"}
+	s := newTestServer(t, be, nil)
+	tok := s.login(demoStudent, demoPassword).AccessToken
+	s.expect(http.StatusOK, "GET", "/api/auth/me", tok, nil)
+
+	redisSrv.Kill()
+	proxy.Cut()
+	r := s.expect(http.StatusServiceUnavailable, "GET", "/api/bookings", tok, nil)
+	if strings.Contains(string(r.body), "connection") || strings.Contains(string(r.body), "127.0.0.1") {
+		t.Fatalf("503 leaks internals: %s", r.body)
+	}
+	s.expect(http.StatusOK, "GET", "/live", "", nil)
+
+	proxy.Restore()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.request("GET", "/api/auth/me", tok, nil).status != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("service did not come back with the database")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// With Redis back (empty), the session state is restored from the database.
+	if err := redisSrv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(http.StatusOK, "GET", "/api/auth/me", tok, nil)
+	keys, _, err := redisSrv.Client().Scan(t.Context(), 0, "nexus-closed:session:*", 100).Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("session state not restored in redis: %v %v", keys, err)
 	}
 }

@@ -275,5 +275,15 @@ func (a *app) sessionRevoked(ctx context.Context, sid string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("revocation check: %w", err)
 	}
-	return revokedAt.Valid || expiresAt <= a.now().Unix(), nil
+	now := a.now()
+	revoked := revokedAt.Valid || expiresAt <= now.Unix()
+	if a.rdb != nil && !revoked {
+		// Put the answer back in Redis (after a Redis restart, say) so the next checks
+		// stay there. NX: a revocation written meanwhile is never overwritten.
+		ttl := time.Unix(expiresAt, 0).Sub(now)
+		if err := a.rdb.SetNX(ctx, a.sessionKey(sid), sessionActive, ttl).Err(); err != nil {
+			a.log.DebugContext(ctx, "session state not restored to redis", "err", err)
+		}
+	}
+	return revoked, nil
 }
