@@ -298,7 +298,7 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		l.log.Info("rate limit store recovered", "limiter", l.name)
 	}
 	if !d.Allowed {
-		l.rejected(w, r, next, string(key), d)
+		l.rejected(w, r, next, key, d)
 		return
 	}
 	l.m.admitted.Inc()
@@ -310,11 +310,11 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 
 // rejected handles a request the store did not admit. It takes the decision by value so
 // that only rejected requests put one on the heap.
-func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Handler, key string, d Decision) {
+func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Handler, key []byte, d Decision) {
 	if l.shadow {
 		l.m.shadow.Inc()
 		l.log.Info("rate limit exceeded (shadow mode, request let through)",
-			"limiter", l.name, "key", key, "route", r.Pattern, "retry_after", d.RetryAfter())
+			"limiter", l.name, "key", string(key), "route", r.Pattern, "retry_after", d.RetryAfter())
 		next.ServeHTTP(w, r)
 		return
 	}
