@@ -93,7 +93,7 @@ const (
 // tightest limit and are replaced only by a tighter one.
 //
 // All values formatted here share one string, and the new header slices one backing
-// array, so a request costs two allocations whatever the mode.
+// array: two allocations in every mode that sets headers.
 func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	if l.headers == HeadersNone {
 		return
