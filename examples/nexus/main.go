@@ -1,11 +1,3 @@
-// Command nexus is the Nexus Réussite platform API, the reference backend of harden.
-//
-//	nexus              serve on PORT (default 5000)
-//	nexus diagnose     check database, Redis, secrets, mail and OpenAI settings; exit 1 on any failure
-//	nexus healthcheck  probe the running server's /ready (for container HEALTHCHECK); exit 1 unless 200
-//
-// Configuration comes from the environment and an optional .env file in the working
-// directory (the environment wins); .env.example documents every variable.
 package main
 
 import (

@@ -1,0 +1,65 @@
+// Command nexus is the Nexus Réussite platform API — tutoring for Tunisian lycée
+// students, their parents and teachers — and the reference backend of harden: every
+// production concern is a harden package, assembled in chain.go.
+//
+// # Running
+//
+//	go run ./examples/nexus              # from the repository root
+//
+// With no configuration it serves on :5000 in development: an SQLite file in the user
+// cache directory (nexus-reussite/nexus.db), rate limits, cache and token revocation in
+// memory, random secrets per run, and demo data — four users (admin@, prof@, parent@ and
+// eleve@nexus-reussite.com) whose password is NEXUS_DEMO_PASSWORD or a random one logged
+// once. With DATABASE_URL=postgres://… and REDIS_URL=redis://… the same binary runs on
+// PostgreSQL and Redis, and several instances share limits, cache and revocations.
+//
+// Configuration is read from the environment and an optional .env file in the working
+// directory (the environment wins); .env.example documents every variable and its
+// default. APP_ENV=production refuses to start when SECRET_KEY or JWT_SECRET_KEY is
+// missing, shorter than 32 characters or a published default, and names the variable.
+//
+// Subcommands:
+//
+//	nexus              serve (SIGTERM/SIGINT: /ready turns 503 for SHUTDOWN_DELAY, then
+//	                   in-flight requests finish, Sentry is flushed, exit 0)
+//	nexus diagnose     check configuration, database, Redis, secrets, mail and OpenAI, with
+//	                   credentials masked; exit 1 on any failure
+//	nexus healthcheck  GET /ready on the local port (container HEALTHCHECK); exit 1 unless 200
+//
+// # Middleware chain
+//
+// Outermost first: observe (request IDs, JSON access log, RED metrics, recovery, Sentry);
+// the probes /live, /ready, /health (health) and /metrics, never limited or redirected;
+// security (allowed hosts, HTTPS redirect and HSTS in production, CSP with per-request
+// nonces and a report endpoint, security headers, CORS, CSRF, body limit); ratelimit
+// (RATELIMIT_DEFAULT per client IP, in Redis when configured); compress (zstd, gzip);
+// then the routes, where login ("5 per minute") and register ("3 per minute") carry their
+// own limits and the formulas are served through the HTTP response cache (long tier,
+// ETag/304, invalidated on every instance when an admin edits one). The database is a
+// harden pool (DB_POOL_*), migrated with goose from SQL embedded for both dialects.
+//
+// # API
+//
+// JSON everywhere, errors as application/problem+json. Access tokens (HS256, 1 h) and
+// refresh tokens (30 d, rotated on use, reuse revokes the session) come from
+// POST /api/auth/login; send them as "Authorization: Bearer …".
+//
+//	POST /api/auth/register | login | refresh | logout, GET /api/auth/me
+//	GET  /api/formulas, GET /api/formulas/{id}, PUT /api/formulas/{id} (admin)
+//	GET|POST /api/students, GET|PUT|DELETE /api/students/{id}, GET /api/students/{id}/dashboard
+//	GET  /api/teachers, GET|POST /api/bookings, POST /api/bookings/{id}/cancel
+//	GET  /api/groups, POST /api/groups/{id}/enrollments
+//	POST /api/aria/chat, GET /api/aria/history
+//	GET  /api/admin/cache/stats, POST /api/admin/cache/invalidate, GET /api/admin/pool/stats
+//	GET  /api/config, GET / (HTML client), /live, /ready, /health, /metrics
+//
+// Registration creates students and parents only. Parents see their children, teachers
+// the students they teach, students themselves, admins everyone. A teacher's slot is
+// booked once (a partial unique index), a group never exceeds six students (a
+// conditional update and a CHECK constraint), both under concurrent requests. ARIA calls
+// an OpenAI-compatible chat completions API (OPENAI_API_BASE, OPENAI_MODEL,
+// OPENAI_API_KEY) and answers 503 "assistant not configured" without a key.
+//
+// deploy/ holds a Dockerfile, Kubernetes manifests, Prometheus alert rules with promtool
+// unit tests, and a Grafana dashboard.
+package main
