@@ -34,6 +34,6 @@
 //
 //	go test ./reliability -count=1 -timeout 20m -args -report ../../RELIABILITY.md
 //
-// (add -heavy after -args for the heavy variant). The report is written only when every
-// test passed.
+// (add -heavy after -args for the heavy variant), or with the script .ci/reliability from
+// the repository root. The report is written only when every test passed.
 package reliability

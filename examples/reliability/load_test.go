@@ -17,10 +17,12 @@ anonymous visitors read formulas, config and the page. Claims: zero 5xx and zero
 outside each operation's expected set; afterwards PostgreSQL, read directly, has no double
 slot, no group over six, counters equal to rows, every acknowledged write and nothing else;
 peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
+	setupStart := time.Now()
 	st := startStack(t, false, nil)
 	students, anon := size(16, 48), size(8, 24)
 	budget := int64(size(8000, 100000))
 	w := newWorkload(t, st.api, students, anon, budget, "sustained")
+	setup := time.Since(setupStart)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(size(120, 900))*time.Second)
 	defer cancel()
 
@@ -47,6 +49,7 @@ peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
 	peakA, nA := rs.peak(warm, mid)
 	peakB, nB := rs.peak(mid, issued+int64(students+anon))
 
+	sec.Add("Setup (services, nexus start, registrations and logins)", setup)
 	sec.Addf("Concurrency", "%d students + %d anonymous visitors", students, anon)
 	sec.Addf("Requests", "%d in %s (%.0f req/s)", w.all.Total(), took.Round(time.Millisecond), float64(w.all.Total())/took.Seconds())
 	sec.Add("By class", w.all.Classes())

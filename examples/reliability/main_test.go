@@ -93,8 +93,9 @@ owned by each test and a fake OpenAI-compatible server. Regenerate from examples
 
     go test ./reliability -count=1 -timeout 20m -args -report ../../RELIABILITY.md
 
-(append -heavy for the heavy variant). Each section states the claim checked; the test
-fails, and this file is not written, when a claim does not hold.`
+or .ci/reliability from the repository root (append -heavy for the heavy variant). Each
+section states the claim checked; the test fails, and this file is not written, when a claim
+does not hold.`
 	report.Setting = []Figure{
 		{"Variant", variant},
 		{"Go", runtime.Version()},

@@ -22,9 +22,11 @@ away requests that need it get 503 application/problem+json within the pool time
 never a 500 or a hang; after the restore /ready is 200 again and writes succeed within
 seconds, no 503 follows; no write is half-done and every acknowledged write is in the
 database.`)
+	setupStart := time.Now()
 	st := startStack(t, true, map[string]string{"DB_POOL_TIMEOUT": "2"})
 	a := st.api
 	w := newWorkload(t, a, size(8, 32), size(4, 12), int64(size(60000, 600000)), "pgcut")
+	setup := time.Since(setupStart)
 	w.think = 5 * time.Millisecond
 	w.tolerate = func(_ string, r reply) bool {
 		p := w.phase.Load()
@@ -79,6 +81,7 @@ database.`)
 	<-done
 	live := pr.stop()
 
+	sec.Add("Setup (services, nexus start, registrations and logins)", setup)
 	sec.Addf("Load", "%d students + %d anonymous visitors; cut for %s", len(w.students), w.anon, restoredAt.Sub(cutAt).Round(time.Millisecond))
 	for i, name := range []string{"before the cut", "during the cut", "restore to recovery", "after recovery"} {
 		sec.Addf("Requests "+name, "%d: %s", w.phases[i].Total(), w.phases[i].Statuses())

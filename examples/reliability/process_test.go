@@ -175,23 +175,13 @@ func (p *nexusProc) Signal(sig syscall.Signal) {
 	}
 }
 
-// Wait waits up to d for the child to exit and returns its exit code.
+// Wait waits until the child exits (or ctx ends) and returns its exit code.
 func (p *nexusProc) Wait(ctx context.Context) (int, error) {
 	select {
 	case <-p.done:
 		return p.exitCode, nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	}
-}
-
-// Exited reports whether the child has exited.
-func (p *nexusProc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -223,11 +213,4 @@ func (w *tailBuffer) Tail(n int) string {
 		}
 	}
 	return string(bytes.Join(lines[max(0, len(lines)-n):], []byte("\n")))
-}
-
-// Contains reports whether the kept output contains s.
-func (w *tailBuffer) Contains(s string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return bytes.Contains(w.b, []byte(s))
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // registerProbe sends n malformed registrations (cheap 400s) from ip and returns their
@@ -19,6 +21,16 @@ func registerProbe(ctx context.Context, a *api, ip string, n int) []int {
 		out = append(out, a.call(ctx, "POST", "/api/auth/register", ip, "", "{").status)
 	}
 	return out
+}
+
+// countKeys counts the keys matching pattern (SCAN, never KEYS).
+func countKeys(ctx context.Context, c *redis.Client, pattern string) int {
+	n := 0
+	iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+	for iter.Next(ctx) {
+		n++
+	}
+	return n
 }
 
 // healthStatus is the "status" of /health (loopback sees details).
@@ -55,13 +67,16 @@ func TestRedisKilledMidLoad(t *testing.T) {
 		`The backend's own redis-server (rate limits, cache, session states) is killed with SIGKILL
 while the mixed load runs, and started again empty. Claims: no 5xx and no unexpected status
 from the load in any phase; rate limits fail open as configured during the outage and are
-enforced again after the restart; the formulas keep being served during the outage and cache
-hits return; a token revoked before or during the outage is refused throughout and after
+enforced again after the restart; the formulas keep being served during the outage (from the local
+cache level) and, after the restart, invalidation works again and the shared cache fills and
+hits; a token revoked before or during the outage is refused throughout and after
 (revocation falls back to PostgreSQL); /ready stays 200 (Redis is non-critical) while /health
 reports warn, and pass again after the restart.`)
+	setupStart := time.Now()
 	st := startStack(t, false, nil)
 	a := st.api
 	w := newWorkload(t, a, size(8, 32), size(4, 12), int64(size(60000, 600000)), "redis")
+	setup := time.Since(setupStart)
 	w.think = 5 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(size(90, 600))*time.Second)
 	defer cancel()
@@ -103,6 +118,10 @@ reports warn, and pass again after the restart.`)
 			t.Errorf("register limit during the outage: statuses %v, want every one 400 (fail open)", failOpen)
 			break
 		}
+	}
+	invalidateDuring := a.call(ctx, "POST", "/api/admin/cache/invalidate", "10.90.0.3", kept.AccessToken, map[string]string{"tag": "formulas"})
+	if invalidateDuring.status != http.StatusOK && invalidateDuring.status != http.StatusServiceUnavailable {
+		t.Errorf("cache invalidation during the outage: %s, want 200, or 503 asking to retry", invalidateDuring)
 	}
 	logout := a.call(ctx, "POST", "/api/auth/logout", "10.90.0.2", loggedOutDuring.AccessToken, nil)
 	if logout.status != http.StatusServiceUnavailable && logout.status != http.StatusNoContent {
@@ -149,19 +168,34 @@ reports warn, and pass again after the restart.`)
 	if !ok {
 		t.Errorf("register limit not enforced %s after the restart", limitsBack)
 	}
-	cacheBack, ok := pollUntil(15*time.Second, func() bool {
-		return strings.Contains(a.call(ctx, "GET", "/api/formulas", "", "", nil).header.Get("Cache-Status"), "hit")
+	// The shared cache works again: an invalidation goes through, the next read is a
+	// miss that fills the cache, the one after a hit.
+	invalidateBack, ok := pollUntil(15*time.Second, func() bool {
+		return a.call(ctx, "POST", "/api/admin/cache/invalidate", "10.90.0.3", kept.AccessToken, map[string]string{"tag": "formulas"}).status == http.StatusOK
 	})
 	if !ok {
-		t.Errorf("no cache hit %s after the restart", cacheBack)
+		t.Errorf("cache invalidation still failing %s after the restart", invalidateBack)
+	}
+	// A URI the load never reads, so its fills cannot interfere.
+	var cacheAfter []string
+	for range 2 {
+		cacheAfter = append(cacheAfter, fmt.Sprintf("%q", a.must(t, http.StatusOK, "GET", "/api/formulas?after-restart=1", "", "", nil).header.Get("Cache-Status")))
+	}
+	if strings.Contains(cacheAfter[0], "hit") || !strings.Contains(cacheAfter[1], "hit") {
+		t.Errorf("Cache-Status after the restart: %v, want a miss then a hit", cacheAfter)
+	}
+	cacheKeys := countKeys(ctx, st.redis.Client(), "*cache:k:*")
+	if cacheKeys == 0 {
+		t.Error("no cache entry in the restarted Redis: the shared level did not recover")
 	}
 	refused("after the restart")
 
-	time.Sleep(1500 * time.Millisecond)
 	w.setPhase(3)
+	time.Sleep(1500 * time.Millisecond)
 	close(stop)
 	<-done
 
+	sec.Add("Setup (services, nexus start, registrations and logins)", setup)
 	sec.Addf("Load", "%d students + %d anonymous visitors; outage %s", len(w.students), w.anon, outage)
 	for i, name := range []string{"before the kill", "during the outage", "restart and recovery", "after recovery"} {
 		if i == 3 && w.phases[3].Total() == 0 {
@@ -174,10 +208,13 @@ reports warn, and pass again after the restart.`)
 	sec.Add("Cache-Status during the outage", strings.Join(cacheDuring, ", "))
 	sec.Addf("Register limit (3/min) during the outage", "%v (fail open)", failOpen)
 	sec.Addf("Logout during the outage", "%d", logout.status)
+	sec.Addf("Cache invalidation during the outage", "%d", invalidateDuring.status)
 	sec.Add("/health during the outage", healthDuring)
 	sec.Add("Restart to /health pass", healthBack)
 	sec.Add("Restart to limits enforced", limitsBack)
-	sec.Add("Restart to first cache hit", cacheBack)
+	sec.Add("Restart to cache invalidation accepted", invalidateBack)
+	sec.Add("Cache-Status of a new URI after the restart", strings.Join(cacheAfter, ", "))
+	sec.Add("Cache entries in the restarted Redis", cacheKeys)
 	sec.Add("Outage (kill to restart)", restartedAt.Sub(killedAt))
 
 	if c := w.all.Of("5xx") + w.all.Of("transport"); c > 0 {

@@ -29,9 +29,11 @@ serves (/live 200 after the flip); the listener closes only after the delay; eve
 sent, including the slow ones that outlive the listener, completes with its expected status
 (zero 5xx, zero dropped); the process exits 0 within the drain bound (delay + 30 s); every
 acknowledged write is in the database.`)
+	setupStart := time.Now()
 	st := startStack(t, false, map[string]string{"SHUTDOWN_DELAY": fmt.Sprint(shutdownDelay.Seconds())})
 	a := st.api
 	w := newWorkload(t, a, size(8, 32), size(4, 12), int64(size(60000, 600000)), "sigterm")
+	setup := time.Since(setupStart)
 	w.think = 5 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(size(90, 600))*time.Second)
 	defer cancel()
@@ -77,6 +79,7 @@ acknowledged write is in the database.`)
 	lastServed := pr.lastLive(http.StatusOK)
 	refusedAt := pr.firstLive(sigAt, 0)
 
+	sec.Add("Setup (services, nexus start, registrations and logins)", setup)
 	sec.Addf("Load", "%d students + %d anonymous visitors, %d slow ARIA requests", len(w.students), w.anon, len(slow))
 	sec.Addf("Requests before SIGTERM", "%d: %s", w.phases[0].Total(), w.phases[0].Classes())
 	sec.Addf("Requests after SIGTERM", "%d: %s", w.phases[1].Total(), w.phases[1].Classes())

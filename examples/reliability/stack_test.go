@@ -58,7 +58,9 @@ func startStack(t *testing.T, viaProxy bool, env map[string]string) *stack {
 // section starts the test's report section; its verdict is set when the test ends.
 func section(t *testing.T, name, claim string) *Section {
 	sec := report.Section(name, claim)
+	start := time.Now()
 	t.Cleanup(func() {
+		sec.Add("Test duration (setup to teardown)", time.Since(start))
 		switch {
 		case t.Skipped():
 			sec.Verdict = "skipped"
