@@ -1,0 +1,8 @@
+//go:build !linux
+
+package observebench
+
+import "time"
+
+// threadCPU reports no per-thread CPU time outside Linux.
+func threadCPU() (time.Duration, bool) { return 0, false }
