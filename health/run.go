@@ -12,12 +12,18 @@ import (
 type snapshot struct {
 	report  Report
 	expires time.Time
+	// interrupted marks a run cut short by the context of Run's caller: its results
+	// describe that caller's cancellation, not the service, so it is neither cached nor
+	// recorded, and probes that shared it run the checks again.
+	interrupted bool
 }
 
 // Run runs every check now, bypassing the cache, and returns the report. It is the
 // entry point of a command-line diagnosis: print the report with WriteText and exit
 // non-zero when Err is not nil. When a probe's run is already under way Run shares it
-// rather than starting the checks a second time. The cache is refreshed with the result.
+// rather than starting the checks a second time. The cache is refreshed with the result,
+// unless ctx ended before the checks did: a report cut short by the caller is returned
+// to it alone, and leaves the cache, history, metrics and OnStatusChange untouched.
 func (h *Health) Run(ctx context.Context) Report {
 	r := <-h.group.DoChan("", func() (any, error) { return h.refresh(ctx), nil })
 	return r.Val.(*snapshot).report
@@ -31,31 +37,41 @@ func (h *Health) current(ctx context.Context) *snapshot {
 	if s != nil && h.now().Before(s.expires) {
 		return s
 	}
-	ch := h.group.DoChan("", func() (any, error) {
-		if s := h.snap.Load(); s != nil && h.now().Before(s.expires) {
-			return s, nil
+	for {
+		ch := h.group.DoChan("", func() (any, error) {
+			if s := h.snap.Load(); s != nil && h.now().Before(s.expires) {
+				return s, nil
+			}
+			// The run is shared by every waiting probe: it must not end with the
+			// request that happened to start it.
+			return h.refresh(context.Background()), nil
+		})
+		select {
+		case r := <-ch:
+			if s := r.Val.(*snapshot); !s.interrupted {
+				return s
+			}
+			// This probe joined a Run whose caller gave up: run the checks again.
+		case <-ctx.Done():
+			return h.snap.Load()
 		}
-		// The run is shared by every waiting probe: it must not end with the request
-		// that happened to start it.
-		return h.refresh(context.Background()), nil
-	})
-	select {
-	case r := <-ch:
-		return r.Val.(*snapshot)
-	case <-ctx.Done():
-		return h.snap.Load()
 	}
 }
 
-// refresh runs the checks and caches the result. Callers hold the singleflight.
+// refresh runs the checks and, unless ctx ended first, records and caches the result.
+// Callers hold the singleflight.
 func (h *Health) refresh(ctx context.Context) *snapshot {
 	rep := h.runChecks(ctx)
+	if ctx.Err() != nil {
+		return &snapshot{report: rep, interrupted: true}
+	}
+	h.record(rep)
 	s := &snapshot{report: rep, expires: rep.Time.Add(h.interval)}
 	h.snap.Store(s)
 	return s
 }
 
-// runChecks runs all checks in parallel, records history, metrics and status changes.
+// runChecks runs all checks in parallel.
 func (h *Health) runChecks(ctx context.Context) Report {
 	results := make([]Result, len(h.checks))
 	var wg sync.WaitGroup
@@ -67,7 +83,6 @@ func (h *Health) runChecks(ctx context.Context) Report {
 	for _, r := range results {
 		rep.Status = worst(rep.Status, r.Status)
 	}
-	h.record(rep)
 	return rep
 }
 

@@ -378,3 +378,62 @@ func TestStatusChangesLogged(t *testing.T) {
 		}
 	}
 }
+
+// A Run whose caller gives up describes that caller, not the service: its report goes
+// to that caller alone. It is not cached, recorded or passed to the hook, and a probe
+// that shared the run runs the checks again instead of answering with the cut-short result.
+func TestInterruptedRunNotCached(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		var runs atomic.Int32
+		var mu sync.Mutex
+		var changes []Change
+		h := mustNew(t, Config{
+			Checks: []Check{{Name: "db", Func: func(ctx context.Context) error {
+				runs.Add(1)
+				select {
+				case <-gate:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}}},
+			OnStatusChange: func(c Change) { mu.Lock(); changes = append(changes, c); mu.Unlock() },
+		})
+		h.Start(t.Context())
+
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		ran := make(chan Report)
+		go func() { ran <- h.Run(ctx) }()
+		synctest.Wait() // the run is under way
+		probed := make(chan int)
+		go func() { probed <- probe(h.ReadyHandler(), "/ready").Code }()
+		synctest.Wait() // the probe shares it
+
+		rep := <-ran // the caller's deadline passes
+		if rep.Status != StatusFail || !errors.Is(rep.Checks[0].Err, context.DeadlineExceeded) {
+			t.Errorf("interrupted Run: %s, %v", rep.Status, rep.Checks[0].Err)
+		}
+		synctest.Wait()
+		if s := h.snap.Load(); s != nil {
+			t.Errorf("interrupted run cached: %+v", s.report)
+		}
+		close(gate)
+		if code := <-probed; code != http.StatusOK {
+			t.Errorf("probe that shared the interrupted run got %d, want 200 from a run of its own", code)
+		}
+		if n := runs.Load(); n != 2 {
+			t.Errorf("%d runs, want 2", n)
+		}
+		mu.Lock()
+		got := append([]Change(nil), changes...)
+		mu.Unlock()
+		if len(got) != 1 || got[0].To != StatusPass {
+			t.Errorf("status changes %+v, want only the first pass", got)
+		}
+		if lastErr := h.Run(context.Background()).Checks[0].LastErr; lastErr != nil {
+			t.Errorf("the interruption was recorded as the check's last error: %v", lastErr)
+		}
+	})
+}
