@@ -19,7 +19,7 @@ slot, no group over six, counters equal to rows, every acknowledged write and no
 peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
 	setupStart := time.Now()
 	st := startStack(t, false, nil)
-	students, anon := size(16, 48), size(8, 24)
+	students, anon := size(16, 48), size(16, 64)
 	budget := int64(size(8000, 100000))
 	w := newWorkload(t, st.api, students, anon, budget, "sustained")
 	setup := time.Since(setupStart)
