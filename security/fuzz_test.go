@@ -190,5 +190,16 @@ func FuzzCSPCompile(f *testing.F) {
 		if len(got) != len(srcs) {
 			t.Fatalf("sources of %s changed: %q -> %q", directive, srcs, got)
 		}
+		if p.UsesNonce() {
+			// The per-request rendering, into a buffer too small or large enough, is
+			// Render with the nonce it drew.
+			var small [8]byte
+			for _, buf := range [][]byte{small[:0], make([]byte, 0, len(v)+64)} {
+				value, nonce := p.renderNewNonce(buf)
+				if len(nonce) != nonceLen || value != p.Render(nonce) {
+					t.Fatalf("renderNewNonce = %q, %q; Render = %q", value, nonce, p.Render(nonce))
+				}
+			}
+		}
 	})
 }
