@@ -14,16 +14,18 @@ package redischeck
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/nexus-reussite/harden/health"
 	"github.com/redis/go-redis/v9"
 )
 
 // Ping returns a health check that pings c. It is a "datastore" component. A nil
-// client is reported by health.New as a configuration error.
+// client, including a nil *redis.Client held in the interface, is reported by
+// health.New as a configuration error.
 func Ping(name string, c redis.UniversalClient) health.Check {
 	chk := health.Check{Name: name, ComponentType: "datastore"}
-	if c == nil {
+	if c == nil || isNilPointer(c) {
 		// Leaving Func nil makes health.New reject the check.
 		return chk
 	}
@@ -36,6 +38,13 @@ func Ping(name string, c redis.UniversalClient) health.Check {
 		return ping(ctx, c)
 	}
 	return chk
+}
+
+// isNilPointer reports whether c is a typed nil pointer (a nil *redis.Client, say),
+// which the nil comparison of the interface does not catch.
+func isNilPointer(c redis.UniversalClient) bool {
+	v := reflect.ValueOf(c)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 func ping(ctx context.Context, c redis.Cmdable) error {

@@ -76,7 +76,11 @@ func TestPingClusterUnreachable(t *testing.T) {
 }
 
 func TestPingNilClientRejected(t *testing.T) {
-	if _, err := health.New(health.Config{Checks: []health.Check{redischeck.Ping("redis", nil)}}); err == nil {
-		t.Fatal("nil client accepted")
+	var client *redis.Client
+	var cluster *redis.ClusterClient
+	for name, c := range map[string]redis.UniversalClient{"nil": nil, "nil *Client": client, "nil *ClusterClient": cluster} {
+		if _, err := health.New(health.Config{Checks: []health.Check{redischeck.Ping("redis", c)}}); err == nil {
+			t.Errorf("%s accepted", name)
+		}
 	}
 }
