@@ -1,7 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/nexus-reussite/harden/cache"
 )
 
 // handlePoolStats reports the database pool (admins only).
@@ -49,5 +54,49 @@ func (a *app) handleCacheInvalidate(w http.ResponseWriter, r *http.Request, _ *p
 		return unavailable("the cache could not be invalidated; retry")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"invalidated": req.Tag})
+	return nil
+}
+
+// handleCacheStats reports the cache: store kind, size and the harden_cache_* counters.
+func (a *app) handleCacheStats(w http.ResponseWriter, _ *http.Request, _ *principal) error {
+	mfs, err := a.registry.Gather()
+	if err != nil {
+		return err
+	}
+	metrics := map[string]map[string]float64{}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "harden_cache_") {
+			continue
+		}
+		series := map[string]float64{}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(labels)
+			var v float64
+			switch {
+			case m.GetCounter() != nil:
+				v = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				v = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				v = float64(m.GetHistogram().GetSampleCount())
+			}
+			series[strings.Join(labels, ",")] += v
+		}
+		metrics[mf.GetName()] = series
+	}
+	store := "memory"
+	if a.cacheShared {
+		store = "redis+local"
+	}
+	body := map[string]any{"store": store, "tags": cacheTags, "metrics": metrics, "tiers": map[string]string{
+		"short": fmt.Sprint(a.cache.TTL(cache.Short)), "medium": fmt.Sprint(a.cache.TTL(cache.Medium)),
+		"long": fmt.Sprint(a.cache.TTL(cache.Long)), "permanent": fmt.Sprint(a.cache.TTL(cache.Permanent)),
+	}}
+	body["local_entries"] = a.cacheMemory.Len()
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
