@@ -35,7 +35,7 @@ func IPKey(trustedProxies []string, ipv6PrefixLen int) (KeyFunc, error) {
 		return nil, fmt.Errorf("%w: IPv6 prefix length %d out of range 1..128", ErrInvalidConfig, ipv6PrefixLen)
 	}
 	return func(r *http.Request) string {
-		return ipKey(clientIP(res, r), ipv6PrefixLen)
+		return ipKey(res.ClientIP(r), ipv6PrefixLen)
 	}, nil
 }
 

@@ -352,7 +352,7 @@ func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 		return true
 	}
 	if len(l.exemptCIDRs) > 0 {
-		*ip = clientIP(l.resolver, r)
+		*ip = l.resolver.ClientIP(r)
 		for _, p := range l.exemptCIDRs {
 			if p.Contains(*ip) {
 				return true
@@ -388,7 +388,7 @@ func (l *Limiter) appendKey(b []byte, r *http.Request, ip netip.Addr) []byte {
 		return append(b, client...)
 	}
 	if !ip.IsValid() {
-		ip = clientIP(l.resolver, r)
+		ip = l.resolver.ClientIP(r)
 	}
 	return appendIPKey(b, ip, l.v6bits)
 }

@@ -77,25 +77,52 @@ func Peer(r *http.Request) netip.Addr {
 // ClientIP returns the client address of req. The peer address is returned when the peer
 // is untrusted or no forwarding header names a hop. Forwarded (RFC 7239) is preferred over
 // X-Forwarded-For when both are present. An unparsable hop ends the walk: the nearest
-// trusted hop is returned, since nothing beyond it can be believed.
+// trusted hop is returned, since nothing beyond it can be believed. X-Forwarded-For is
+// walked in place, so the common cases do not allocate.
 func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 	peer := Peer(req)
 	if !r.Trusted(peer) {
 		return peer
 	}
-	hops := forwardedFor(req.Header)
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		a := parseHost(hops[i])
-		if !a.IsValid() {
+	if v := req.Header.Values("Forwarded"); len(v) > 0 {
+		if els := ParseForwarded(strings.Join(v, ",")); len(els) > 0 {
+			client := peer
+			for i := len(els) - 1; i >= 0; i-- {
+				var done bool
+				if client, done = r.step(client, els[i].For); done {
+					return client
+				}
+			}
 			return client
 		}
-		client = a
-		if !r.Trusted(a) {
-			return a
+	}
+	client := peer
+	lines := req.Header.Values("X-Forwarded-For")
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := lines[i]
+		for {
+			comma := strings.LastIndexByte(line, ',')
+			var done bool
+			if client, done = r.step(client, line[comma+1:]); done {
+				return client
+			}
+			if comma < 0 {
+				break
+			}
+			line = line[:comma]
 		}
 	}
 	return client
+}
+
+// step takes one hop of the walk from the right: it returns the new candidate and whether
+// the walk ends (an untrusted hop is the client; an unparsable one ends at the candidate).
+func (r *Resolver) step(client netip.Addr, hop string) (netip.Addr, bool) {
+	a := parseHost(hop)
+	if !a.IsValid() {
+		return client, true
+	}
+	return a, !r.Trusted(a)
 }
 
 // Scheme returns "https" when the request arrived over TLS or, from a trusted peer, when
@@ -142,26 +169,6 @@ func (r *Resolver) Host(req *http.Request) string {
 		}
 	}
 	return req.Host
-}
-
-func forwardedFor(h http.Header) []string {
-	if v := h.Values("Forwarded"); len(v) > 0 {
-		els := ParseForwarded(strings.Join(v, ","))
-		hops := make([]string, 0, len(els))
-		for _, e := range els {
-			hops = append(hops, e.For)
-		}
-		if len(hops) > 0 {
-			return hops
-		}
-	}
-	var hops []string
-	for _, line := range h.Values("X-Forwarded-For") {
-		for _, part := range strings.Split(line, ",") {
-			hops = append(hops, strings.TrimSpace(part))
-		}
-	}
-	return hops
 }
 
 // parseHost parses "1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1" or "[::1]". Zones are

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -146,4 +147,18 @@ func TestPeerDoesNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	allocs := testing.AllocsPerRun(100, func() { _ = res.ClientIP(r) })
 	assert.Zero(t, allocs)
+}
+
+func TestClientIPWalkDoesNotAllocate(t *testing.T) {
+	res, err := New([]string{"127.0.0.1", "10.0.0.0/8", "::1"})
+	require.NoError(t, err)
+	long := req("10.0.0.1:80", "X-Forwarded-For", strings.Repeat("10.1.1.1, ", 200)+"198.51.100.7, 10.3.3.3", "X-Forwarded-For", "10.2.2.2")
+	for _, r := range []*http.Request{
+		req("127.0.0.1:1", "X-Forwarded-For", "6.6.6.6, 198.51.100.7"),
+		req("[::1]:1", "X-Forwarded-For", "2001:db8:1:2::7"),
+		long,
+	} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = res.ClientIP(r) }))
+	}
+	assert.Equal(t, "198.51.100.7", res.ClientIP(long).String())
 }
