@@ -251,31 +251,51 @@ func (c *Cache) lookup(ctx context.Context, key string) (envelope, state, error)
 	if err != nil {
 		return e, stMiss, fmt.Errorf("%w: key %q", err, key)
 	}
-	if len(e.tags) > 0 {
-		names := make([]string, len(e.tags))
-		for i, t := range e.tags {
-			names[i] = t.name
-		}
-		cur, err := c.tagVersions(ctx, names, false)
-		if err != nil {
-			return e, stMiss, err
-		}
-		for i, t := range e.tags {
-			if cur[i].version != t.version {
-				return e, stMiss, nil
-			}
-		}
+	st, err := c.classify(ctx, &e, c.tagKeys(e.tags), c.now().UnixNano())
+	return e, st, err
+}
+
+// tagKeys returns the store keys of the versions of tags.
+func (c *Cache) tagKeys(tags []tagVersion) []string {
+	if len(tags) == 0 {
+		return nil
 	}
-	past := c.now().UnixNano() - e.freshUntil
+	keys := make([]string, len(tags))
+	for i, t := range tags {
+		keys[i] = c.tagKey(t.name)
+	}
+	return keys
+}
+
+// classify returns the state of e at now (Unix nanoseconds): a miss when one of its tags
+// has a version other than the one e was written under (tagKeys[i] holds the store key of
+// e.tags[i]), else by its freshness. A store error reading a tag is returned with stMiss.
+func (c *Cache) classify(ctx context.Context, e *envelope, tagKeys []string, now int64) (state, error) {
+	current := true
+	for i, t := range e.tags {
+		b, ok, err := c.store.Get(ctx, tagKeys[i])
+		if err != nil {
+			return stMiss, err
+		}
+		var v uint64 // a tag without a version reads as 0, which no entry carries
+		if ok && len(b) == 8 {
+			v = beUint64(b)
+		}
+		current = current && v == t.version
+	}
+	if !current {
+		return stMiss, nil
+	}
+	past := now - e.freshUntil
 	switch {
 	case past < 0:
-		return e, stFresh, nil
+		return stFresh, nil
 	case past < int64(c.swr):
-		return e, stSWR, nil
+		return stSWR, nil
 	case past < int64(c.sie):
-		return e, stSIE, nil
+		return stSIE, nil
 	}
-	return e, stMiss, nil
+	return stMiss, nil
 }
 
 // Get decodes the fresh value under key into dst (a pointer; *[]byte and *string receive

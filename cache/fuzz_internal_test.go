@@ -31,6 +31,7 @@ func FuzzCacheKey(f *testing.F) {
 	f.Add("example.com", "/api/formulas", "level=1", "gzip, br", "fr")
 	f.Add("a", "/b:c", "", "", "")
 	f.Add("EXAMPLE.com:443", "/%2F/x", "a=1&a=2", "gzip;q=0, br;q=1", "fr,\x00")
+	f.Add("ÉXAMPLE.Com", "/é ü", "", "GZIP, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s", " fr , en ")
 	f.Fuzz(func(t *testing.T, host, path, query, ae, lang string) {
 		var b []byte
 		for _, p := range []string{host, path, query, ae, lang} {
@@ -47,9 +48,20 @@ func FuzzCacheKey(f *testing.F) {
 		if len(p) != 2+64 {
 			t.Fatalf("primary key length %d", len(p))
 		}
-		v := variantKey(p, []string{"Accept-Encoding", "Accept-Language"}, r.Header)
+		names := []string{"Accept-Encoding", "Accept-Language"}
+		v := variantKey(p, names, r.Header)
 		if len(v) != len(p)+1+64 {
 			t.Fatalf("variant key length %d", len(v))
+		}
+		// The keys hashed on the stack are those of the plain string-building form.
+		if want := referencePrimaryKey(r); p != want {
+			t.Fatalf("primary key %s, reference %s", p, want)
+		}
+		if want := referenceVariantKey(p, names, r.Header); v != want {
+			t.Fatalf("variant key %s, reference %s", v, want)
+		}
+		if want := referenceNormalizeAcceptEncoding([]string{ae, lang}); normalizeAcceptEncoding([]string{ae, lang}) != want {
+			t.Fatalf("normalised %q, reference %q", normalizeAcceptEncoding([]string{ae, lang}), want)
 		}
 		// Normalising Accept-Encoding is idempotent and ignores order.
 		n := normalizeAcceptEncoding([]string{ae})

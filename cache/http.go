@@ -66,6 +66,10 @@ const DefaultMaxBodyBytes = 1 << 20
 //     with tags.
 //
 // Requests with Authorization bypass the cache unless AllowAuthorized.
+//
+// A hit reads the store for the resource, its variant and each tag, as every request does,
+// but decodes a stored entry only once: the decoded form (at most 4096 entries and 8 MiB of
+// stored bytes) is reused while the store returns the same bytes under its key.
 type HTTPCache struct {
 	c         *Cache
 	tier      Tier
@@ -75,6 +79,7 @@ type HTTPCache struct {
 	name      string
 	onlyIf    http.Handler
 	log       *slog.Logger
+	memo      *memoTable
 }
 
 // NewHTTP returns a response cache storing into c.
@@ -113,6 +118,7 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 	if h.log == nil {
 		h.log = c.log
 	}
+	h.memo = new(memoTable)
 	return h, nil
 }
 
@@ -133,41 +139,42 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ccValues := r.Header.Values("Cache-Control")
+		// The field names are canonical: index the header without canonicalising again.
+		ccValues := r.Header["Cache-Control"]
 		reqCC := ParseCacheControl(ccValues)
-		if len(ccValues) == 0 && pragmaNoCache(r.Header.Values("Pragma")) {
+		if len(ccValues) == 0 && pragmaNoCache(r.Header["Pragma"]) {
 			reqCC.NoCache = true
 		}
-		authorized := r.Header.Get("Authorization") != ""
+		authorized := headerValue(r.Header, "Authorization") != ""
 		if reqCC.NoStore || (authorized && !h.allowAuth) {
 			h.mark(w.Header(), "BYPASS", "fwd=bypass")
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx := r.Context()
-		primary := primaryKey(r)
+		pd := primaryDigest(r)
 		fwd := "request"
 		var stale *hit
 		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
-			found, reason := h.find(ctx, primary, r.Header)
+			found, reason := h.find(r.Context(), &pd, r.Header, h.c.now())
 			fwd = reason
 			switch {
-			case found == nil:
-			case found.state == stFresh && acceptable(reqCC, found):
-				h.c.m.hits.inc(found.env.tier)
-				h.serve(w, r, found, "HIT", "")
+			case found.m == nil:
+			case found.state == stFresh && acceptable(reqCC, &found):
+				h.c.m.hits.inc(found.m.env.tier)
+				h.serve(w, r, &found, "HIT", "")
 				return
 			case found.state == stFresh:
 				fwd = "stale" // fresh for the cache, not for this request's max-age/min-fresh
 			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
-				h.c.m.stale.inc(found.env.tier)
-				h.serve(w, r, found, "STALE", "")
-				h.revalidate(r, next, primary)
+				h.c.m.stale.inc(found.m.env.tier)
+				h.serve(w, r, &found, "STALE", "")
+				h.revalidate(r, next, primaryKeyString(&pd))
 				return
 			default:
 				fwd = "stale"
 				if found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0 {
-					stale = found
+					kept := found
+					stale = &kept
 				}
 			}
 		}
@@ -182,27 +189,23 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h.forward(w, r, next, primary, fwd, stale, authorized)
+		h.forward(w, r, next, primaryKeyString(&pd), fwd, stale, authorized)
 	})
 }
 
-// hit is an entry found for a request.
+// hit is an entry found for a request (m is nil when none was).
 type hit struct {
-	resp  storedResponse
-	env   envelope
+	m     *memoEntry
 	state state
 	now   time.Time
 }
 
-func (f *hit) mayServeStale() bool {
-	cc := ParseCacheControl(f.resp.header.Values("Cache-Control"))
-	return !cc.MustRevalidate && !cc.ProxyRevalidate && cc.SMaxAge < 0
-}
+func (f *hit) mayServeStale() bool { return f.m.resp.mayServeStale }
 
-func (f *hit) age() time.Duration { return max(f.env.age(f.now), 0) }
+func (f *hit) age() time.Duration { return max(f.m.env.age(f.now), 0) }
 
 // remaining is the freshness left (negative when stale).
-func (f *hit) remaining() time.Duration { return time.Unix(0, f.env.freshUntil).Sub(f.now) }
+func (f *hit) remaining() time.Duration { return time.Unix(0, f.m.env.freshUntil).Sub(f.now) }
 
 func acceptable(cc CacheControl, f *hit) bool {
 	if cc.MaxAge >= 0 && f.age() > time.Duration(cc.MaxAge)*time.Second {
@@ -222,32 +225,26 @@ func pragmaNoCache(values []string) bool {
 	return false
 }
 
-// find looks up the variant of primary selected by the request header; the second result
-// is the Cache-Status forward reason on a miss.
-func (h *HTTPCache) find(ctx context.Context, primary string, reqHeader http.Header) (*hit, string) {
-	spec, st, err := h.c.lookup(ctx, primary)
-	if err != nil {
-		h.c.m.storeGet.Inc()
-		h.log.WarnContext(ctx, "response cache read failed", "err", err)
-	}
+// find looks up the variant of the resource named by pd that the request header selects;
+// the second result is the Cache-Status forward reason on a miss.
+func (h *HTTPCache) find(ctx context.Context, pd *digest, reqHeader http.Header, now time.Time) (hit, string) {
+	mk := memoKey{primary: *pd, kind: memoSpec}
+	spec, st, _ := h.lookup(ctx, &mk, now.UnixNano())
 	if st == stMiss {
-		return nil, "uri-miss"
+		return hit{}, "uri-miss"
 	}
-	names := splitNames(string(spec.payload))
-	e, st, err := h.c.lookup(ctx, variantKey(primary, names, reqHeader))
-	if err != nil {
-		h.c.m.storeGet.Inc()
-		h.log.WarnContext(ctx, "response cache read failed", "err", err)
+	mk.kind = memoPlain
+	if len(spec.names) > 0 {
+		mk.kind, mk.vary = memoVariant, varyDigest(spec.names, reqHeader)
 	}
-	if st == stMiss {
-		return nil, "vary-miss"
+	e, st, bad := h.lookup(ctx, &mk, now.UnixNano())
+	switch {
+	case bad:
+		return hit{}, "uri-miss"
+	case st == stMiss:
+		return hit{}, "vary-miss"
 	}
-	resp, err := decodeStoredResponse(e.payload)
-	if err != nil {
-		h.log.WarnContext(ctx, "response cache entry does not decode", "err", err)
-		return nil, "uri-miss"
-	}
-	return &hit{resp: resp, env: e, state: st, now: h.c.now()}, ""
+	return hit{m: e, state: st, now: now}, ""
 }
 
 func splitNames(s string) []string {
@@ -267,44 +264,76 @@ func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
 	hd.Add("Cache-Status", v)
 }
 
-// serve writes a stored response (or 304 when If-None-Match matches its ETag).
+// serve writes a stored response (or 304 when If-None-Match matches its ETag). The values
+// it sets share one allocation; none of them aliases the stored entry.
 func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache, extra string) {
 	hd := w.Header()
-	for k, v := range f.resp.header {
-		if k == "Vary" && len(hd[k]) > 0 {
+	p := f.m.resp
+	vals := make([]string, p.nvalues+4) // + Age, X-Cache, Cache-Status, Content-Length
+	for _, fl := range p.fields {
+		if fl.name == "Vary" && len(hd[fl.name]) > 0 {
 			// Keep what outer middleware (a compressor) already announced.
-			hd[k] = append(hd[k], v...)
+			hd[fl.name] = append(hd[fl.name], fl.values...)
 			continue
 		}
-		hd[k] = v
+		n := len(fl.values)
+		copy(vals[:n], fl.values)
+		hd[fl.name] = vals[:n:n]
+		vals = vals[n:]
 	}
-	hd.Set("Age", strconv.FormatInt(int64(f.age()/time.Second), 10))
-	params := "hit; ttl=" + strconv.FormatInt(int64(f.remaining().Round(time.Second)/time.Second), 10)
+	// Age, then this cache's Cache-Status member, formatted into one string.
+	var room [96]byte
+	b := strconv.AppendInt(room[:0], int64(f.age()/time.Second), 10)
+	ageEnd := len(b)
+	b = append(b, h.name...)
+	b = append(b, "; hit; ttl="...)
+	b = strconv.AppendInt(b, int64(f.remaining().Round(time.Second)/time.Second), 10)
 	if extra != "" {
-		params += "; " + extra
+		b = append(b, "; "...)
+		b = append(b, extra...)
 	}
-	h.mark(hd, xcache, params)
-	h.write(w, r, f.resp.status, f.resp.body)
+	s := string(b)
+	vals[0], vals[1], vals[2], vals[3] = s[:ageEnd], xcache, s[ageEnd:], p.contentLength
+	hd["Age"] = vals[0:1:1]
+	hd["X-Cache"] = vals[1:2:2]
+	if prev := hd["Cache-Status"]; len(prev) > 0 {
+		hd["Cache-Status"] = append(prev, vals[2])
+	} else {
+		hd["Cache-Status"] = vals[2:3:3]
+	}
+	h.write(w, r, p.status, p.body, vals[3:4:4])
 }
 
 // write sends status and body, or 304 when the request's If-None-Match matches the ETag
-// of a 200 response; HEAD gets no body.
-func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+// of a 200 response; HEAD gets no body. contentLength holds the decimal length of body
+// (nil: formatted here).
+func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, body []byte, contentLength []string) {
 	hd := w.Header()
-	if status == http.StatusOK && etagMatches(r.Header.Values("If-None-Match"), hd.Get("ETag")) {
+	if status == http.StatusOK && etagMatches(r.Header["If-None-Match"], headerValue(hd, "Etag")) {
 		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Content-Range", "Last-Modified"} {
-			hd.Del(k)
+			delete(hd, k)
 		}
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	if status != http.StatusNoContent && status != http.StatusNotModified {
-		hd.Set("Content-Length", strconv.Itoa(len(body)))
+		if contentLength == nil {
+			contentLength = []string{strconv.Itoa(len(body))}
+		}
+		hd["Content-Length"] = contentLength
 	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// headerValue is hd.Get for a key already in canonical form.
+func headerValue(hd http.Header, key string) string {
+	if v := hd[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // forward runs the handler, stores its response when allowed, and answers the client.
@@ -334,7 +363,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		for k := range hd {
 			delete(hd, k)
 		}
-		h.c.m.stale.inc(stale.env.tier)
+		h.c.m.stale.inc(stale.m.env.tier)
 		h.serve(w, r, stale, "STALE", "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
 		return
 	}
@@ -345,7 +374,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		params += "; stored"
 	}
 	h.mark(hd, "MISS", params)
-	h.write(w, r, rec.status, rec.buf.Bytes())
+	h.write(w, r, rec.status, rec.buf.Bytes(), nil)
 }
 
 // withoutConditionals returns r, or a shallow clone without If-None-Match and

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // appendKeyPart appends s length-prefixed, so a sequence of parts encodes unambiguously:
@@ -18,24 +19,58 @@ func appendKeyPart(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func hashKey(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+// digest is the SHA-256 sum a request key is named by.
+type digest = [sha256.Size]byte
+
+// keyScratch is the stack room for the parts of a key; longer parts spill to the heap.
+const keyScratch = 512
 
 // primaryKey identifies the resource a GET or HEAD request names: scheme, host, escaped
 // path and raw query. Its length is fixed whatever the request.
 func primaryKey(r *http.Request) string {
+	d := primaryDigest(r)
+	return primaryKeyString(&d)
+}
+
+// primaryDigest hashes the parts of the primary key of r without allocating (for hosts of
+// ASCII and parts that fit keyScratch).
+func primaryDigest(r *http.Request) digest {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	b := make([]byte, 0, 64+len(r.Host)+len(r.URL.Path)+len(r.URL.RawQuery))
-	b = appendKeyPart(b, scheme)
-	b = appendKeyPart(b, strings.ToLower(r.Host))
+	var scratch [keyScratch]byte
+	b := appendKeyPart(scratch[:0], scheme)
+	b = appendLowerKeyPart(b, r.Host)
 	b = appendKeyPart(b, r.URL.EscapedPath())
 	b = appendKeyPart(b, r.URL.RawQuery)
-	return "h:" + hashKey(b)
+	return sha256.Sum256(b)
+}
+
+// primaryKeyString is the primary key named by d: "h:" and its hexadecimal form.
+func primaryKeyString(d *digest) string {
+	var b [2 + 2*sha256.Size]byte
+	copy(b[:], "h:")
+	hex.Encode(b[2:], d[:])
+	return string(b[:])
+}
+
+// appendLowerKeyPart appends strings.ToLower(s) as a key part.
+func appendLowerKeyPart(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return appendKeyPart(b, strings.ToLower(s))
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // variantKey extends primary with the request's values of the Vary header names, each
@@ -44,23 +79,38 @@ func variantKey(primary string, names []string, h http.Header) string {
 	if len(names) == 0 {
 		return primary + ":-"
 	}
-	var b []byte
-	for _, n := range names {
-		b = appendKeyPart(b, n)
-		b = appendKeyPart(b, varyValue(n, h))
-	}
-	return primary + ":" + hashKey(b)
+	d := varyDigest(names, h)
+	return primary + ":" + hex.EncodeToString(d[:])
 }
 
-func varyValue(name string, h http.Header) string {
+// varyDigest hashes the names and normalised request values that select a variant.
+func varyDigest(names []string, h http.Header) digest {
+	var scratch [keyScratch]byte
+	var value [keyScratch / 2]byte
+	b := scratch[:0]
+	for _, n := range names {
+		b = appendKeyPart(b, n)
+		v := appendVaryValue(value[:0], n, h)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return sha256.Sum256(b)
+}
+
+// appendVaryValue appends the request's value of the Vary member name: the field values
+// trimmed and joined by commas, or for Accept-Encoding its normalised set of codings.
+func appendVaryValue(b []byte, name string, h http.Header) []byte {
 	vals := h.Values(name)
 	if name == "Accept-Encoding" {
-		return normalizeAcceptEncoding(vals)
+		return appendAcceptEncodingSet(b, vals)
 	}
 	for i, v := range vals {
-		vals[i] = strings.TrimSpace(v)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, strings.TrimSpace(v)...)
 	}
-	return strings.Join(vals, ",")
+	return b
 }
 
 // normalizeAcceptEncoding reduces Accept-Encoding field values to the sorted set of codings
@@ -68,9 +118,17 @@ func varyValue(name string, h http.Header) string {
 // requests with the same set get the same encoding from a deterministic compressor, so they
 // share a cached variant.
 func normalizeAcceptEncoding(values []string) string {
-	var set []string
+	return string(appendAcceptEncodingSet(nil, values))
+}
+
+// appendAcceptEncodingSet appends what normalizeAcceptEncoding returns.
+func appendAcceptEncodingSet(b []byte, values []string) []byte {
+	var room [16]string
+	set := room[:0]
 	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
+		for v != "" {
+			var item string
+			item, v, _ = strings.Cut(v, ",")
 			coding, params, _ := strings.Cut(item, ";")
 			coding = strings.ToLower(strings.TrimSpace(coding))
 			if coding == "" || !isToken(coding) || zeroWeight(params) {
@@ -82,7 +140,13 @@ func normalizeAcceptEncoding(values []string) string {
 		}
 	}
 	slices.Sort(set)
-	return strings.Join(set, ",")
+	for i, c := range set {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c...)
+	}
+	return b
 }
 
 func zeroWeight(params string) bool {

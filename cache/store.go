@@ -15,7 +15,8 @@ import (
 //   - ttl > 0 is honoured without rounding beyond the backend's resolution; ttl <= 0 means
 //     the entry does not expire (it may still be evicted).
 //   - Get returns (nil, false, nil) for a missing or expired key; an error only when the
-//     backend could not answer. The returned slice must not be modified by the caller.
+//     backend could not answer. The returned slice must not be modified by the caller, nor
+//     by the store afterwards (a later Set stores a new slice).
 //   - Set copies value (the caller may reuse its slice afterwards).
 //   - Delete of a missing key is not an error.
 type Store interface {

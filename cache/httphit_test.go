@@ -1,0 +1,159 @@
+package cache_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/nexus-reussite/harden/cache"
+)
+
+// discardWriter keeps the header and counts the body, so allocation counts are those of
+// the cache rather than of a recorder.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) WriteHeader(code int)        { d.status = code }
+func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// TestHTTPHitAllocations pins the cost of a cached hit: the values the cache sets share one
+// slice, and Age with Cache-Status one string. Keys are hashed on the stack and the stored
+// entry is decoded once, whatever its tags and Vary.
+func TestHTTPHitAllocations(t *testing.T) {
+	payload := strings.Repeat(`{"name":"Groupe Réussite","price":180}`, 80)
+	for _, tc := range []struct {
+		name string
+		cfg  cache.HTTPConfig
+		wrap func(http.Handler) http.Handler
+	}{
+		{"plain", cache.HTTPConfig{Tier: cache.Long}, func(h http.Handler) http.Handler { return h }},
+		{"tags and vary", cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas", "prices"}}, gzipMiddleware},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHTTP(t, tc.cfg, cache.Config{})
+			o := &origin{body: func(*http.Request) string { return payload }}
+			handler := h.Handler(tc.wrap(o))
+			r := httptest.NewRequest(http.MethodGet, "https://api.example.com/api/formulas?level=terminale", nil)
+			r.Header.Set("Accept-Encoding", "gzip, br")
+			w := &discardWriter{h: http.Header{}}
+			serve := func() {
+				clear(w.h)
+				w.status, w.n = 0, 0
+				handler.ServeHTTP(w, r)
+			}
+			serve() // miss: stored
+			serve() // hit: decoded and kept
+			allocs := testing.AllocsPerRun(200, func() {
+				serve()
+				if w.h.Get("X-Cache") != "HIT" || w.status != http.StatusOK || w.n == 0 {
+					t.Fatalf("not a hit: %d %v", w.status, w.h)
+				}
+			})
+			if o.calls.Load() != 1 {
+				t.Fatalf("%d origin calls", o.calls.Load())
+			}
+			if allocs != 2 {
+				t.Fatalf("a cached hit costs %v allocations, want 2", allocs)
+			}
+		})
+	}
+}
+
+// TestHTTPHitValuesAreOwned proves a hit hands out header values no later hit shares: a
+// middleware writing into them cannot alter what the cache serves next.
+func TestHTTPHitValuesAreOwned(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{hdr: http.Header{"X-Origin": {"a", "b"}}}
+	handler := h.Handler(o)
+	get := func() http.Header {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/owned", nil))
+		return rec.Header()
+	}
+	get()
+	first := get()
+	if first.Get("X-Cache") != "HIT" {
+		t.Fatalf("not a hit: %v", first)
+	}
+	for _, k := range []string{"X-Origin", "Content-Type", "Etag", "Content-Length", "Age", "X-Cache", "Cache-Status"} {
+		for i := range first[k] {
+			first[k][i] = "overwritten"
+		}
+		first[k] = append(first[k], "appended")
+	}
+	second := get()
+	if v := second.Values("X-Origin"); len(v) != 2 || v[0] != "a" || v[1] != "b" {
+		t.Fatalf("X-Origin %q", v)
+	}
+	for _, k := range []string{"Content-Type", "Etag", "Content-Length", "Age", "X-Cache", "Cache-Status"} {
+		if v := second.Values(k); len(v) != 1 || v[0] == "overwritten" {
+			t.Fatalf("%s %q", k, v)
+		}
+	}
+}
+
+// TestHTTPReplacedEntryIsServed checks that the decoded form of an entry is not served once
+// the store holds other bytes: a second instance sharing the store refreshes the response,
+// then the stored bytes are overwritten with garbage.
+func TestHTTPReplacedEntryIsServed(t *testing.T) {
+	h1, c := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	h2, err := cache.NewHTTP(c, cache.HTTPConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := &keyProbe{Store: c.Store()}
+	c3, _ := cache.New(probe, cache.Config{})
+	h3, _ := cache.NewHTTP(c3, cache.HTTPConfig{})
+	o := &origin{}
+	a, b, keys := h1.Handler(o), h2.Handler(o), h3.Handler(o)
+	do := func(h http.Handler, hdr ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "http://example.com/r", nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do(a); w.Body.String() != `{"call":1}` {
+		t.Fatalf("miss %q", w.Body)
+	}
+	if w := do(a); w.Header().Get("X-Cache") != "HIT" || w.Body.String() != `{"call":1}` {
+		t.Fatal("no hit")
+	}
+	if w := do(b, "Cache-Control", "no-cache"); w.Body.String() != `{"call":2}` || !strings.HasSuffix(w.Header().Get("Cache-Status"), "stored") {
+		t.Fatalf("refresh: %v", w.Header())
+	}
+	if w := do(a); w.Header().Get("X-Cache") != "HIT" || w.Body.String() != `{"call":2}` {
+		t.Fatalf("the first instance served %q, not the refreshed response", w.Body)
+	}
+	// Overwrite the stored entries of the resource with bytes that are not an envelope.
+	if w := do(keys); w.Header().Get("X-Cache") != "HIT" || len(probe.keys) != 2 {
+		t.Fatalf("read %q", probe.keys)
+	}
+	for _, k := range probe.keys {
+		if err := c.Store().Set(context.Background(), k, []byte("garbage"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := do(a); w.Header().Get("X-Cache") != "MISS" || w.Body.String() != `{"call":3}` {
+		t.Fatalf("corrupt entry served: %v %q", w.Header(), w.Body)
+	}
+}
+
+// keyProbe records the keys read through it.
+type keyProbe struct {
+	cache.Store
+	keys []string
+}
+
+func (p *keyProbe) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	p.keys = append(p.keys, key)
+	return p.Store.Get(ctx, key)
+}

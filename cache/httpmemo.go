@@ -1,0 +1,193 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+)
+
+// Bounds of the decoded entries an [HTTPCache] keeps: memoSlots entries, and memoMaxBytes
+// counted as the stored bytes they were decoded from, their key and memoOverhead each.
+const (
+	memoSlots    = 4096
+	memoMaxBytes = 8 << 20
+	memoOverhead = 256
+)
+
+// The kinds of stored entries of an HTTPCache.
+const (
+	memoSpec    uint8 = iota + 1 // under the primary key: the Vary names of the resource
+	memoPlain                    // a response of a resource without Vary (primary + ":-")
+	memoVariant                  // a response selected by Vary (primary + ":" + vary digest)
+)
+
+// memoKey names a stored entry of an HTTPCache by the digests its store key is built
+// from, so a lookup needs no key string.
+type memoKey struct {
+	primary digest
+	vary    digest // memoVariant only
+	kind    uint8
+}
+
+// memoEntry is a stored entry decoded once. It is reused for as long as the store returns
+// the same bytes for its key; the store is still read on every request, so deletion,
+// expiry, replacement and tag invalidation are seen at once. Entries are never modified
+// after they are published.
+type memoEntry struct {
+	mk      memoKey
+	weight  int64
+	key     string   // full store key
+	raw     []byte   // the stored bytes this was decoded from
+	env     envelope // its payload aliases raw
+	tagKeys []string // store keys of env.tags
+	names   []string // memoSpec: the Vary names
+	resp    *preparedResponse
+}
+
+// preparedResponse is a stored response ready to be written.
+type preparedResponse struct {
+	status        int
+	fields        []headerField
+	nvalues       int // values over all fields
+	body          []byte
+	contentLength string // empty for 204 and 304
+	mayServeStale bool
+}
+
+type headerField struct {
+	name   string
+	values []string
+}
+
+// memoTable is a direct-mapped table of decoded entries: a digest picks one slot, a newer
+// entry replaces an older one in its slot, and when the bytes held exceed memoMaxBytes a
+// sweeping hand empties slots until they fit. Lookups take no lock and read no clock.
+type memoTable struct {
+	slots [memoSlots]atomic.Pointer[memoEntry]
+	bytes atomic.Int64
+	hand  atomic.Uint32
+}
+
+func (mk *memoKey) slot() uint32 {
+	return (binary.LittleEndian.Uint32(mk.primary[:]) ^ binary.LittleEndian.Uint32(mk.vary[:]) ^ uint32(mk.kind)*0x9e3779b9) % memoSlots
+}
+
+func (t *memoTable) get(mk *memoKey) *memoEntry {
+	if e := t.slots[mk.slot()].Load(); e != nil && e.mk == *mk {
+		return e
+	}
+	return nil
+}
+
+func (t *memoTable) put(e *memoEntry) {
+	e.weight = int64(len(e.raw) + len(e.key) + memoOverhead)
+	if e.weight > memoMaxBytes/8 {
+		return // one large response must not push out everything else
+	}
+	delta := e.weight
+	if old := t.slots[e.mk.slot()].Swap(e); old != nil {
+		delta -= old.weight
+	}
+	for n := t.bytes.Add(delta); n > memoMaxBytes; n = t.bytes.Load() {
+		if old := t.slots[t.hand.Add(1)%memoSlots].Swap(nil); old != nil {
+			t.bytes.Add(-old.weight)
+		}
+	}
+}
+
+// storeKey returns the full store key mk names.
+func (h *HTTPCache) storeKey(mk *memoKey) string {
+	b := make([]byte, 0, len(h.c.ns)+2+2+2*sha256.Size+1+2*sha256.Size)
+	b = append(b, h.c.ns...)
+	b = append(b, "k:h:"...)
+	b = hex.AppendEncode(b, mk.primary[:])
+	switch mk.kind {
+	case memoPlain:
+		b = append(b, ":-"...)
+	case memoVariant:
+		b = append(b, ':')
+		b = hex.AppendEncode(b, mk.vary[:])
+	}
+	return string(b)
+}
+
+// lookup reads the entry mk names and classifies it at now (Unix nanoseconds). bad
+// reports a stored response that does not decode (logged here); store errors are logged and
+// counted, and read as a miss.
+func (h *HTTPCache) lookup(ctx context.Context, mk *memoKey, now int64) (e *memoEntry, st state, bad bool) {
+	var key string
+	var raw []byte
+	var ok bool
+	var err error
+	if m := h.memo.get(mk); m != nil {
+		key = m.key
+		raw, ok, err = h.c.store.Get(ctx, key)
+		if err == nil && ok && bytes.Equal(raw, m.raw) {
+			st, err := h.c.classify(ctx, &m.env, m.tagKeys, now)
+			if err != nil {
+				h.readFailed(ctx, err)
+			}
+			return m, st, false
+		}
+	} else {
+		key = h.storeKey(mk)
+		raw, ok, err = h.c.store.Get(ctx, key)
+	}
+	if err != nil {
+		h.readFailed(ctx, err)
+		return nil, stMiss, false
+	}
+	if !ok {
+		return nil, stMiss, false
+	}
+	env, err := decodeEnvelope(raw)
+	if err != nil {
+		h.readFailed(ctx, fmt.Errorf("%w: key %q", err, key))
+		return nil, stMiss, false
+	}
+	e = &memoEntry{mk: *mk, key: key, raw: raw, env: env, tagKeys: h.c.tagKeys(env.tags)}
+	if st, err = h.c.classify(ctx, &e.env, e.tagKeys, now); err != nil {
+		h.readFailed(ctx, err)
+		return nil, stMiss, false
+	}
+	if st == stMiss {
+		return nil, stMiss, false
+	}
+	if mk.kind == memoSpec {
+		e.names = splitNames(string(env.payload))
+	} else {
+		resp, err := decodeStoredResponse(env.payload)
+		if err != nil {
+			h.log.WarnContext(ctx, "response cache entry does not decode", "err", err)
+			return nil, stMiss, true
+		}
+		e.resp = prepare(resp)
+	}
+	h.memo.put(e)
+	return e, st, false
+}
+
+func (h *HTTPCache) readFailed(ctx context.Context, err error) {
+	h.c.m.storeGet.Inc()
+	h.log.WarnContext(ctx, "response cache read failed", "err", err)
+}
+
+func prepare(s storedResponse) *preparedResponse {
+	p := &preparedResponse{status: s.status, body: s.body, fields: make([]headerField, 0, len(s.header))}
+	for name, values := range s.header {
+		p.fields = append(p.fields, headerField{name: name, values: values})
+		p.nvalues += len(values)
+	}
+	if s.status != http.StatusNoContent && s.status != http.StatusNotModified {
+		p.contentLength = strconv.Itoa(len(s.body))
+	}
+	cc := ParseCacheControl(s.header.Values("Cache-Control"))
+	p.mayServeStale = !cc.MustRevalidate && !cc.ProxyRevalidate && cc.SMaxAge < 0
+	return p
+}
