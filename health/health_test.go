@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -36,6 +37,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"disk negative", Config{Checks: []Check{Disk("disk", DiskConfig{Path: "/", WarnPercent: -1})}}, "(0, 100]"},
 		{"memory warn above fail", Config{Checks: []Check{Memory("mem", MemoryConfig{WarnBytes: 2, FailBytes: 1})}}, "above FailBytes"},
 		{"sql nil", Config{Checks: []Check{SQL("db", nil)}}, "without a database"},
+		{"sql nil *sql.DB", Config{Checks: []Check{SQL("db", (*sql.DB)(nil))}}, "without a database"},
 		{"http bad url", Config{Checks: []Check{HTTP("api", HTTPConfig{URL: "://x"})}}, "HTTPConfig.URL"},
 		{"http scheme", Config{Checks: []Check{HTTP("api", HTTPConfig{URL: "ftp://x/"})}}, "scheme"},
 		{"http no host", Config{Checks: []Check{HTTP("api", HTTPConfig{URL: "http:///path"})}}, "no host"},
