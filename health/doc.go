@@ -2,6 +2,21 @@
 // humans, from named dependency checks run in parallel, each under a timeout, with the
 // results cached.
 //
+// # Defaults (the zero Config)
+//
+//   - No checks; Interval 5 s (results cached that long, no background refresh); Timeout
+//     2 s per check unless Check.Timeout says otherwise; checks are critical unless
+//     NonCritical.
+//   - Paths /live, /ready and /health; methods other than GET and HEAD get a 405
+//     application/problem+json.
+//   - Details shown to nobody: no Token (when set, at least 16 bytes), no DetailCIDRs,
+//     no TrustedProxies (the TCP peer is the client).
+//   - No OnStatusChange hook, Logger discards, no metrics (Registerer nil), clock
+//     time.Now.
+//   - Ready-made checks: HTTP sends GET, expects 2xx and follows no redirect; Disk warns
+//     at 90 % used and fails at 95 %; Memory warns at 80 % and fails at 95 % of the
+//     runtime memory limit (GOMEMLIMIT) when one is set, and otherwise only observes.
+//
 // # Checks
 //
 // A Check is a name and a func(ctx) error. nil is pass; an error wrapped with Warning
