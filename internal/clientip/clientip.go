@@ -144,8 +144,7 @@ func (r *Resolver) Scheme(req *http.Request) string {
 	}
 	if v := req.Header.Get("X-Forwarded-Proto"); v != "" {
 		// A chain of proxies appends; the value nearest to us is the last one.
-		parts := strings.Split(v, ",")
-		if p := strings.ToLower(strings.TrimSpace(parts[len(parts)-1])); p == "https" {
+		if strings.EqualFold(lastElement(v), "https") {
 			return "https"
 		}
 	}
@@ -164,11 +163,15 @@ func (r *Resolver) Host(req *http.Request) string {
 			}
 		}
 		if v := req.Header.Get("X-Forwarded-Host"); v != "" {
-			parts := strings.Split(v, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+			return lastElement(v)
 		}
 	}
 	return req.Host
+}
+
+// lastElement returns the last comma-separated element of v, without surrounding spaces.
+func lastElement(v string) string {
+	return strings.TrimSpace(v[strings.LastIndexByte(v, ',')+1:])
 }
 
 // parseHost parses "1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1" or "[::1]". Zones are

@@ -162,3 +162,12 @@ func TestClientIPWalkDoesNotAllocate(t *testing.T) {
 	}
 	assert.Equal(t, "198.51.100.7", res.ClientIP(long).String())
 }
+
+func TestSchemeAndHostDoNotAllocate(t *testing.T) {
+	res, err := New([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	r := req("127.0.0.1:1", "X-Forwarded-Proto", "http, HTTPS", "X-Forwarded-Host", "a.example, b.example")
+	assert.Equal(t, "https", res.Scheme(r))
+	assert.Equal(t, "b.example", res.Host(r))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = res.Scheme(r); _ = res.Host(r) }))
+}
