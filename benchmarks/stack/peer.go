@@ -3,7 +3,6 @@ package stack
 import (
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"time"
 
@@ -58,7 +57,10 @@ func Peer(body []byte, o Options) (http.Handler, error) {
 	reg := o.registry()
 	logger := o.logger()
 
-	store, err := memorystore.New(&memorystore.Config{Tokens: math.MaxUint32 / 2, Interval: time.Second})
+	// 1000 tokens per 10 ms (100k/s): memorystore refills only interval/tokens tokens per
+	// tick after the first interval, so tokens must stay below the square root of the
+	// interval in nanoseconds or it under-admits.
+	store, err := memorystore.New(&memorystore.Config{Tokens: 1000, Interval: 10 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
