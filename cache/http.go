@@ -118,7 +118,7 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 	if h.log == nil {
 		h.log = c.log
 	}
-	h.memo = new(memoTable)
+	h.memo = newMemoTable()
 	return h, nil
 }
 
@@ -151,11 +151,13 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		pd := primaryDigest(r)
+		var room [keyScratch]byte
+		id := appendPrimaryParts(append(room[:0], memoSpec), r)
+		plen := len(id)
 		fwd := "request"
 		var stale *hit
 		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
-			found, reason := h.find(r.Context(), &pd, r.Header, h.c.now())
+			found, reason := h.find(r.Context(), id, r.Header, h.c.now())
 			fwd = reason
 			switch {
 			case found.m == nil:
@@ -168,7 +170,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
 				h.c.m.stale.inc(found.m.env.tier)
 				h.serve(w, r, &found, "STALE", "")
-				h.revalidate(r, next, primaryKeyString(&pd))
+				h.revalidate(r, next, primaryKeyOf(id[1:plen]))
 				return
 			default:
 				fwd = "stale"
@@ -189,7 +191,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h.forward(w, r, next, primaryKeyString(&pd), fwd, stale, authorized)
+		h.forward(w, r, next, primaryKeyOf(id[1:plen]), fwd, stale, authorized)
 	})
 }
 
@@ -225,19 +227,21 @@ func pragmaNoCache(values []string) bool {
 	return false
 }
 
-// find looks up the variant of the resource named by pd that the request header selects;
-// the second result is the Cache-Status forward reason on a miss.
-func (h *HTTPCache) find(ctx context.Context, pd *digest, reqHeader http.Header, now time.Time) (hit, string) {
-	mk := memoKey{primary: *pd, kind: memoSpec}
-	spec, st, _ := h.lookup(ctx, &mk, now.UnixNano())
+// find looks up the variant the request header selects of the resource id names (the memo
+// id of its primary entry); the second result is the Cache-Status forward reason on a miss.
+// It reuses id's room for the variant's id.
+func (h *HTTPCache) find(ctx context.Context, id []byte, reqHeader http.Header, now time.Time) (hit, string) {
+	plen := len(id)
+	spec, st, _ := h.lookup(ctx, id, plen, now.UnixNano())
 	if st == stMiss {
 		return hit{}, "uri-miss"
 	}
-	mk.kind = memoPlain
+	id[0] = memoPlain
 	if len(spec.names) > 0 {
-		mk.kind, mk.vary = memoVariant, varyDigest(spec.names, reqHeader)
+		id[0] = memoVariant
+		id = appendVaryParts(id, spec.names, reqHeader)
 	}
-	e, st, bad := h.lookup(ctx, &mk, now.UnixNano())
+	e, st, bad := h.lookup(ctx, id, plen, now.UnixNano())
 	switch {
 	case bad:
 		return hit{}, "uri-miss"

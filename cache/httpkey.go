@@ -32,19 +32,29 @@ func primaryKey(r *http.Request) string {
 	return primaryKeyString(&d)
 }
 
-// primaryDigest hashes the parts of the primary key of r without allocating (for hosts of
-// ASCII and parts that fit keyScratch).
+// primaryKeyOf is the primary key hashed from parts (appendPrimaryParts).
+func primaryKeyOf(parts []byte) string {
+	d := sha256.Sum256(parts)
+	return primaryKeyString(&d)
+}
+
+// primaryDigest hashes the parts of the primary key of r.
 func primaryDigest(r *http.Request) digest {
+	var scratch [keyScratch]byte
+	return sha256.Sum256(appendPrimaryParts(scratch[:0], r))
+}
+
+// appendPrimaryParts appends what the primary key of r is hashed from: scheme, lower-case
+// host, escaped path and raw query. It allocates only for a host that is not ASCII.
+func appendPrimaryParts(b []byte, r *http.Request) []byte {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	var scratch [keyScratch]byte
-	b := appendKeyPart(scratch[:0], scheme)
+	b = appendKeyPart(b, scheme)
 	b = appendLowerKeyPart(b, r.Host)
 	b = appendKeyPart(b, r.URL.EscapedPath())
-	b = appendKeyPart(b, r.URL.RawQuery)
-	return sha256.Sum256(b)
+	return appendKeyPart(b, r.URL.RawQuery)
 }
 
 // primaryKeyString is the primary key named by d: "h:" and its hexadecimal form.
@@ -86,15 +96,20 @@ func variantKey(primary string, names []string, h http.Header) string {
 // varyDigest hashes the names and normalised request values that select a variant.
 func varyDigest(names []string, h http.Header) digest {
 	var scratch [keyScratch]byte
+	return sha256.Sum256(appendVaryParts(scratch[:0], names, h))
+}
+
+// appendVaryParts appends what a variant key is hashed from: each Vary name and the
+// request's normalised value of it.
+func appendVaryParts(b []byte, names []string, h http.Header) []byte {
 	var value [keyScratch / 2]byte
-	b := scratch[:0]
 	for _, n := range names {
 		b = appendKeyPart(b, n)
 		v := appendVaryValue(value[:0], n, h)
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
 	}
-	return sha256.Sum256(b)
+	return b
 }
 
 // appendVaryValue appends the request's value of the Vary member name: the field values

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -27,20 +27,21 @@ const (
 	memoVariant                  // a response selected by Vary (primary + ":" + vary digest)
 )
 
-// memoKey names a stored entry of an HTTPCache by the digests its store key is built
-// from, so a lookup needs no key string.
-type memoKey struct {
-	primary digest
-	vary    digest // memoVariant only
-	kind    uint8
-}
+// A memo id names a stored entry of an HTTPCache by what its store key is hashed from, so
+// a lookup hashes nothing with SHA-256 and builds no key string:
+//
+//	byte  kind
+//	      the primary key parts (appendPrimaryParts), ending at plen
+//	      memoVariant: the vary parts (appendVaryParts)
+//
+// Both part sequences are length-prefixed, so an id names one entry only.
 
 // memoEntry is a stored entry decoded once. It is reused for as long as the store returns
 // the same bytes for its key; the store is still read on every request, so deletion,
 // expiry, replacement and tag invalidation are seen at once. Entries are never modified
 // after they are published.
 type memoEntry struct {
-	mk      memoKey
+	id      []byte // memo id
 	weight  int64
 	key     string   // full store key
 	raw     []byte   // the stored bytes this was decoded from
@@ -65,33 +66,35 @@ type headerField struct {
 	values []string
 }
 
-// memoTable is a direct-mapped table of decoded entries: a digest picks one slot, a newer
-// entry replaces an older one in its slot, and when the bytes held exceed memoMaxBytes a
-// sweeping hand empties slots until they fit. Lookups take no lock and read no clock.
+// memoTable is a direct-mapped table of decoded entries: a seeded hash of the id picks one
+// slot, a newer entry replaces an older one in its slot, and when the bytes held exceed
+// memoMaxBytes a sweeping hand empties slots until they fit. Lookups compare the whole id,
+// take no lock and read no clock.
 type memoTable struct {
+	seed  maphash.Seed
 	slots [memoSlots]atomic.Pointer[memoEntry]
 	bytes atomic.Int64
 	hand  atomic.Uint32
 }
 
-func (mk *memoKey) slot() uint32 {
-	return (binary.LittleEndian.Uint32(mk.primary[:]) ^ binary.LittleEndian.Uint32(mk.vary[:]) ^ uint32(mk.kind)*0x9e3779b9) % memoSlots
-}
+func newMemoTable() *memoTable { return &memoTable{seed: maphash.MakeSeed()} }
 
-func (t *memoTable) get(mk *memoKey) *memoEntry {
-	if e := t.slots[mk.slot()].Load(); e != nil && e.mk == *mk {
+func (t *memoTable) slot(id []byte) uint64 { return maphash.Bytes(t.seed, id) % memoSlots }
+
+func (t *memoTable) get(id []byte) *memoEntry {
+	if e := t.slots[t.slot(id)].Load(); e != nil && bytes.Equal(e.id, id) {
 		return e
 	}
 	return nil
 }
 
 func (t *memoTable) put(e *memoEntry) {
-	e.weight = int64(len(e.raw) + len(e.key) + memoOverhead)
+	e.weight = int64(len(e.raw) + len(e.key) + len(e.id) + memoOverhead)
 	if e.weight > memoMaxBytes/8 {
 		return // one large response must not push out everything else
 	}
 	delta := e.weight
-	if old := t.slots[e.mk.slot()].Swap(e); old != nil {
+	if old := t.slots[t.slot(e.id)].Swap(e); old != nil {
 		delta -= old.weight
 	}
 	for n := t.bytes.Add(delta); n > memoMaxBytes; n = t.bytes.Load() {
@@ -101,31 +104,33 @@ func (t *memoTable) put(e *memoEntry) {
 	}
 }
 
-// storeKey returns the full store key mk names.
-func (h *HTTPCache) storeKey(mk *memoKey) string {
+// storeKey returns the full store key of the entry id names; plen ends its primary parts.
+func (h *HTTPCache) storeKey(id []byte, plen int) string {
 	b := make([]byte, 0, len(h.c.ns)+2+2+2*sha256.Size+1+2*sha256.Size)
 	b = append(b, h.c.ns...)
 	b = append(b, "k:h:"...)
-	b = hex.AppendEncode(b, mk.primary[:])
-	switch mk.kind {
+	p := sha256.Sum256(id[1:plen])
+	b = hex.AppendEncode(b, p[:])
+	switch id[0] {
 	case memoPlain:
 		b = append(b, ":-"...)
 	case memoVariant:
+		v := sha256.Sum256(id[plen:])
 		b = append(b, ':')
-		b = hex.AppendEncode(b, mk.vary[:])
+		b = hex.AppendEncode(b, v[:])
 	}
 	return string(b)
 }
 
-// lookup reads the entry mk names and classifies it at now (Unix nanoseconds). bad
-// reports a stored response that does not decode (logged here); store errors are logged and
-// counted, and read as a miss.
-func (h *HTTPCache) lookup(ctx context.Context, mk *memoKey, now int64) (e *memoEntry, st state, bad bool) {
+// lookup reads the entry id names (plen ends its primary parts) and classifies it at now
+// (Unix nanoseconds). bad reports a stored response that does not decode (logged here);
+// store errors are logged and counted, and read as a miss.
+func (h *HTTPCache) lookup(ctx context.Context, id []byte, plen int, now int64) (e *memoEntry, st state, bad bool) {
 	var key string
 	var raw []byte
 	var ok bool
 	var err error
-	if m := h.memo.get(mk); m != nil {
+	if m := h.memo.get(id); m != nil {
 		key = m.key
 		raw, ok, err = h.c.store.Get(ctx, key)
 		if err == nil && ok && bytes.Equal(raw, m.raw) {
@@ -136,7 +141,7 @@ func (h *HTTPCache) lookup(ctx context.Context, mk *memoKey, now int64) (e *memo
 			return m, st, false
 		}
 	} else {
-		key = h.storeKey(mk)
+		key = h.storeKey(id, plen)
 		raw, ok, err = h.c.store.Get(ctx, key)
 	}
 	if err != nil {
@@ -151,7 +156,7 @@ func (h *HTTPCache) lookup(ctx context.Context, mk *memoKey, now int64) (e *memo
 		h.readFailed(ctx, fmt.Errorf("%w: key %q", err, key))
 		return nil, stMiss, false
 	}
-	e = &memoEntry{mk: *mk, key: key, raw: raw, env: env, tagKeys: h.c.tagKeys(env.tags)}
+	e = &memoEntry{id: bytes.Clone(id), key: key, raw: raw, env: env, tagKeys: h.c.tagKeys(env.tags)}
 	if st, err = h.c.classify(ctx, &e.env, e.tagKeys, now); err != nil {
 		h.readFailed(ctx, err)
 		return nil, stMiss, false
@@ -159,7 +164,7 @@ func (h *HTTPCache) lookup(ctx context.Context, mk *memoKey, now int64) (e *memo
 	if st == stMiss {
 		return nil, stMiss, false
 	}
-	if mk.kind == memoSpec {
+	if id[0] == memoSpec {
 		e.names = splitNames(string(env.payload))
 	} else {
 		resp, err := decodeStoredResponse(env.payload)

@@ -6,17 +6,15 @@ import (
 )
 
 func memoEntryOf(i int, size int) *memoEntry {
-	var mk memoKey
-	binary.LittleEndian.PutUint32(mk.primary[:], uint32(i))
-	mk.kind = memoPlain
-	return &memoEntry{mk: mk, key: "k", raw: make([]byte, size)}
+	id := binary.AppendVarint([]byte{memoPlain}, int64(i))
+	return &memoEntry{id: id, key: "k", raw: make([]byte, size)}
 }
 
 // TestMemoTableBounds fills the table with more bytes than it may hold: what it keeps stays
 // within memoMaxBytes, its accounting matches its slots, an entry above an eighth of the
 // bound is not kept, and a small one is.
 func TestMemoTableBounds(t *testing.T) {
-	var tab memoTable
+	tab := newMemoTable()
 	const size = 64 << 10
 	for i := range 4 * memoMaxBytes / size {
 		tab.put(memoEntryOf(i, size))
@@ -32,29 +30,34 @@ func TestMemoTableBounds(t *testing.T) {
 	}
 	big := memoEntryOf(-1, memoMaxBytes/8)
 	tab.put(big)
-	if tab.get(&big.mk) != nil {
+	if tab.get(big.id) != nil {
 		t.Fatal("an entry above an eighth of the bound was kept")
 	}
 	small := memoEntryOf(-2, 10)
 	tab.put(small)
-	if tab.get(&small.mk) != small {
+	if tab.get(small.id) != small {
 		t.Fatal("the newest entry is not found")
 	}
 }
 
-// TestMemoTableRejectsForeignKeys checks entries sharing a slot: each lookup returns only
-// the entry put under its own key.
-func TestMemoTableRejectsForeignKeys(t *testing.T) {
-	var tab memoTable
-	a := memoEntryOf(1, 10)
-	b := memoEntryOf(1+memoSlots, 10) // other digest, same slot
-	if a.mk.slot() != b.mk.slot() {
-		t.Fatal("test keys do not share a slot")
+// TestMemoTableRejectsForeignIDs checks entries sharing a slot: each lookup returns only
+// the entry put under its own id, and the bytes of a replaced entry are given back.
+func TestMemoTableRejectsForeignIDs(t *testing.T) {
+	tab := newMemoTable()
+	a := memoEntryOf(0, 10)
+	var b *memoEntry
+	for i := 1; b == nil; i++ {
+		if e := memoEntryOf(i, 10); tab.slot(e.id) == tab.slot(a.id) {
+			b = e
+		}
 	}
 	tab.put(a)
 	tab.put(b)
-	if tab.get(&a.mk) != nil || tab.get(&b.mk) != b {
+	if tab.get(a.id) != nil || tab.get(b.id) != b {
 		t.Fatal("slot holds the wrong entry")
+	}
+	if tab.get(b.id[:len(b.id)-1]) != nil {
+		t.Fatal("a prefix of an id found its entry")
 	}
 	if n := tab.bytes.Load(); n != b.weight {
 		t.Fatalf("accounted %d bytes after a replacement, want %d", n, b.weight)
