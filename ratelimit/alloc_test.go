@@ -119,3 +119,32 @@ func wantKey(scope ratelimit.Scope, client string) string {
 	}
 	return "default:" + c
 }
+
+// TestRejectedRequestAllocations pins the allocations of a rejected request with the
+// default problem+json body: the decision and the request copy carrying it to the deny
+// handler (three), the rate limit headers (two) and Retry-After (two), the detail and
+// its extension map (three), and the problem body with its header values (three).
+func TestRejectedRequestAllocations(t *testing.T) {
+	l := newLimiter(t, ratelimit.Config{
+		Rule:           ratelimit.MustParseRule("1 per hour;1000 per day"),
+		TrustedProxies: []string{"127.0.0.1"},
+		Registerer:     prometheus.NewRegistry(),
+	})
+	h := l.Handler(noContent)
+	r := httptest.NewRequest(http.MethodGet, "/api/formulas", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	r.Header.Set("X-Forwarded-For", "198.51.100.7")
+	w := &headerSink{h: http.Header{}}
+	h.ServeHTTP(w, r)
+	require.Equal(t, http.StatusNoContent, w.code)
+	allocs := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, r)
+	})
+	require.Equal(t, http.StatusTooManyRequests, w.code)
+	assert.Equal(t, "application/problem+json", w.h.Get("Content-Type"))
+	assert.NotEmpty(t, w.h.Get("Retry-After"))
+	assert.NotEmpty(t, w.h.Get("RateLimit"))
+	assert.LessOrEqual(t, allocs, 14.0)
+}

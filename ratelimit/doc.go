@@ -67,7 +67,8 @@
 // headers (one string holding every formatted value, one array backing the header
 // slices) and none with HeadersNone: keys are built on the stack and looked up without
 // a string, and X-Forwarded-For is walked in place. Other stores receive the key as a
-// string, one allocation more.
+// string, one allocation more. A rejected request with the default problem+json body
+// costs fourteen.
 //
 // Stores implement Store; package ratelimit/storetest is the conformance suite every
 // implementation must pass.

@@ -407,7 +407,10 @@ func defaultDeny(w http.ResponseWriter, r *http.Request) {
 	p := problem.Problem{Status: http.StatusTooManyRequests, Detail: "Rate limit exceeded; retry later."}
 	if d, ok := DecisionFrom(r.Context()); ok {
 		t := d.Tightest()
-		p.Detail = "Rate limit of " + t.Limit.String() + " exceeded; retry later."
+		var buf [128]byte
+		b := append(buf[:0], "Rate limit of "...)
+		b = t.Limit.appendText(b)
+		p.Detail = string(append(b, " exceeded; retry later."...))
 		p.Extensions = map[string]any{"retry_after": max(1, ceilSeconds(d.RetryAfter()))}
 	}
 	problem.Write(w, p)

@@ -29,17 +29,28 @@ type Rule []Limit
 
 // String formats l in the rule syntax, e.g. "100 per hour" or "5 per 30 seconds".
 func (l Limit) String() string {
+	var buf [64]byte
+	return string(l.appendText(buf[:0]))
+}
+
+// appendText appends the String form of l to b.
+func (l Limit) appendText(b []byte) []byte {
+	b = strconv.AppendUint(b, l.Count, 10)
+	b = append(b, " per "...)
 	for _, u := range units {
 		if l.Period == u.d {
-			return strconv.FormatUint(l.Count, 10) + " per " + u.name
+			return append(b, u.name...)
 		}
 	}
 	for _, u := range units {
 		if l.Period%u.d == 0 {
-			return strconv.FormatUint(l.Count, 10) + " per " + strconv.FormatInt(int64(l.Period/u.d), 10) + " " + u.name + "s"
+			b = strconv.AppendInt(b, int64(l.Period/u.d), 10)
+			b = append(b, ' ')
+			b = append(b, u.name...)
+			return append(b, 's')
 		}
 	}
-	return strconv.FormatUint(l.Count, 10) + " per " + l.Period.String()
+	return append(b, l.Period.String()...)
 }
 
 // String formats r in the rule syntax, limits separated by ";".
