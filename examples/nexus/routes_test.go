@@ -227,3 +227,19 @@ func TestFormulasResponseCache(t *testing.T) {
 	}
 	s.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil, "If-None-Match", etag)
 }
+
+// TestCSPReportEndpoint: browsers' violation reports are accepted (outside CSRF), counted,
+// and malformed ones refused.
+func TestCSPReportEndpoint(t *testing.T) {
+	s := newTestServer(t, sqliteBackend(t), nil)
+	report := `{"csp-report":{"document-uri":"http://nexus.test/?token=secret","violated-directive":"script-src","effective-directive":"script-src","blocked-uri":"inline","disposition":"enforce","original-policy":"default-src 'none'"}}`
+	s.expect(http.StatusNoContent, "POST", cspReportPath, "", report, "Content-Type", "application/csp-report", "Origin", "null", "Sec-Fetch-Site", "cross-site")
+	if s.app.cspReports.Total() != 1 {
+		t.Fatalf("%d reports recorded", s.app.cspReports.Total())
+	}
+	if got := s.app.cspReports.Recent()[0]; got.EffectiveDirective != "script-src" || strings.Contains(got.DocumentURL, "secret") {
+		t.Fatalf("report %+v", got)
+	}
+	s.expect(http.StatusBadRequest, "POST", cspReportPath, "", `{"csp-report": 42}`, "Content-Type", "application/csp-report")
+	s.expect(http.StatusNoContent, "GET", "/favicon.ico", "", nil)
+}
