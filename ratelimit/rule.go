@@ -37,12 +37,12 @@ func (l Limit) String() string {
 func (l Limit) appendText(b []byte) []byte {
 	b = strconv.AppendUint(b, l.Count, 10)
 	b = append(b, " per "...)
-	for _, u := range units {
+	for _, u := range units() {
 		if l.Period == u.d {
 			return append(b, u.name...)
 		}
 	}
-	for _, u := range units {
+	for _, u := range units() {
 		if l.Period%u.d == 0 {
 			b = strconv.AppendInt(b, int64(l.Period/u.d), 10)
 			b = append(b, ' ')
@@ -90,14 +90,17 @@ type unit struct {
 	d    time.Duration
 }
 
-// units are the period names of Flask-Limiter; a month is 30 days and a year 365 days.
-var units = [...]unit{
-	{"year", 365 * 24 * time.Hour},
-	{"month", 30 * 24 * time.Hour},
-	{"day", 24 * time.Hour},
-	{"hour", time.Hour},
-	{"minute", time.Minute},
-	{"second", time.Second},
+// units returns the period names of Flask-Limiter, longest first; a month is 30 days
+// and a year 365 days.
+func units() [6]unit {
+	return [...]unit{
+		{"year", 365 * 24 * time.Hour},
+		{"month", 30 * 24 * time.Hour},
+		{"day", 24 * time.Hour},
+		{"hour", time.Hour},
+		{"minute", time.Minute},
+		{"second", time.Second},
+	}
 }
 
 // ParseError describes where a rule string stopped making sense. Pos is a byte offset
@@ -236,7 +239,7 @@ func (p *ruleParser) limit() (Limit, error) {
 		p.i = start
 		return Limit{}, p.fail("expected a period (second, minute, hour, day, month or year)")
 	}
-	for _, u := range units {
+	for _, u := range units() {
 		if word == u.name || word == u.name+"s" {
 			if mult > uint64(maxPeriod/u.d) {
 				p.i = start

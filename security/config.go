@@ -214,10 +214,16 @@ const (
 	defaultCORSMaxAge     = time.Hour
 )
 
-var defaultCORSMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+// defaultCORSMethods returns the preflight methods allowed when CORS.Methods is empty.
+func defaultCORSMethods() []string {
+	return []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+}
 
-var defaultCORSHeaders = []string{"Accept", "Accept-Language", "Authorization", "Content-Language",
-	"Content-Type", "X-Request-ID", "X-Requested-With"}
+// defaultCORSHeaders returns the preflight headers allowed when CORS.Headers is empty.
+func defaultCORSHeaders() []string {
+	return []string{"Accept", "Accept-Language", "Authorization", "Content-Language",
+		"Content-Type", "X-Request-ID", "X-Requested-With"}
+}
 
 // SplitList splits a comma- or whitespace-separated list such as CORS_ORIGINS,
 // ALLOWED_HOSTS or TRUSTED_PROXIES, dropping empty items.

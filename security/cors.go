@@ -73,7 +73,7 @@ func newCORS(c CORS) (*corsPolicy, error) {
 	}
 	methods := c.Methods
 	if len(methods) == 0 {
-		methods = defaultCORSMethods
+		methods = defaultCORSMethods()
 	}
 	for _, m := range methods {
 		m = strings.TrimSpace(m)
@@ -84,7 +84,7 @@ func newCORS(c CORS) (*corsPolicy, error) {
 	}
 	headers := c.Headers
 	if len(headers) == 0 {
-		headers = defaultCORSHeaders
+		headers = defaultCORSHeaders()
 	}
 	for _, h := range headers {
 		h = strings.TrimSpace(h)

@@ -1,8 +1,6 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
-
-// takeScript checks and charges every limit of a rule at once.
+// takeScript is the Lua source of the script that checks and charges every limit of a rule at once.
 //
 // KEYS[1] is one string per client and strategy, holding for each limit four
 // little-endian doubles (Redis's struct library): the period in ms, w (fixed: window
@@ -16,7 +14,7 @@ import "github.com/redis/go-redis/v9"
 // It returns allowed (0/1), now, and the state of every limit after the take, packed
 // like the stored value. The arithmetic mirrors ratelimit.Strategy.Advance and Fits.
 // It runs GET, and when allowed SET with PX, whatever the number of limits.
-var takeScript = redis.NewScript(`
+const takeScript = `
 local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
@@ -75,4 +73,4 @@ if allowed == 1 then
   redis.call('SET', KEYS[1], packed, 'PX', ttl)
 end
 return {allowed, now, packed}
-`)
+`

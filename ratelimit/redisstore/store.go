@@ -47,7 +47,8 @@ type Config struct {
 // Store is a ratelimit.Store on Redis. It is safe for concurrent use.
 type Store struct {
 	client      redis.Scripter
-	ctxTimeouts bool // the client bounds socket waits by context deadlines
+	script      *redis.Script // takeScript, run by EVALSHA with a fallback to EVAL
+	ctxTimeouts bool          // the client bounds socket waits by context deadlines
 	prefix      string
 	timeout     time.Duration
 	now         func() time.Time
@@ -82,6 +83,7 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 	}
 	return &Store{
 		client:      client,
+		script:      redis.NewScript(takeScript),
 		ctxTimeouts: contextTimeouts(client),
 		prefix:      cfg.Prefix,
 		timeout:     cfg.Timeout,
@@ -178,11 +180,11 @@ func (s *Store) run(ctx context.Context, keys []string, args []any) ([]any, erro
 	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if s.ctxTimeouts {
-		return takeScript.Run(callCtx, s.client, keys, args...).Slice()
+		return s.script.Run(callCtx, s.client, keys, args...).Slice()
 	}
 	ch := make(chan reply, 1)
 	go func() {
-		res, err := takeScript.Run(callCtx, s.client, keys, args...).Slice()
+		res, err := s.script.Run(callCtx, s.client, keys, args...).Slice()
 		ch <- reply{res, err}
 	}()
 	select {
