@@ -59,6 +59,7 @@ peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
 	n, sample := w.Unexpected()
 	sec.Add("Unexpected statuses", n)
 	w.opTable(sec)
+	sec.Add("Rate limiter decisions (default and route limiters)", render(metricByLabel(t, st.api, "harden_ratelimit_requests_total", "outcome")))
 	sec.Addf("RSS", "start %s; peak first half %s (%d samples), second half %s (%d samples); end %s",
 		mib(rssBefore), mib(peakA), nA, mib(peakB), nB, mib(rssAfter))
 

@@ -99,6 +99,7 @@ reports warn, and pass again after the restart.`)
 	outage := time.Duration(size(4, 20)) * time.Second
 
 	time.Sleep(1500 * time.Millisecond)
+	limiterBefore := metricByLabel(t, a, "harden_ratelimit_requests_total", "outcome")
 	w.setPhase(1)
 	st.redis.Kill()
 	killedAt := time.Now()
@@ -149,6 +150,10 @@ reports warn, and pass again after the restart.`)
 		t.Errorf("/health during the outage: %q, want warn", healthDuring)
 	}
 	time.Sleep(time.Until(killedAt.Add(outage)))
+	limiterOutage := diff(limiterBefore, metricByLabel(t, a, "harden_ratelimit_requests_total", "outcome"))
+	if limiterOutage["failed_open"] == 0 || limiterOutage["failed_closed"] != 0 {
+		t.Errorf("rate limiter during the outage: %s, want failed_open and no failed_closed", render(limiterOutage))
+	}
 
 	// Restart, empty.
 	w.setPhase(2)
@@ -207,6 +212,7 @@ reports warn, and pass again after the restart.`)
 	sec.Add("Unexpected statuses", n)
 	sec.Add("Cache-Status during the outage", strings.Join(cacheDuring, ", "))
 	sec.Addf("Register limit (3/min) during the outage", "%v (fail open)", failOpen)
+	sec.Add("Rate limiter decisions during the outage", render(limiterOutage))
 	sec.Addf("Logout during the outage", "%d", logout.status)
 	sec.Addf("Cache invalidation during the outage", "%d", invalidateDuring.status)
 	sec.Add("/health during the outage", healthDuring)
