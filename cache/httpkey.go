@@ -67,18 +67,22 @@ func primaryKeyString(d *digest) string {
 
 // appendLowerKeyPart appends strings.ToLower(s) as a key part.
 func appendLowerKeyPart(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return appendKeyPart(b, strings.ToLower(s))
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(s)))
+	upper := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if c >= utf8.RuneSelf {
+			return appendKeyPart(b, strings.ToLower(s))
 		}
-		b = append(b, c)
+		upper = upper || ('A' <= c && c <= 'Z')
+	}
+	b = appendKeyPart(b, s)
+	if upper {
+		lower := b[len(b)-len(s):]
+		for i, c := range lower {
+			if 'A' <= c && c <= 'Z' {
+				lower[i] = c + 'a' - 'A'
+			}
+		}
 	}
 	return b
 }
