@@ -3,6 +3,7 @@ package security
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -200,6 +201,59 @@ func FuzzCSPCompile(f *testing.F) {
 					t.Fatalf("renderNewNonce = %q, %q; Render = %q", value, nonce, p.Render(nonce))
 				}
 			}
+		}
+	})
+}
+
+// FuzzCORSPreflight sends preflights with arbitrary Origin, Access-Control-Request-Method
+// and Access-Control-Request-Headers: a preflight is granted (204, the origin echoed)
+// only when the origin, the method and every requested header are allowed, and is
+// otherwise refused with a 403 problem that grants nothing. It never reaches the handler.
+func FuzzCORSPreflight(f *testing.F) {
+	f.Add("https://app.example.com", "POST", "content-type")
+	f.Add("https://a.example.org", "DELETE", "Authorization, X-Request-ID,")
+	f.Add("https://evil.example", "GET", "")
+	f.Add("https://app.example.com", "post", "x-secret")
+	f.Add("https://app.example.com", "PUT", " ,\t, accept ,")
+	f.Add("null", "TRACE", "\x00")
+	s, err := New(Config{CORS: CORS{Origins: []string{"https://app.example.com", "https://*.example.org"}, AllowCredentials: true}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	allowedHeaders := map[string]bool{}
+	for _, h := range defaultCORSHeaders() {
+		allowedHeaders[strings.ToLower(h)] = true
+	}
+	f.Fuzz(func(t *testing.T, origin, method, headers string) {
+		next := &okHandler{}
+		r := newReq(http.MethodOptions, "https://api.example.com/x", nil, withTLS())
+		r.Header["Origin"] = []string{origin}
+		r.Header["Access-Control-Request-Method"] = []string{method}
+		if headers != "" {
+			r.Header["Access-Control-Request-Headers"] = []string{headers}
+		}
+		rec := serve(s.Handler(next), r)
+		if origin == "" || method == "" {
+			return // not a preflight: an ordinary OPTIONS request
+		}
+		if next.got != nil {
+			t.Fatal("preflight reached the handler")
+		}
+		want := s.cors.allowed(origin) && slices.Contains(defaultCORSMethods(), method)
+		for h := range strings.SplitSeq(headers, ",") {
+			if h = strings.TrimSpace(h); h != "" && !allowedHeaders[strings.ToLower(h)] {
+				want = false
+			}
+		}
+		acao := rec.Header().Values("Access-Control-Allow-Origin")
+		if !want {
+			if rec.Code != http.StatusForbidden || len(acao) != 0 || len(rec.Header().Values("Access-Control-Allow-Credentials")) != 0 {
+				t.Fatalf("refused preflight answered %d with %q", rec.Code, acao)
+			}
+			return
+		}
+		if rec.Code != http.StatusNoContent || len(acao) != 1 || acao[0] != origin {
+			t.Fatalf("granted preflight answered %d with %q", rec.Code, acao)
 		}
 	})
 }
