@@ -18,6 +18,19 @@
 //	srv.Handler = o.Handler(mux)      // directly around the http.ServeMux
 //	mux.Handle("GET /metrics", o.MetricsHandler())
 //
+// # Defaults (zero Config)
+//
+// Request IDs in X-Request-ID (RequestIDHeader), incoming ones up to 128 bytes
+// (MaxRequestIDLength), generated ones 32 hex characters (GenerateRequestID); recovery
+// with a 500 problem (PanicHandler); access logs discarded (Logger nil), every path
+// logged (SkipPaths none); the TCP peer is the client (TrustedProxies none); no metrics
+// (Registerer nil), MetricsHandler serving the Registerer when it is a Gatherer
+// (Gatherer) with no token (MetricsToken), duration buckets prometheus.DefBuckets,
+// classic histograms only (NativeHistograms false), unmatched routes labelled
+// "unmatched" (UnmatchedRoute); Sentry off (SentryDSN empty), and with a DSN errors only
+// (TracesSampleRate 0), flushed within 2 s on Shutdown (FlushTimeout); clock time.Now
+// (Now).
+//
 // Handlers log with observe.Logger(r.Context()), which carries request_id and trace_id;
 // observe.RequestID and observe.TraceID return the identifiers themselves.
 //

@@ -48,6 +48,7 @@
 //   - Shadow: count and log would-be rejections without rejecting.
 //   - Registerer: harden_ratelimit_requests_total{limiter,outcome} and
 //     harden_ratelimit_store_errors_total{limiter}. Logger: discard by default.
+//   - Now: time.Now, the clock of X-RateLimit-Reset.
 //
 // # Usage
 //

@@ -5,7 +5,8 @@
 // (EVALSHA, falling back to EVAL when the server answers NOSCRIPT), so a request is
 // admitted only if all windows admit it and a rejected request charges none. All the
 // windows of one client live in one packed value whose key carries the client key as
-// hash tag ("harden:ratelimit:{ip:192.0.2.1}:f"), so a take touches one slot of a Redis
+// hash tag ("harden:ratelimit:{ip:192.0.2.1}:f", Config.Prefix defaulting to
+// "harden:ratelimit:"), so a take touches one slot of a Redis
 // Cluster and costs two commands (GET, SET) whatever the number of windows. Time comes
 // from the Redis server (TIME) unless Config.Now is set, so instances with skewed clocks
 // still agree on windows.
