@@ -16,6 +16,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" database/sql driver
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"github.com/prometheus/client_golang/prometheus"
 	_ "modernc.org/sqlite" // "sqlite" database/sql driver
 )
@@ -77,7 +78,17 @@ func (d *database) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(dialect, d.DB(), sub)
+	var opts []goose.ProviderOption
+	if d.driver == "pgx" {
+		// Replicas starting together on a fresh database migrate one at a time, under a
+		// PostgreSQL advisory lock. (SQLite's IMMEDIATE transactions serialize writers.)
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, d.DB(), sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -90,6 +91,16 @@ func newTestServer(t *testing.T, be backend, env map[string]string) *testServer 
 // clock are filled in.
 func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt appOptions) *testServer {
 	t.Helper()
+	s, err := startTestServer(t, be, env, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startTestServer starts the backend; it reports errors instead of failing t, so it may
+// run on goroutines other than the test's.
+func startTestServer(t *testing.T, be backend, env map[string]string, opt appOptions) (*testServer, error) {
 	vars := map[string]string{
 		"APP_ENV":             "development",
 		"NEXUS_DEMO_PASSWORD": demoPassword,
@@ -104,7 +115,7 @@ func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt appO
 	}
 	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
-		t.Fatalf("config: %v", err)
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	// Instances sharing a backend must share signing keys, as replicas do.
 	if vars["JWT_SECRET_KEY"] == "" {
@@ -117,7 +128,7 @@ func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt appO
 	opt.bcryptCost, opt.redisPrefix, opt.now = bcrypt.MinCost, be.prefix, clock.now
 	a, err := newApp(context.Background(), cfg, log, opt)
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		return nil, fmt.Errorf("newApp: %w", err)
 	}
 	a.health.Start(context.Background())
 	srv := httptest.NewServer(a.handler())
@@ -133,7 +144,7 @@ func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt appO
 			t.Logf("last server logs:\n%s", strings.Join(lines[max(0, len(lines)-15):], "\n"))
 		}
 	})
-	return ts
+	return ts, nil
 }
 
 // response is a read HTTP response.

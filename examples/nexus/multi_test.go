@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,5 +178,43 @@ func TestRevocationFailsClosed(t *testing.T) {
 	keys, _, err := redisSrv.Client().Scan(t.Context(), 0, "nexus-closed:session:*", 100).Result()
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("session state not restored in redis: %v %v", keys, err)
+	}
+}
+
+// TestInstancesStartTogether: several instances starting at once on a fresh PostgreSQL
+// database migrate it once (advisory lock) and seed it once, and all of them serve.
+func TestInstancesStartTogether(t *testing.T) {
+	be := postgresRedisBackend(t)
+	const n = 3
+	servers := make([]*testServer, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = startTestServer(t, be, nil, appOptions{routeRules: map[string]string{"login": "1000 per minute"}})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+	}
+	for _, s := range servers {
+		s.login(demoAdmin, demoPassword)
+		s.expect(http.StatusOK, "GET", "/api/formulas", "", nil)
+	}
+	var users, formulas int
+	ctx := t.Context()
+	if err := servers[0].app.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if err := servers[0].app.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM formulas`).Scan(&formulas); err != nil {
+		t.Fatal(err)
+	}
+	if users != 4 || formulas != 4 {
+		t.Fatalf("%d users and %d formulas, want 4 and 4", users, formulas)
 	}
 }

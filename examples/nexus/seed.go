@@ -68,6 +68,11 @@ func (a *app) seedDemo(ctx context.Context) error {
 		}
 		return nil
 	})
+	if isUniqueViolation(err) {
+		// Another instance seeded the same database at the same moment.
+		a.log.InfoContext(ctx, "demo data created by another instance")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
