@@ -21,8 +21,9 @@
 // strings. Jitter shortens each TTL by up to 10%; stale-while-revalidate 1 min;
 // stale-if-error 10 min; loads time out after 30 s; namespace "cache:". Memory holds
 // 64 MiB. HTTPCache stores bodies up to 1 MiB, in the Short tier unless configured, and
-// lets requests with Authorization bypass it. A response cache hit costs two allocations:
-// keys are hashed on the stack and stored entries are decoded once.
+// lets requests with Authorization bypass it. A response cache hit costs one allocation:
+// keys are built on the stack, stored entries are decoded once, and Age and Cache-Status
+// are formatted at most twice a second.
 //
 // # Tags
 //

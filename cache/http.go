@@ -285,19 +285,8 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 		hd[fl.name] = vals[:n:n]
 		vals = vals[n:]
 	}
-	// Age, then this cache's Cache-Status member, formatted into one string.
-	var room [96]byte
-	b := strconv.AppendInt(room[:0], int64(f.age()/time.Second), 10)
-	ageEnd := len(b)
-	b = append(b, h.name...)
-	b = append(b, "; hit; ttl="...)
-	b = strconv.AppendInt(b, int64(f.remaining().Round(time.Second)/time.Second), 10)
-	if extra != "" {
-		b = append(b, "; "...)
-		b = append(b, extra...)
-	}
-	s := string(b)
-	vals[0], vals[1], vals[2], vals[3] = s[:ageEnd], xcache, s[ageEnd:], p.contentLength
+	age, status := h.statusValues(f, extra)
+	vals[0], vals[1], vals[2], vals[3] = age, xcache, status, p.contentLength
 	hd["Age"] = vals[0:1:1]
 	hd["X-Cache"] = vals[1:2:2]
 	if prev := hd["Cache-Status"]; len(prev) > 0 {
@@ -306,6 +295,35 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 		hd["Cache-Status"] = vals[2:3:3]
 	}
 	h.write(w, r, p.status, p.body, vals[3:4:4])
+}
+
+// statusValues returns the Age value and this cache's Cache-Status member for a stored
+// response served at f.now. Both change at most twice a second, so the last pair formatted
+// without extra parameters is kept with the entry (strings are immutable: sharing them
+// between responses is safe).
+func (h *HTTPCache) statusValues(f *hit, extra string) (age, status string) {
+	ageSec := int64(f.age() / time.Second)
+	ttlSec := int64(f.remaining().Round(time.Second) / time.Second)
+	if extra == "" {
+		if st := f.m.status.Load(); st != nil && st.age == ageSec && st.ttl == ttlSec {
+			return st.value[:st.ageEnd], st.value[st.ageEnd:]
+		}
+	}
+	var room [96]byte
+	b := strconv.AppendInt(room[:0], ageSec, 10)
+	ageEnd := len(b)
+	b = append(b, h.name...)
+	b = append(b, "; hit; ttl="...)
+	b = strconv.AppendInt(b, ttlSec, 10)
+	if extra != "" {
+		b = append(b, "; "...)
+		b = append(b, extra...)
+	}
+	s := string(b)
+	if extra == "" {
+		f.m.status.Store(&statusLine{age: ageSec, ttl: ttlSec, value: s, ageEnd: ageEnd})
+	}
+	return s[:ageEnd], s[ageEnd:]
 }
 
 // write sends status and body, or 304 when the request's If-None-Match matches the ETag

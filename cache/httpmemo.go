@@ -38,8 +38,8 @@ const (
 
 // memoEntry is a stored entry decoded once. It is reused for as long as the store returns
 // the same bytes for its key; the store is still read on every request, so deletion,
-// expiry, replacement and tag invalidation are seen at once. Entries are never modified
-// after they are published.
+// expiry, replacement and tag invalidation are seen at once. Entries are not modified after
+// they are published, but for status.
 type memoEntry struct {
 	id      []byte // memo id
 	weight  int64
@@ -49,6 +49,15 @@ type memoEntry struct {
 	tagKeys []string // store keys of env.tags
 	names   []string // memoSpec: the Vary names
 	resp    *preparedResponse
+	status  atomic.Pointer[statusLine] // last Age and Cache-Status of a hit
+}
+
+// statusLine holds the Age value (value[:ageEnd]) and Cache-Status member (the rest) of a
+// hit served age seconds after the response was stored with ttl seconds of freshness left.
+type statusLine struct {
+	age, ttl int64
+	value    string
+	ageEnd   int
 }
 
 // preparedResponse is a stored response ready to be written.
