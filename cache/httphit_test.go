@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -203,4 +204,50 @@ func TestHTTPHitAgeAndTTLFollowTheClock(t *testing.T) {
 			t.Fatalf("%d origin calls", o.calls.Load())
 		}
 	})
+}
+
+// TestHTTPHitsRaceWithReplacement serves hits from many goroutines while others refresh,
+// invalidate and request new variants of the same resources: every response is the one
+// the origin produced for its URL and encoding (run with -race for the memo's publication).
+func TestHTTPHitsRaceWithReplacement(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{body: func(r *http.Request) string {
+		return r.URL.Path + "|" + r.Header.Get("Accept-Language")
+	}, hdr: http.Header{"Vary": {"Accept-Language"}}}
+	handler := h.Handler(o)
+	paths := []string{"/a", "/b", "/c", "/d"}
+	langs := []string{"fr", "en", "ar"}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				p, l := paths[(g+i)%len(paths)], langs[(g*7+i)%len(langs)]
+				r := httptest.NewRequest(http.MethodGet, p, nil)
+				r.Header.Set("Accept-Language", l)
+				switch {
+				case g == 0 && i%10 == 0:
+					r.Method = http.MethodPut // invalidates p
+				case g == 1 && i%5 == 0:
+					r.Header.Set("Cache-Control", "no-cache") // refreshes p
+				}
+				w := httptest.NewRecorder()
+				handler.ServeHTTP(w, r)
+				if want := p + "|" + l; w.Body.String() != want {
+					select {
+					case errs <- w.Body.String() + " for " + want:
+					default:
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if o.calls.Load() >= 8*300 {
+		t.Fatalf("%d origin calls: nothing was served from the cache", o.calls.Load())
+	}
 }
