@@ -46,6 +46,24 @@ func Run(t *testing.T, newStore func(t *testing.T) cache.Store) {
 			copy(b, "XXXXXXXX")
 			wantValue(t, s, "k", []byte("original"))
 		}},
+		{"ReturnedValueStaysUnchanged", func(t *testing.T, s cache.Store) {
+			// The response cache reuses what it decoded while Get returns the same bytes: a
+			// store must not write into a slice it has returned.
+			mustSet(t, s, "k", []byte("first value"), time.Minute)
+			got, ok, err := s.Get(ctx, "k")
+			if err != nil || !ok {
+				t.Fatalf("Get = %v, %v", ok, err)
+			}
+			mustSet(t, s, "k", []byte("other value"), time.Minute)
+			wantValue(t, s, "k", []byte("other value"))
+			if err := s.Delete(ctx, "k"); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			mustSet(t, s, "k", []byte("third value"), time.Minute)
+			if string(got) != "first value" {
+				t.Fatalf("a value returned by Get became %q", got)
+			}
+		}},
 		{"EmptyAndBinaryValues", func(t *testing.T, s cache.Store) {
 			mustSet(t, s, "empty", []byte{}, time.Minute)
 			wantValue(t, s, "empty", []byte{})
