@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FuzzRequestID feeds arbitrary X-Request-ID values through the middleware: the ID seen
@@ -98,6 +100,39 @@ func FuzzParseLevel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		if _, err := ParseLevel(in); err != nil && !strings.HasPrefix(err.Error(), ErrInvalidLevel.Error()) {
 			t.Fatalf("unexpected error %v", err)
+		}
+	})
+}
+
+// FuzzMetricsToken sends arbitrary Authorization values to a token-protected
+// MetricsHandler: the metrics are served exactly when the value is the "Bearer" scheme
+// (any case) followed by the token, and every other request gets a 401 problem without
+// them.
+func FuzzMetricsToken(f *testing.F) {
+	for _, s := range []string{"", "Bearer s3cret", "bearer s3cret", "BEARER  s3cret ", "Bearer s3cret0", "Basic czNjcmV0",
+		"Bearer", "Bearer ", "Bearers3cret", "Bearer\ts3cret", "\x00Bearer s3cret"} {
+		f.Add(s)
+	}
+	o, err := New(Config{Registerer: prometheus.NewRegistry(), MetricsToken: "s3cret"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := o.MetricsHandler()
+	f.Fuzz(func(t *testing.T, auth string) {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.Header["Authorization"] = []string{auth}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		scheme, token, _ := strings.Cut(auth, " ")
+		want := strings.EqualFold(scheme, "bearer") && strings.TrimSpace(token) == "s3cret"
+		if want != (rec.Code == http.StatusOK) {
+			t.Fatalf("Authorization %q answered %d", auth, rec.Code)
+		}
+		if want != strings.Contains(rec.Body.String(), MetricInFlight) {
+			t.Fatalf("Authorization %q: metrics served %v", auth, !want)
+		}
+		if !want && rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("refusal of %q is %q", auth, rec.Header().Get("Content-Type"))
 		}
 	})
 }
