@@ -61,13 +61,17 @@ func (r Report) Err() error {
 }
 
 // WriteText writes the report for a human: an overall line, then one line per check
-// with its status, duration, observed value and error.
+// with its status, name, component id (a column shown only when some check has one),
+// duration, observed value and error. Every field is kept on one line, so no error or
+// name can forge a line of the report.
 func (r Report) WriteText(w io.Writer) error {
 	healthy := 0
+	withID := false
 	for _, c := range r.Checks {
 		if c.Status == StatusPass {
 			healthy++
 		}
+		withID = withID || c.ComponentID != ""
 	}
 	if _, err := fmt.Fprintf(w, "%s: %d/%d checks pass at %s\n", strings.ToUpper(string(r.Status)), healthy, len(r.Checks),
 		r.Time.UTC().Format(time.RFC3339)); err != nil {
@@ -75,9 +79,13 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range r.Checks {
-		line := "  " + string(c.Status) + "\t" + c.Name + "\t" + formatDuration(c.Duration) + "\t"
+		line := "  " + string(c.Status) + "\t" + oneLine(c.Name) + "\t"
+		if withID {
+			line += oneLine(c.ComponentID) + "\t"
+		}
+		line += formatDuration(c.Duration) + "\t"
 		if c.ObservedValue != nil {
-			line += strings.TrimSpace(fmt.Sprint(c.ObservedValue) + " " + c.ObservedUnit)
+			line += oneLine(strings.TrimSpace(fmt.Sprint(c.ObservedValue) + " " + c.ObservedUnit))
 		}
 		line += "\t"
 		if c.Err != nil {
@@ -86,7 +94,9 @@ func (r Report) WriteText(w io.Writer) error {
 		if !c.Critical {
 			line += " (non-critical)"
 		}
-		fmt.Fprintln(tw, strings.TrimRight(line, " \t"))
+		if _, err := fmt.Fprintln(tw, strings.TrimRight(line, " \t")); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }

@@ -41,6 +41,48 @@ func TestReportWriteText(t *testing.T) {
 	}
 }
 
+// With a component id on any check the report gains a column for it; names, ids and
+// observed values with line breaks or tabs stay on their line and in their column.
+func TestReportWriteTextComponentIDs(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rep := Report{Status: StatusFail, Time: at, Checks: []Result{
+		{Name: "database", ComponentID: "postgres://nexus:xxxxx@db:5432/nexus", Critical: true, Status: StatusPass,
+			Duration: 12 * time.Millisecond, ObservedValue: 4, ObservedUnit: "formulas"},
+		{Name: "config", Critical: true, Status: StatusPass, ObservedValue: "production"},
+		{Name: "mail\nFORGED", ComponentID: "smtp\tmail:587", Critical: true, Status: StatusFail, Duration: time.Second,
+			Err: errors.New("dial tcp: refused")},
+		{Name: "redis", Critical: true, Status: StatusWarn, ObservedValue: "a\rb",
+			Err: Warning(errors.New("not configured"))},
+	}}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `FAIL: 2/4 checks pass at 2026-03-01T12:00:00Z
+  pass  database     postgres://nexus:xxxxx@db:5432/nexus  12ms  4 formulas
+  pass  config                                             0s    production
+  fail  mail FORGED  smtp mail:587                         1s         dial tcp: refused
+  warn  redis                                              0s    a b  not configured
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// A writer that fails makes WriteText return its error.
+func TestReportWriteTextWriterError(t *testing.T) {
+	rep := Report{Status: StatusPass, Checks: []Result{{Name: "db", Status: StatusPass, Critical: true}}}
+	if err := rep.WriteText(failingWriter{}); !errors.Is(err, errWrite) {
+		t.Errorf("WriteText = %v, want the writer's error", err)
+	}
+}
+
+var errWrite = errors.New("disk full")
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
+
 // Run gives a CLI the same results as the endpoints, and a non-nil Err on failure.
 func TestRunForDiagnose(t *testing.T) {
 	h := mustNew(t, Config{Checks: []Check{
