@@ -2,6 +2,7 @@ package cache
 
 import (
 	"encoding/binary"
+	"math"
 	"time"
 )
 
@@ -96,6 +97,18 @@ func tierOf(b []byte) Tier {
 	return Tier(b[1])
 }
 
-func (e *envelope) age(now time.Time) time.Duration {
-	return now.Sub(time.Unix(0, e.storedAt))
+// age is the time since the entry was stored, at now (Unix nanoseconds).
+func (e *envelope) age(now int64) time.Duration { return subNanos(now, e.storedAt) }
+
+// subNanos returns a-b (Unix nanoseconds) as time.Time.Sub does: saturated at the
+// smallest and largest Duration instead of overflowing.
+func subNanos(a, b int64) time.Duration {
+	d := a - b
+	if (a^b) < 0 && (a^d) < 0 { // operands of opposite signs and a result of b's sign
+		if a < 0 {
+			return math.MinInt64
+		}
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }

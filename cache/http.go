@@ -157,7 +157,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 		fwd := "request"
 		var stale *hit
 		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
-			found, reason := h.find(r.Context(), id, r.Header, h.c.now())
+			found, reason := h.find(r.Context(), id, r.Header, h.c.now().UnixNano())
 			fwd = reason
 			switch {
 			case found.m == nil:
@@ -199,7 +199,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 type hit struct {
 	m     *memoEntry
 	state state
-	now   time.Time
+	now   int64 // Unix nanoseconds
 }
 
 func (f *hit) mayServeStale() bool { return f.m.resp.mayServeStale }
@@ -207,7 +207,7 @@ func (f *hit) mayServeStale() bool { return f.m.resp.mayServeStale }
 func (f *hit) age() time.Duration { return max(f.m.env.age(f.now), 0) }
 
 // remaining is the freshness left (negative when stale).
-func (f *hit) remaining() time.Duration { return time.Unix(0, f.m.env.freshUntil).Sub(f.now) }
+func (f *hit) remaining() time.Duration { return subNanos(f.m.env.freshUntil, f.now) }
 
 func acceptable(cc CacheControl, f *hit) bool {
 	if cc.MaxAge >= 0 && f.age() > time.Duration(cc.MaxAge)*time.Second {
@@ -230,9 +230,9 @@ func pragmaNoCache(values []string) bool {
 // find looks up the variant the request header selects of the resource id names (the memo
 // id of its primary entry); the second result is the Cache-Status forward reason on a miss.
 // It reuses id's room for the variant's id.
-func (h *HTTPCache) find(ctx context.Context, id []byte, reqHeader http.Header, now time.Time) (hit, string) {
+func (h *HTTPCache) find(ctx context.Context, id []byte, reqHeader http.Header, now int64) (hit, string) {
 	plen := len(id)
-	spec, st, _ := h.lookup(ctx, id, plen, now.UnixNano())
+	spec, st, _ := h.lookup(ctx, id, plen, now)
 	if st == stMiss {
 		return hit{}, "uri-miss"
 	}
@@ -241,7 +241,7 @@ func (h *HTTPCache) find(ctx context.Context, id []byte, reqHeader http.Header, 
 		id[0] = memoVariant
 		id = appendVaryParts(id, spec.names, reqHeader)
 	}
-	e, st, bad := h.lookup(ctx, id, plen, now.UnixNano())
+	e, st, bad := h.lookup(ctx, id, plen, now)
 	switch {
 	case bad:
 		return hit{}, "uri-miss"

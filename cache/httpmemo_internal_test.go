@@ -2,7 +2,9 @@ package cache
 
 import (
 	"encoding/binary"
+	"math"
 	"testing"
+	"time"
 )
 
 func memoEntryOf(i int, size int) *memoEntry {
@@ -61,5 +63,18 @@ func TestMemoTableRejectsForeignIDs(t *testing.T) {
 	}
 	if n := tab.bytes.Load(); n != b.weight {
 		t.Fatalf("accounted %d bytes after a replacement, want %d", n, b.weight)
+	}
+}
+
+// TestSubNanos compares subNanos with time.Time.Sub on Unix instants, saturation included.
+func TestSubNanos(t *testing.T) {
+	vals := []int64{0, 1, -1, 1e18, -1e18, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1, 1763900000e9}
+	for _, a := range vals {
+		for _, b := range vals {
+			want := time.Unix(0, a).Sub(time.Unix(0, b))
+			if got := subNanos(a, b); got != want {
+				t.Errorf("subNanos(%d, %d) = %d, time.Sub says %d", a, b, got, want)
+			}
+		}
 	}
 }
