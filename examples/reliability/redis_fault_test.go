@@ -128,12 +128,17 @@ reports warn, and pass again after the restart.`)
 	if logout.status != http.StatusServiceUnavailable && logout.status != http.StatusNoContent {
 		t.Errorf("logout during the outage: %s, want 204, or 503 asking to retry", logout)
 	}
+	var revokedChecks Counts
 	refused := func(when string) {
 		for _, tk := range []tokens{revokedBefore, loggedOutDuring} {
-			if r := a.call(ctx, "GET", "/api/auth/me", "10.90.0.4", tk.AccessToken, nil); r.status != http.StatusUnauthorized {
+			r := a.call(ctx, "GET", "/api/auth/me", "10.90.0.4", tk.AccessToken, nil)
+			revokedChecks.Add(r.status, r.took)
+			if r.status != http.StatusUnauthorized {
 				t.Errorf("revoked token %s: %s, want 401", when, r)
 			}
-			if r := a.call(ctx, "POST", "/api/auth/refresh", "10.90.0.4", "", map[string]string{"refresh_token": tk.RefreshToken}); r.status != http.StatusUnauthorized {
+			r = a.call(ctx, "POST", "/api/auth/refresh", "10.90.0.4", "", map[string]string{"refresh_token": tk.RefreshToken})
+			revokedChecks.Add(r.status, r.took)
+			if r.status != http.StatusUnauthorized {
 				t.Errorf("revoked refresh token %s: %s, want 401", when, r)
 			}
 		}
@@ -213,7 +218,8 @@ reports warn, and pass again after the restart.`)
 	sec.Add("Cache-Status during the outage", strings.Join(cacheDuring, ", "))
 	sec.Addf("Register limit (3/min) during the outage", "%v (fail open)", failOpen)
 	sec.Add("Rate limiter decisions during the outage", render(limiterOutage))
-	sec.Addf("Logout during the outage", "%d", logout.status)
+	sec.Addf("Logout during the outage", "%d (recorded in PostgreSQL, the client is asked to retry)", logout.status)
+	sec.Addf("Revoked access and refresh tokens presented during and after the outage", "%d: %s", revokedChecks.Total(), revokedChecks.Statuses())
 	sec.Addf("Cache invalidation during the outage", "%d", invalidateDuring.status)
 	sec.Add("/health during the outage", healthDuring)
 	sec.Add("Restart to /health pass", healthBack)
