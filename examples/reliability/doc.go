@@ -25,11 +25,15 @@
 //   - TestHostileTraffic: oversized bodies and headers, slowloris connections, Host
 //     injection, spoofed X-Forwarded-For, malformed JSON, invalid UTF-8, path traversal
 //     and decompression bombs each get the right 4xx, and the server stays healthy.
+//   - TestFuzzTargetsRunInCI: lists every FuzzX of the repository and checks that .ci/run
+//     runs each one for a bounded time.
 //
 // The default variant is sized for CI (the whole package in a few minutes on two
 // cores); -heavy, or HARDEN_RELIABILITY=heavy, multiplies requests and clients.
 //
-// The figures each test gathers are written to a Markdown report by Report. The
+// The exported part is what the tests report with: Counts tallies responses by status
+// class and exact status with latency quantiles (its zero value is ready and it is safe
+// for concurrent use), and Report renders sections of named figures as Markdown. The
 // repository's RELIABILITY.md is regenerated, from the examples directory, with
 //
 //	go test ./reliability -count=1 -timeout 20m -args -report ../../RELIABILITY.md
