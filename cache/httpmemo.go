@@ -13,7 +13,7 @@ import (
 )
 
 // Bounds of the decoded entries an [HTTPCache] keeps: memoSlots entries, and memoMaxBytes
-// counted as the stored bytes they were decoded from, their key and memoOverhead each.
+// counted as the stored bytes they were decoded from, their key, id and memoOverhead each.
 const (
 	memoSlots    = 4096
 	memoMaxBytes = 8 << 20
