@@ -121,7 +121,14 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 			select {
 			case err = <-done:
 			default:
-				abandoned = true
+				if ctx.Err() != nil {
+					// The caller gave up, which cancelled the check too. A check that
+					// honours its context returns at once; wait for it (within its own
+					// timeout) so the next run does not find it still running.
+					abandoned, err = await(done, timeout-h.now().Sub(begin))
+				} else {
+					abandoned = true
+				}
 			}
 		}
 		switch {
@@ -141,6 +148,21 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 	res.Err = err
 	res.Status = statusOf(err, !c.NonCritical)
 	return res
+}
+
+// await waits up to d for a check's result; it reports abandoned when d runs out first.
+func await(done <-chan error, d time.Duration) (abandoned bool, err error) {
+	if d <= 0 {
+		return true, nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err = <-done:
+		return false, err
+	case <-t.C:
+		return true, nil
+	}
 }
 
 // call runs f, turning a panic into an error.
