@@ -9,115 +9,235 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/smtp"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nexus-reussite/harden/health"
+	"github.com/nexus-reussite/harden/health/redischeck"
 	"github.com/redis/go-redis/v9"
 )
 
-// diagnose checks the configuration and every external dependency, printing one line per
-// check with credentials masked. It returns 1 when any check fails.
+// Time limits of the diagnosis checks. The database one covers opening the pool, the
+// readiness query and counting the formulas.
+const (
+	diagnoseDatabaseTimeout = 15 * time.Second
+	diagnoseRedisTimeout    = 5 * time.Second
+	diagnoseMailTimeout     = 5 * time.Second
+	diagnoseOpenAITimeout   = 10 * time.Second
+)
+
+// diagnose checks the configuration and every external dependency through one health
+// run and prints its report (health.Report.WriteText) with credentials masked. Items
+// that are not configured warn; it returns 1 when any check fails, 0 otherwise.
 func diagnose(ctx context.Context, cfg *Config, cfgErr error, out io.Writer) int {
-	failed := false
-	report := func(ok bool, name, detail string) {
-		mark := "ok  "
-		if !ok {
-			mark, failed = "FAIL", true
-		}
-		fmt.Fprintf(out, "%s  %-12s %s\n", mark, name, detail)
+	checks := []health.Check{{Name: "config", Func: func(context.Context) error {
+		return errors.New(configErrorLine(cfgErr))
+	}}}
+	var secrets []string
+	if cfgErr == nil {
+		var closeAll func()
+		checks, secrets, closeAll = diagnoseChecks(cfg)
+		defer closeAll()
 	}
-	if cfgErr != nil {
-		report(false, "config", cfgErr.Error())
+	h, err := health.New(health.Config{Checks: checks})
+	if err != nil {
+		fmt.Fprintln(out, "FAIL:", scrub(err.Error(), secrets))
 		return 1
 	}
-	report(true, "config", "environment "+cfg.Env)
-
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-
-	driver, _, _ := databaseTarget(cfg.DatabaseURL)
-	target := redactDSN(driver, cfg.DatabaseURL)
-	if db, err := openDatabase(ctx, cfg, slog.New(slog.DiscardHandler), nil); err != nil {
-		report(false, "database", target+": "+errorLine(err))
-	} else {
-		var n int
-		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM formulas`).Scan(&n)
-		if err != nil {
-			report(false, "database", target+": connected, schema missing (start the server once to migrate)")
-		} else {
-			report(true, "database", target+": connected, "+strconv.Itoa(n)+" formulas")
-		}
-		_ = db.Close()
-	}
-
-	if cfg.RedisURL == "" {
-		report(true, "redis", "not configured: limits, cache and revocation stay in this process")
-	} else {
-		opts, _ := redis.ParseURL(cfg.RedisURL)
-		opts.DialTimeout = 3 * time.Second
-		c := redis.NewClient(opts)
-		if err := c.Ping(ctx).Err(); err != nil {
-			report(false, "redis", redactURL(cfg.RedisURL)+": "+errorLine(err))
-		} else {
-			report(true, "redis", redactURL(cfg.RedisURL)+": PONG")
-		}
-		_ = c.Close()
-	}
-
-	for _, s := range []struct{ name, v string }{{"SECRET_KEY", cfg.SecretKey}, {"JWT_SECRET_KEY", cfg.JWTSecretKey}} {
-		gen := false
-		for _, g := range cfg.generated {
-			gen = gen || g == s.name
-		}
-		switch {
-		case gen:
-			report(!cfg.Production(), "secret", s.name+" unset: a random value is used per run (development only)")
-		case isDefaultSecret(s.v):
-			report(false, "secret", s.name+" is a published default value")
-		case len(s.v) < minSecretLength:
-			report(false, "secret", s.name+" is shorter than "+strconv.Itoa(minSecretLength)+" characters")
-		default:
-			report(true, "secret", s.name+" set ("+strconv.Itoa(len(s.v))+" characters, "+mask(s.v)+")")
-		}
-	}
-
-	if cfg.MailServer == "" {
-		report(true, "mail", "not configured (MAIL_SERVER empty)")
-	} else {
-		addr := net.JoinHostPort(cfg.MailServer, strconv.Itoa(cfg.MailPort))
-		d := net.Dialer{Timeout: 5 * time.Second}
-		if c, err := d.DialContext(ctx, "tcp", addr); err != nil {
-			report(false, "mail", addr+": "+errorLine(err))
-		} else {
-			_ = c.Close()
-			report(true, "mail", addr+": reachable")
-		}
-	}
-
-	if cfg.OpenAIKey == "" {
-		report(true, "openai", "not configured: ARIA answers 503 (OPENAI_API_KEY empty)")
-	} else {
-		report(checkOpenAI(ctx, cfg), "openai", cfg.OpenAIBase+" model "+cfg.OpenAIModel+", key "+mask(cfg.OpenAIKey))
-	}
-	if failed {
+	rep := h.Run(ctx)
+	if err := rep.WriteText(out); err != nil || rep.Err() != nil {
 		return 1
 	}
 	return 0
 }
 
-// checkOpenAI lists the models with the configured key.
-func checkOpenAI(ctx context.Context, cfg *Config) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.OpenAIBase+"/models", nil)
-	if err != nil {
-		return false
+// diagnoseChecks returns the checks of a valid configuration, their errors and
+// component ids scrubbed of the configured credentials (which it also returns), and a
+// function releasing what the checks hold.
+func diagnoseChecks(cfg *Config) ([]health.Check, []string, func()) {
+	secrets := configSecrets(cfg)
+	rc, closeRedis := redisCheck(cfg)
+	checks := []health.Check{
+		{Name: "config", Func: func(ctx context.Context) error {
+			health.Observe(ctx, cfg.Env, "")
+			return nil
+		}},
+		databaseCheck(cfg),
+		rc,
+		secretCheck(cfg, "SECRET_KEY", cfg.SecretKey),
+		secretCheck(cfg, "JWT_SECRET_KEY", cfg.JWTSecretKey),
+		mailCheck(cfg),
+		openAICheck(cfg),
 	}
-	req.Header.Set("Authorization", "Bearer "+cfg.OpenAIKey)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return false
+	for i := range checks {
+		if f := checks[i].Func; f != nil {
+			checks[i].Func = scrubbed(secrets, f)
+		}
+		checks[i].ComponentID = scrub(checks[i].ComponentID, secrets)
 	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return checks, secrets, func() {
+		if closeRedis != nil {
+			_ = closeRedis()
+		}
+	}
+}
+
+// databaseCheck opens DATABASE_URL as the server does, runs the server's readiness
+// query (openDatabase ends with the pool's Check, the /ready check of the server), and
+// counts the formulas: a database without the schema fails.
+func databaseCheck(cfg *Config) health.Check {
+	driver, dsn, _ := databaseTarget(cfg.DatabaseURL)
+	target := redactDSN(driver, cfg.DatabaseURL)
+	if cfg.DatabaseURL == "" {
+		target = "embedded sqlite " + dsn
+	} else if driver == "pgx" {
+		target = redactQuery(target)
+	}
+	return health.Check{
+		Name: "database", ComponentType: "datastore", ComponentID: target, Timeout: diagnoseDatabaseTimeout,
+		Func: func(ctx context.Context) error {
+			db, err := openDatabase(ctx, cfg, slog.New(slog.DiscardHandler), nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM formulas`).Scan(&n); err != nil {
+				if isUndefinedTable(err) {
+					return errors.New("connected, schema missing (start the server once to migrate)")
+				}
+				return fmt.Errorf("counting formulas: %w", err)
+			}
+			health.Observe(ctx, n, "formulas")
+			return nil
+		},
+	}
+}
+
+// isUndefinedTable reports a missing table in either dialect.
+func isUndefinedTable(err error) bool {
+	var sc interface{ SQLState() string }
+	if errors.As(err, &sc) {
+		return sc.SQLState() == "42P01"
+	}
+	return strings.Contains(err.Error(), "no such table")
+}
+
+// redisCheck pings REDIS_URL with the server's check (redischeck.Ping) and client
+// timeouts. Unlike the server's /ready, where a Redis outage only degrades the service,
+// a configured Redis that does not answer fails the diagnosis. Without REDIS_URL it
+// warns. The returned function closes the client (nil when there is none).
+func redisCheck(cfg *Config) (health.Check, func() error) {
+	if cfg.RedisURL == "" {
+		return health.Check{Name: "redis", ComponentType: "datastore", Func: func(context.Context) error {
+			return health.Warning(errors.New("not configured: limits, cache and revocation stay in this process (REDIS_URL empty)"))
+		}}, nil
+	}
+	target := redactQuery(redactURL(cfg.RedisURL))
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil { // loadConfig rejects it; kept for a Config built another way
+		return health.Check{Name: "redis", ComponentType: "datastore", ComponentID: target, Func: func(context.Context) error {
+			return errors.New("REDIS_URL is not a redis:// URL")
+		}}, nil
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, time.Second, time.Second
+	rdb := redis.NewClient(opts)
+	c := redischeck.Ping("redis", rdb)
+	c.ComponentID, c.Timeout = target, diagnoseRedisTimeout
+	return c, rdb.Close
+}
+
+// secretCheck rates SECRET_KEY or JWT_SECRET_KEY: a published default or a value
+// shorter than production accepts fails; a value made up for this run (development)
+// warns. The value is never shown, only its length and its first and last characters.
+func secretCheck(cfg *Config, name, v string) health.Check {
+	c := health.Check{Name: name}
+	generated := false
+	for _, g := range cfg.generated {
+		generated = generated || g == name
+	}
+	switch {
+	case v == "":
+		c.Func = func(context.Context) error { return errors.New("unset") }
+	case generated:
+		c.Func = func(context.Context) error {
+			return health.Warning(errors.New("unset: a random value is used per run (development only)"))
+		}
+	case isDefaultSecret(v):
+		c.Func = func(context.Context) error { return errors.New("is a published default value") }
+	case len(v) < minSecretLength:
+		c.Func = func(context.Context) error {
+			return fmt.Errorf("is %d characters, shorter than %d", len(v), minSecretLength)
+		}
+	default:
+		c.ComponentID = mask(v)
+		c.Func = func(ctx context.Context) error {
+			health.Observe(ctx, len(v), "characters")
+			return nil
+		}
+	}
+	return c
+}
+
+// mailCheck reads the SMTP greeting of MAIL_SERVER:MAIL_PORT, says EHLO and QUIT.
+// Without MAIL_SERVER it warns.
+func mailCheck(cfg *Config) health.Check {
+	if cfg.MailServer == "" {
+		return health.Check{Name: "mail", Func: func(context.Context) error {
+			return health.Warning(errors.New("not configured (MAIL_SERVER empty)"))
+		}}
+	}
+	addr := net.JoinHostPort(cfg.MailServer, strconv.Itoa(cfg.MailPort))
+	return health.Check{
+		Name: "mail", ComponentType: "component", ComponentID: "smtp://" + addr, Timeout: diagnoseMailTimeout,
+		Func: func(ctx context.Context) error { return smtpGreeting(ctx, cfg.MailServer, addr) },
+	}
+}
+
+// smtpGreeting connects to addr, expects the 220 greeting, and ends the session with
+// EHLO (sent by Quit) and QUIT.
+func smtpGreeting(ctx context.Context, host, addr string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return fmt.Errorf("no SMTP greeting: %w", err)
+	}
+	if err := c.Quit(); err != nil {
+		return fmt.Errorf("SMTP QUIT: %w", err)
+	}
+	return nil
+}
+
+// openAICheck lists the models of OPENAI_API_BASE with the configured key
+// (health.HTTP); the key travels in the Authorization header only. Without
+// OPENAI_API_KEY it warns: ARIA answers 503.
+func openAICheck(cfg *Config) health.Check {
+	if cfg.OpenAIKey == "" {
+		return health.Check{Name: "openai", Func: func(context.Context) error {
+			return health.Warning(errors.New("not configured: ARIA answers 503 (OPENAI_API_KEY empty)"))
+		}}
+	}
+	c := health.HTTP("openai", health.HTTPConfig{
+		URL:    cfg.OpenAIBase + "/models",
+		Header: http.Header{"Authorization": {"Bearer " + cfg.OpenAIKey}},
+	})
+	c.ComponentID = redactQuery(redactURL(cfg.OpenAIBase)) + " model " + cfg.OpenAIModel + ", key " + mask(cfg.OpenAIKey)
+	c.Timeout = diagnoseOpenAITimeout
+	return c
 }
 
 // mask shows the first and last two characters of a secret at most.
@@ -128,29 +248,114 @@ func mask(s string) string {
 	return s[:2] + "…" + s[len(s)-2:]
 }
 
-// errorLine keeps the innermost cause (network or server error), which names no credentials.
-func errorLine(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			break
+// configSecrets lists the credentials of cfg that must never be printed: the secrets,
+// the demo password, the OpenAI key and the passwords of the database and Redis URLs
+// (in the user part or the query).
+func configSecrets(cfg *Config) []string {
+	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey}
+	for _, raw := range []string{cfg.DatabaseURL, cfg.RedisURL, cfg.OpenAIBase} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
 		}
-		err = u
+		if p, ok := u.User.Password(); ok {
+			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+		for k, vs := range u.Query() {
+			if secretParam(k) {
+				for _, v := range vs {
+					out = append(out, v, url.QueryEscape(v))
+				}
+			}
+		}
 	}
-	return err.Error()
+	return out
+}
+
+// secretParam reports a URL query parameter holding a credential
+// (password=, sslpassword=, api_key=, token=…).
+func secretParam(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "secret", "token", "key"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactQuery hides the values of credential query parameters of a URL that
+// url.URL.Redacted already stripped of its password.
+func redactQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if secretParam(k) {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// scrubbed wraps a check so that its error never carries one of secrets (a driver
+// echoing a DSN, say); a warning stays a warning.
+func scrubbed(secrets []string, f func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		clean := scrub(msg, secrets)
+		if clean == msg {
+			return err
+		}
+		if errors.Is(err, health.ErrWarning) {
+			return health.Warning(errors.New(clean))
+		}
+		return errors.New(clean)
+	}
+}
+
+// scrub replaces every occurrence of the non-empty secrets in s.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "xxxxx")
+		}
+	}
+	return s
+}
+
+// urlUserinfo matches the user part of a URL in free text, up to its last "@".
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s"?#]*@`)
+
+// configErrorLine puts a configuration error on one line. The configuration did not
+// load, so its secrets are unknown: the user part of any URL it quotes (REDIS_URL in a
+// parse error, say) is hidden.
+func configErrorLine(err error) string {
+	return urlUserinfo.ReplaceAllString(strings.ReplaceAll(err.Error(), "\n", "; "), "${1}xxxxx@")
 }
 
 // healthcheck probes the local server's /ready; it is the container HEALTHCHECK.
 func healthcheck(ctx context.Context, cfg *Config, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:"+strconv.Itoa(cfg.Port)+"/ready", "URL to probe")
+	target := fs.String("url", "http://127.0.0.1:"+strconv.Itoa(cfg.Port)+"/ready", "URL to probe")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
