@@ -79,6 +79,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, opt appOptions) 
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, time.Second, time.Second
+		// Per-call deadlines (the rate limiter's store timeout) are enforced by the client
+		// itself rather than by a goroutine per call.
+		opts.ContextTimeoutEnabled = true
 		a.rdb = redis.NewClient(opts)
 		a.closers = append(a.closers, a.rdb.Close)
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -107,7 +107,14 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 	var store ratelimit.Store
 	if a.rdb != nil {
 		// Windows follow the Redis server's clock, shared by every instance.
-		if store, err = redisstore.New(a.rdb, redisstore.Config{Prefix: a.redisPrefix + "ratelimit:"}); err != nil {
+		if store, err = redisstore.New(a.rdb, redisstore.Config{
+			Prefix: a.redisPrefix + "ratelimit:",
+			// A saturated instance can take longer than the store's 50 ms default to
+			// get a pooled connection and an answer, and the breaker would then turn
+			// healthy-Redis slowness into fail-open decisions; 250 ms still bounds
+			// what an outage adds to a request before the breaker opens.
+			Timeout: 250 * time.Millisecond,
+		}); err != nil {
 			return err
 		}
 	} else if store, err = ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: a.now}); err != nil {

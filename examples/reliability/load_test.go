@@ -59,7 +59,8 @@ peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
 	n, sample := w.Unexpected()
 	sec.Add("Unexpected statuses", n)
 	w.opTable(sec)
-	sec.Add("Rate limiter decisions (default and route limiters)", render(metricByLabel(t, st.api, "harden_ratelimit_requests_total", "outcome")))
+	decisions := metricByLabel(t, st.api, "harden_ratelimit_requests_total", "outcome")
+	sec.Add("Rate limiter decisions (default and route limiters)", render(decisions))
 	sec.Addf("RSS", "start %s; peak first half %s (%d samples), second half %s (%d samples); end %s",
 		mib(rssBefore), mib(peakA), nA, mib(peakB), nB, mib(rssAfter))
 
@@ -68,6 +69,15 @@ peak RSS of the second half within 25 % (+16 MiB) of the first half's.`)
 	}
 	if c := w.all.Of("5xx"); c > 0 {
 		t.Errorf("%d responses 5xx", c)
+	}
+	// Redis is healthy throughout: a limiter that fails open here is not enforcing limits
+	// under load. A saturated machine may still time out a rare call.
+	var total float64
+	for _, v := range decisions {
+		total += v
+	}
+	if open := decisions["failed_open"]; open > total/100 {
+		t.Errorf("rate limiter failed open on %.0f of %.0f decisions with Redis up", open, total)
 	}
 	if c := w.all.Of("transport"); c > 0 {
 		t.Errorf("%d requests without a response", c)
