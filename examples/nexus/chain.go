@@ -34,7 +34,8 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 //	security   allowed hosts, HTTPS redirect + HSTS (production), CSP with nonces,
 //	           security headers, CORS, CSRF, body limit, cookie hardening
 //	ratelimit  default rule per client IP (shared through Redis when configured)
-//	compress   zstd / gzip responses
+//	compress   zstd / gzip responses; gzip / zstd request bodies decoded, at most
+//	           MAX_CONTENT_LENGTH decoded bytes (security bounds the encoded ones)
 //	routes     per-route limits (login, register) and the response cache (formulas)
 func (a *app) handler() http.Handler {
 	var h http.Handler = withProblemFallback(a.routes())

@@ -72,7 +72,17 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 	if a.cspReports, err = security.NewReports(security.ReportsConfig{Logger: a.log, Registerer: a.registry, Now: a.now}); err != nil {
 		return err
 	}
-	if a.compressor, err = compress.New(compress.Config{Level: cfg.CompressLevel, MinSize: cfg.CompressMinSize, Registerer: a.registry}); err != nil {
+	if a.compressor, err = compress.New(compress.Config{
+		Level:   cfg.CompressLevel,
+		MinSize: cfg.CompressMinSize,
+		// gzip and zstd request bodies are decoded before the handlers read them. The
+		// two limits compose: security (outside) caps the bytes on the wire at
+		// MAX_CONTENT_LENGTH, compress caps the decoded bytes at MAX_CONTENT_LENGTH
+		// (413 past it, 415 for a coding it cannot decode).
+		DecompressRequests:  true,
+		MaxDecompressedSize: cfg.MaxContentLength,
+		Registerer:          a.registry,
+	}); err != nil {
 		return err
 	}
 

@@ -32,7 +32,9 @@
 // the probes /live, /ready, /health (health) and /metrics, never limited or redirected;
 // security (allowed hosts, HTTPS redirect and HSTS in production, CSP with per-request
 // nonces and a report endpoint, security headers, CORS, CSRF, body limit); ratelimit
-// (RATELIMIT_DEFAULT per client IP, in Redis when configured); compress (zstd, gzip);
+// (RATELIMIT_DEFAULT per client IP, in Redis when configured); compress (zstd, gzip
+// responses; gzip and zstd request bodies decoded up to MAX_CONTENT_LENGTH, 413 past it,
+// 415 for other codings);
 // then the routes, where login ("5 per minute") and register ("3 per minute") carry their
 // own limits and the formulas are served through the HTTP response cache (long tier,
 // ETag/304, invalidated on every instance when an admin edits one). The database is a

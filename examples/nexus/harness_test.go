@@ -164,7 +164,8 @@ func (r *response) json(t *testing.T) map[string]any {
 }
 
 // request sends method path with an optional bearer token and body (marshalled to JSON
-// unless it is a string or []byte, sent as is with Content-Type application/json).
+// unless it is a string, []byte or io.Reader, sent as is with Content-Type
+// application/json).
 func (s *testServer) request(method, path, token string, body any, hdr ...string) *response {
 	s.t.Helper()
 	var rd io.Reader
@@ -174,6 +175,8 @@ func (s *testServer) request(method, path, token string, body any, hdr ...string
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
