@@ -17,6 +17,10 @@ import (
 	"github.com/nexus-reussite/harden/security"
 )
 
+// cacheNamespace separates the response cache's keys in its store; in Redis they sit
+// under the instance prefix, which the Redis store adds.
+const cacheNamespace = "cache:"
+
 // components are the harden middlewares and stores, built once per app.
 type components struct {
 	observer    *observe.Observer
@@ -163,7 +167,8 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 	if a.rdb != nil {
 		// Two levels: a local copy in front of Redis; writes, deletes and tag versions
 		// travel through Redis with a pub/sub message, so an invalidation on one instance
-		// reaches every other.
+		// reaches every other. The store puts the instance prefix in front of the cache's
+		// own keys: <prefix>cache:k:… and <prefix>cache:t:… (the namespace below).
 		tl, err := rediscache.NewTwoLevel(a.rdb, rediscache.Config{
 			Prefix: a.redisPrefix, Channel: a.redisPrefix + "cache:invalidate", Logger: a.log, Registerer: a.registry,
 		})
@@ -185,7 +190,7 @@ func (a *app) setupComponents(routeRules map[string]string) error {
 		cacheStore = a.cacheMemory
 	}
 	if a.cache, err = cache.New(cacheStore, cache.Config{
-		Namespace: a.redisPrefix + "cache:", Tiers: cfg.CacheTiers, Logger: a.log, Registerer: a.registry,
+		Namespace: cacheNamespace, Tiers: cfg.CacheTiers, Logger: a.log, Registerer: a.registry,
 	}); err != nil {
 		return err
 	}

@@ -218,3 +218,54 @@ func TestInstancesStartTogether(t *testing.T) {
 		t.Fatalf("%d users and %d formulas, want 4 and 4", users, formulas)
 	}
 }
+
+// TestRedisKeyLayout: every key the backend writes to Redis sits once under the
+// instance prefix, in one of its sections (cache entries and tag versions, rate-limit
+// windows, session state), and two instances writing the cache use the same keys.
+func TestRedisKeyLayout(t *testing.T) {
+	be := postgresRedisBackend(t)
+	a := newTestServer(t, be, nil)
+	b := newTestServer(t, be, nil)
+	admin := a.login(demoAdmin, demoPassword).AccessToken
+	a.expect(http.StatusOK, "GET", "/api/formulas/1", "", nil)
+	b.expect(http.StatusOK, "GET", "/api/formulas", "", nil)
+	a.expect(http.StatusOK, "POST", "/api/admin/cache/invalidate", admin, map[string]string{"tag": tagFormulas})
+	// A hit on b of what a stored: the instances agree on the keys.
+	for _, s := range []*testServer{a, b} {
+		s.expect(http.StatusOK, "GET", "/api/formulas/2", "", nil)
+	}
+	if r := b.expect(http.StatusOK, "GET", "/api/formulas/2", "", nil); !strings.Contains(r.header.Get("Cache-Status"), "hit") {
+		t.Fatalf("Cache-Status %q on the second instance, want a hit", r.header.Get("Cache-Status"))
+	}
+
+	var keys []string
+	iter := a.app.rdb.Scan(t.Context(), 0, be.prefix+"*", 500).Iterator()
+	for iter.Next(t.Context()) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]int{}
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, be.prefix)
+		section := ""
+		for _, s := range []string{"cache:k:", "cache:t:", "ratelimit:", "session:"} {
+			if strings.HasPrefix(rest, s) {
+				section = s
+			}
+		}
+		if section == "" || strings.Contains(rest, be.prefix) {
+			t.Errorf("key %q is outside the layout %s{cache:k:,cache:t:,ratelimit:,session:}…", k, be.prefix)
+		}
+		sections[section]++
+	}
+	if n, err := a.app.rdb.Exists(t.Context(), be.prefix+"cache:t:"+tagFormulas).Result(); err != nil || n != 1 {
+		t.Errorf("tag version key %scache:t:%s: exists %d, %v", be.prefix, tagFormulas, n, err)
+	}
+	for _, s := range []string{"cache:k:", "ratelimit:", "session:"} {
+		if sections[s] == 0 {
+			t.Errorf("no %s%s key among %q", be.prefix, s, keys)
+		}
+	}
+}
