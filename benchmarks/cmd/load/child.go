@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +21,7 @@ import (
 
 // serveStack is the child side: it serves the stack on one loopback listener and its
 // runtime figures on another, prints both addresses and serves until stdin closes.
-func serveStack(name string, size int) error {
+func serveStack(name string, size int, profileDir string) error {
 	h, err := stack.Build(name, stack.Payload(size), stack.Options{})
 	if err != nil {
 		return err
@@ -41,6 +43,17 @@ func serveStack(name string, size int) error {
 			_ = json.NewEncoder(w).Encode(childStats{Mallocs: ms.Mallocs})
 		}))
 	}()
+	if profileDir != "" {
+		f, err := os.Create(filepath.Join(profileDir, name+".pprof"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Printf("%s %s\n", app.Addr(), ctl.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return nil
@@ -57,12 +70,16 @@ type child struct {
 	app, ctl string
 }
 
-func startChild(name string, size int) (*child, error) {
+func startChild(name string, size int, profileDir string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-serve", name, "-size", strconv.Itoa(size))
+	args := []string{"-serve", name, "-size", strconv.Itoa(size)}
+	if profileDir != "" {
+		args = append(args, "-cpuprofile", profileDir)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

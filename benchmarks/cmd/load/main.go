@@ -3,6 +3,7 @@
 //	go run ./benchmarks/cmd/load            # full run
 //	go run ./benchmarks/cmd/load -quick     # under a minute
 //	go run ./benchmarks/cmd/load -out docs  # also writes docs/load.md and docs/load.svg
+//	go run ./benchmarks/cmd/load -cpuprofile /tmp/prof -stacks harden   # then go tool pprof
 //
 // Every stack runs in a child process of its own (this binary with -serve), so peak RSS
 // and allocations per request belong to that stack alone. Runs alternate between stacks
@@ -26,6 +27,7 @@ type config struct {
 	gen      string
 	out      string
 	stacks   string
+	profile  string
 	duration time.Duration
 }
 
@@ -41,10 +43,11 @@ func main() {
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "run length per stack per round (wrk generator)")
 	flag.StringVar(&cfg.out, "out", "", "directory to write load.md and load.svg into")
 	flag.StringVar(&cfg.stacks, "stacks", "", "comma-separated stacks to run (default all)")
+	flag.StringVar(&cfg.profile, "cpuprofile", "", "directory where each stack's process writes <stack>.pprof (CPU profile of its last run)")
 	flag.Parse()
 
 	if *serve != "" {
-		if err := serveStack(*serve, cfg.size); err != nil {
+		if err := serveStack(*serve, cfg.size, cfg.profile); err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
 			os.Exit(1)
 		}

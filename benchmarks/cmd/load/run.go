@@ -46,7 +46,7 @@ func run(cfg config) error {
 			order = append(order[1:], order[0])
 		}
 		for _, name := range order {
-			c, err := startChild(name, cfg.size)
+			c, err := startChild(name, cfg.size, cfg.profile)
 			if err != nil {
 				return err
 			}
