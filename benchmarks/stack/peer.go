@@ -64,7 +64,8 @@ func Peer(body []byte, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := httplimit.NewMiddleware(store, httplimit.IPKeyFunc())
+	// Keyed by the client the (trusted, loopback) proxy names, as the harden stack is.
+	limit, err := httplimit.NewMiddleware(store, httplimit.IPKeyFunc("X-Forwarded-For"))
 	if err != nil {
 		return nil, err
 	}

@@ -39,13 +39,15 @@ func goLoad(addr string, n, conns int) result {
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range conns {
+	for c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 			req.Header.Set("Accept-Encoding", "gzip")
-			req.Header.Set("X-Forwarded-Proto", "https") // as a TLS-terminating proxy would
+			// As a TLS-terminating proxy would: each connection stands for its own client.
+			req.Header.Set("X-Forwarded-Proto", "https")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.%d.%d", c/250, 1+c%250))
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(n) {
