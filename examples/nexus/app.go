@@ -76,7 +76,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, opt appOptions) 
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
+			return nil, fmt.Errorf("REDIS_URL: %w", redactErr(err, cfg.RedisURL))
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, time.Second, time.Second
 		// Per-call deadlines (the rate limiter's store timeout) are enforced by the client
@@ -87,7 +87,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, opt appOptions) 
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		if err := a.rdb.Ping(pctx).Err(); err != nil {
-			return nil, fmt.Errorf("redis unreachable (%s): %w", redactURL(cfg.RedisURL), err)
+			return nil, fmt.Errorf("redis unreachable (%s): %w", redactURL(cfg.RedisURL), redactErr(err, cfg.RedisURL))
 		}
 	}
 	a.aria = newAriaClient(cfg)

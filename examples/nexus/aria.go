@@ -69,16 +69,17 @@ func (c *ariaClient) complete(ctx context.Context, msgs []chatMessage) (string, 
 		return "", errAssistantUnconfigured
 	}
 	body, _ := json.Marshal(chatRequest{Model: c.model, Messages: msgs, Temperature: ariaTemperature, MaxTokens: ariaMaxTokens})
+	// Errors naming the URL are redacted: OPENAI_API_BASE may carry credentials.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/chat/completions", bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return "", redactErr(err, c.base)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", errAssistantUpstream, err)
+		return "", fmt.Errorf("%w: %v", errAssistantUpstream, redactErr(err, c.base))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

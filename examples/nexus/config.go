@@ -151,7 +151,7 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c.RedisURL = get("REDIS_URL")
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {
-			fail("REDIS_URL", "%v", err)
+			fail("REDIS_URL", "%v", redactErr(err, c.RedisURL))
 		}
 	}
 
@@ -185,7 +185,7 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c.CORSOrigins = security.SplitList(get("CORS_ORIGINS"))
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "") {
-			fail("CORS_ORIGINS", "%q is not an origin like https://example.com", o)
+			fail("CORS_ORIGINS", "%q is not an origin like https://example.com", redactURL(o))
 		}
 	}
 	c.AllowedHosts = security.SplitList(get("ALLOWED_HOSTS"))
@@ -218,7 +218,7 @@ func loadConfig(lookup func(string) (string, bool)) (*Config, error) {
 		c.OpenAIBase = "https://api.openai.com/v1"
 	}
 	if u, err := url.Parse(c.OpenAIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		fail("OPENAI_API_BASE", "%q is not an http(s) URL", c.OpenAIBase)
+		fail("OPENAI_API_BASE", "%q is not an http(s) URL", redactURL(c.OpenAIBase))
 	}
 	c.OpenAIModel = get("OPENAI_MODEL")
 	if c.OpenAIModel == "" {
@@ -316,7 +316,7 @@ func databaseTarget(raw string) (driver, dsn string, err error) {
 		return "sqlite", filepath.Join(dir, "nexus-reussite", "nexus.db"), nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		if _, err := url.Parse(raw); err != nil {
-			return "", "", errors.New("malformed PostgreSQL URL")
+			return "", "", fmt.Errorf("malformed PostgreSQL URL: %v", redactErr(err, raw))
 		}
 		return "pgx", raw, nil
 	case strings.HasPrefix(raw, "sqlite://"):
@@ -329,13 +329,4 @@ func databaseTarget(raw string) (driver, dsn string, err error) {
 		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
 	}
 	return "", "", errors.New("want postgres://… or sqlite://path")
-}
-
-// redactURL hides the password of a URL for logs and diagnostics.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable)"
-	}
-	return u.Redacted()
 }

@@ -137,9 +137,3 @@ func TestEnvironmentWinsOverDotenv(t *testing.T) {
 		t.Fatalf("port %d level %v", c.Port, c.LogLevel)
 	}
 }
-
-func TestRedactURL(t *testing.T) {
-	if got := redactURL("postgres://nexus:s3cret@db/nexus"); strings.Contains(got, "s3cret") {
-		t.Fatalf("redacted %q", got)
-	}
-}

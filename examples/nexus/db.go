@@ -57,13 +57,14 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, reg promet
 		// A local file: a few connections, no recycling, nothing to pre-ping.
 		pc.Size, pc.Overflow, pc.Recycle, pc.DisablePrePing = 4, pool.NoOverflow, -1, true
 	}
+	// Driver errors may quote the DSN: every error below is redacted.
 	p, err := pool.Open(driver, dsn, pc)
 	if err != nil {
-		return nil, err
+		return nil, redactErr(err, cfg.DatabaseURL)
 	}
 	if err := p.Check(ctx); err != nil {
 		_ = p.Close()
-		return nil, fmt.Errorf("database unreachable (%s): %w", redactDSN(driver, cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("database unreachable (%s): %w", redactDSN(driver, cfg.DatabaseURL), redactErr(err, cfg.DatabaseURL))
 	}
 	return &database{Pool: p, driver: driver}, nil
 }
@@ -121,16 +122,6 @@ func isCheckViolation(err error) bool {
 		return sc.SQLState() == "23514"
 	}
 	return strings.Contains(err.Error(), "CHECK constraint failed")
-}
-
-func redactDSN(driver, raw string) string {
-	if raw == "" {
-		return "embedded sqlite"
-	}
-	if driver == "pgx" {
-		return redactURL(raw)
-	}
-	return raw
 }
 
 // tx runs fn in a transaction, committing when it returns nil.

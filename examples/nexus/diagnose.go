@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/smtp"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -94,8 +92,6 @@ func databaseCheck(cfg *Config) health.Check {
 	target := redactDSN(driver, cfg.DatabaseURL)
 	if cfg.DatabaseURL == "" {
 		target = "embedded sqlite " + dsn
-	} else if driver == "pgx" {
-		target = redactQuery(target)
 	}
 	return health.Check{
 		Name: "database", ComponentType: "datastore", ComponentID: target, Timeout: diagnoseDatabaseTimeout,
@@ -137,7 +133,7 @@ func redisCheck(cfg *Config) (health.Check, func() error) {
 			return health.Warning(errors.New("not configured: limits, cache and revocation stay in this process (REDIS_URL empty)"))
 		}}, nil
 	}
-	target := redactQuery(redactURL(cfg.RedisURL))
+	target := redactURL(cfg.RedisURL)
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil { // loadConfig rejects it; kept for a Config built another way
 		return health.Check{Name: "redis", ComponentType: "datastore", ComponentID: target, Func: func(context.Context) error {
@@ -235,7 +231,7 @@ func openAICheck(cfg *Config) health.Check {
 		URL:    cfg.OpenAIBase + "/models",
 		Header: http.Header{"Authorization": {"Bearer " + cfg.OpenAIKey}},
 	})
-	c.ComponentID = redactQuery(redactURL(cfg.OpenAIBase)) + " model " + cfg.OpenAIModel + ", key " + mask(cfg.OpenAIKey)
+	c.ComponentID = redactURL(cfg.OpenAIBase) + " model " + cfg.OpenAIModel + ", key " + mask(cfg.OpenAIKey)
 	c.Timeout = diagnoseOpenAITimeout
 	return c
 }
@@ -254,55 +250,9 @@ func mask(s string) string {
 func configSecrets(cfg *Config) []string {
 	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey}
 	for _, raw := range []string{cfg.DatabaseURL, cfg.RedisURL, cfg.OpenAIBase} {
-		u, err := url.Parse(raw)
-		if err != nil {
-			continue
-		}
-		if p, ok := u.User.Password(); ok {
-			out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-		for k, vs := range u.Query() {
-			if secretParam(k) {
-				for _, v := range vs {
-					out = append(out, v, url.QueryEscape(v))
-				}
-			}
-		}
+		out = append(out, urlSecrets(raw)...)
 	}
 	return out
-}
-
-// secretParam reports a URL query parameter holding a credential
-// (password=, sslpassword=, api_key=, token=…).
-func secretParam(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"password", "secret", "token", "key"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// redactQuery hides the values of credential query parameters of a URL that
-// url.URL.Redacted already stripped of its password.
-func redactQuery(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable)"
-	}
-	q := u.Query()
-	changed := false
-	for k := range q {
-		if secretParam(k) {
-			q.Set(k, "xxxxx")
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // scrubbed wraps a check so that its error never carries one of secrets (a driver
@@ -325,24 +275,11 @@ func scrubbed(secrets []string, f func(context.Context) error) func(context.Cont
 	}
 }
 
-// scrub replaces every occurrence of the non-empty secrets in s.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
-		}
-	}
-	return s
-}
-
-// urlUserinfo matches the user part of a URL in free text, up to its last "@".
-var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s"?#]*@`)
-
 // configErrorLine puts a configuration error on one line. The configuration did not
-// load, so its secrets are unknown: the user part of any URL it quotes (REDIS_URL in a
-// parse error, say) is hidden.
+// load, so its secrets are unknown: the user part and credential parameters of any URL
+// it quotes (REDIS_URL in a parse error, say) are hidden.
 func configErrorLine(err error) string {
-	return urlUserinfo.ReplaceAllString(strings.ReplaceAll(err.Error(), "\n", "; "), "${1}xxxxx@")
+	return redactText(strings.ReplaceAll(err.Error(), "\n", "; "))
 }
 
 // healthcheck probes the local server's /ready; it is the container HEALTHCHECK.

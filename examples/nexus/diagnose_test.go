@@ -458,7 +458,4 @@ func TestScrub(t *testing.T) {
 			t.Errorf("scrub(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if got := redactQuery("postgres://u:xxxxx@db/x?sslmode=disable&password=pw&api_key=k"); strings.Contains(got, "=pw") || strings.Contains(got, "=k") || !strings.Contains(got, "sslmode=disable") {
-		t.Errorf("redactQuery: %s", got)
-	}
 }
