@@ -88,7 +88,7 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 	*w = responseWriter{c: c, rw: rw, enc: negotiate(r.Header["Accept-Encoding"], c.cfg.encodings)}
 	w.out.w = rw
 
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+	if inm := headerGet(r.Header, "If-None-Match"); inm != "" {
 		if stripped, changed := stripETagSuffixes(inm); changed {
 			r = r.Clone(r.Context())
 			r.Header.Set("If-None-Match", stripped)
@@ -152,7 +152,7 @@ func (c *Compressor) varyEligible(h http.Header) bool {
 			return false
 		}
 	}
-	if ct := h.Get("Content-Type"); ct != "" && !c.types.allows(ct) {
+	if ct := headerGet(h, "Content-Type"); ct != "" && !c.types.allows(ct) {
 		return false
 	}
 	return true

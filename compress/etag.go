@@ -13,7 +13,7 @@ import (
 
 // suffixETag appends -enc to a strong ETag in h.
 func suffixETag(h http.Header, enc Encoding) {
-	et := h.Get("Etag")
+	et := headerGet(h, "Etag")
 	if !isStrongETag(et) {
 		return
 	}
@@ -80,7 +80,7 @@ func restoreETag(h http.Header, inm string) {
 	if inm == "" {
 		return
 	}
-	et := h.Get("Etag")
+	et := headerGet(h, "Etag")
 	if !isStrongETag(et) {
 		return
 	}

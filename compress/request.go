@@ -160,3 +160,12 @@ func (b *bodyReader) release() {
 		b.err = errors.New("compress: request body read after the handler returned")
 	}
 }
+
+// headerGet is h.Get(key) for a key already in canonical form: a map lookup without
+// canonicalizing the key again on every request.
+func headerGet(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

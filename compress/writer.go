@@ -201,7 +201,7 @@ func (w *responseWriter) decideEarly() {
 		w.commit(false)
 		return
 	}
-	ct := h.Get("Content-Type")
+	ct := headerGet(h, "Content-Type")
 	if ct == "" {
 		return // wait for body bytes to sniff
 	}
@@ -209,7 +209,7 @@ func (w *responseWriter) decideEarly() {
 		w.commit(true) // streamed: never buffered
 		return
 	}
-	if cl := h.Get("Content-Length"); cl != "" {
+	if cl := headerGet(h, "Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		w.commit(err == nil && n >= int64(w.c.threshold))
 	}
@@ -221,7 +221,7 @@ func (w *responseWriter) commitWithBody(data []byte) {
 	h := w.rw.Header()
 	if len(data) == 0 {
 		// A flush before any byte: compress when the declared type allows it.
-		w.commit(h.Get("Content-Type") != "")
+		w.commit(headerGet(h, "Content-Type") != "")
 		return
 	}
 	if _, ok := h["Content-Type"]; !ok && w.mayCompress(h) {
@@ -246,8 +246,8 @@ func (w *responseWriter) mayCompress(h http.Header) bool {
 		!bodyAllowed(w.code),
 		w.code == http.StatusPartialContent,
 		w.req.Method == http.MethodHead,
-		w.req.Header.Get("Range") != "",
-		h.Get("Content-Range") != "":
+		headerGet(w.req.Header, "Range") != "",
+		headerGet(h, "Content-Range") != "":
 		return false
 	}
 	return true
@@ -261,7 +261,7 @@ func (w *responseWriter) commit(want bool) {
 	}
 	h := w.rw.Header()
 	if want {
-		want = w.c.types.allows(h.Get("Content-Type")) && w.mayCompress(h)
+		want = w.c.types.allows(headerGet(h, "Content-Type")) && w.mayCompress(h)
 	}
 	if !want {
 		w.state = statePlain

@@ -194,7 +194,7 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	st.ctx = reqContext{Context: r.Context(), st: st}
 	r2 := r.WithContext(&st.ctx)
 	st.r = r2
-	if s.csrf != nil && !s.cors.listed(r.Header.Get("Origin")) {
+	if s.csrf != nil && !s.cors.listed(firstValue(r.Header, "Origin")) {
 		r2.Host = host
 		err := s.csrf.Check(r2)
 		r2.Host = r.Host

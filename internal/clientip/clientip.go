@@ -84,7 +84,7 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 	if !r.Trusted(peer) {
 		return peer
 	}
-	if v := req.Header.Values("Forwarded"); len(v) > 0 {
+	if v := req.Header["Forwarded"]; len(v) > 0 {
 		if els := ParseForwarded(strings.Join(v, ",")); len(els) > 0 {
 			client := peer
 			for i := len(els) - 1; i >= 0; i-- {
@@ -97,7 +97,7 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 		}
 	}
 	client := peer
-	lines := req.Header.Values("X-Forwarded-For")
+	lines := req.Header["X-Forwarded-For"]
 	for i := len(lines) - 1; i >= 0; i-- {
 		line := lines[i]
 		for {
@@ -134,7 +134,7 @@ func (r *Resolver) Scheme(req *http.Request) string {
 	if !r.Trusted(Peer(req)) {
 		return "http"
 	}
-	if v := req.Header.Values("Forwarded"); len(v) > 0 {
+	if v := req.Header["Forwarded"]; len(v) > 0 {
 		els := ParseForwarded(strings.Join(v, ","))
 		if len(els) > 0 {
 			if p := strings.ToLower(els[len(els)-1].Proto); p == "https" || p == "http" {
@@ -142,7 +142,7 @@ func (r *Resolver) Scheme(req *http.Request) string {
 			}
 		}
 	}
-	if v := req.Header.Get("X-Forwarded-Proto"); v != "" {
+	if v := first(req.Header["X-Forwarded-Proto"]); v != "" {
 		// A chain of proxies appends; the value nearest to us is the last one.
 		if strings.EqualFold(lastElement(v), "https") {
 			return "https"
@@ -156,13 +156,13 @@ func (r *Resolver) Scheme(req *http.Request) string {
 // allow-list before using it in a URL.
 func (r *Resolver) Host(req *http.Request) string {
 	if r.Trusted(Peer(req)) {
-		if v := req.Header.Values("Forwarded"); len(v) > 0 {
+		if v := req.Header["Forwarded"]; len(v) > 0 {
 			els := ParseForwarded(strings.Join(v, ","))
 			if len(els) > 0 && els[len(els)-1].Host != "" {
 				return els[len(els)-1].Host
 			}
 		}
-		if v := req.Header.Get("X-Forwarded-Host"); v != "" {
+		if v := first(req.Header["X-Forwarded-Host"]); v != "" {
 			return lastElement(v)
 		}
 	}
@@ -200,4 +200,13 @@ func parseHost(s string) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.WithZone("").Unmap()
+}
+
+// first returns the first of a header's values, or "". Header names are looked up in the
+// map directly in their canonical form, as http.Header.Get would after canonicalizing.
+func first(v []string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
