@@ -185,11 +185,7 @@ func (p *Policy) renderNewNonce(buf []byte) (value, nonce string) {
 	var enc [nonceLen]byte
 	fillNonce(&enc)
 	const open, closing = "'nonce-", "'"
-	n := 0
-	for _, s := range p.parts {
-		n += len(s)
-	}
-	n += (len(p.parts) - 1) * (len(open) + nonceLen + len(closing))
+	n := p.renderedLen()
 	b := buf[:0]
 	if cap(b) < n {
 		b = make([]byte, 0, n)
@@ -259,4 +255,13 @@ func checkDirective(d string, srcs []string) error {
 		}
 	}
 	return nil
+}
+
+// renderedLen is the length of the header value renderNewNonce writes.
+func (p *Policy) renderedLen() int {
+	n := 0
+	for _, s := range p.parts {
+		n += len(s)
+	}
+	return n + (len(p.parts)-1)*(len("'nonce-")+nonceLen+len("'"))
 }

@@ -74,3 +74,35 @@ func TestNonceWithLongPolicy(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(csp, "'nonce-"+nonce+"'"), csp)
 	assert.Equal(t, pol.MustCompile().Render(nonce), csp)
 }
+
+// TestNonceStateSizes covers both inline CSP buffers: the default policy fits the small
+// one, with a report URI it needs the larger one; either way the header carries the
+// context's nonce and equals the policy rendered with it.
+func TestNonceStateSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   CSPConfig
+		small bool
+	}{
+		{"default", CSPConfig{}, true},
+		{"report uri", CSPConfig{ReportURI: "https://reports.example.com/csp/endpoint/for/this/application"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustNew(t, Config{CSP: tc.cfg})
+			assert.Equal(t, tc.small, s.smallCSP)
+			var nonce string
+			h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { nonce = Nonce(r.Context()) }))
+			rec := serve(h, newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+			csp := rec.Header().Get("Content-Security-Policy")
+			if tc.small {
+				require.LessOrEqual(t, len(csp), cspSmall)
+			} else {
+				require.Greater(t, len(csp), cspSmall)
+				require.LessOrEqual(t, len(csp), cspInline)
+			}
+			require.Len(t, nonce, nonceLen)
+			assert.Equal(t, s.policy.renderedLen(), len(csp))
+			assert.Equal(t, s.policy.Render(nonce), csp)
+		})
+	}
+}

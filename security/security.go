@@ -25,6 +25,7 @@ type Security struct {
 	headers        *staticHeaders
 	policy         *Policy
 	cspHeader      string
+	smallCSP       bool // the rendered policy fits a smallNonceState
 	reportURI      string
 	reportingHdr   string
 	cookies        *cookieHardener
@@ -131,6 +132,7 @@ func (s *Security) setupCSP(c CSPConfig) error {
 		return err
 	}
 	s.policy = p
+	s.smallCSP = p.renderedLen() <= cspSmall
 	return nil
 }
 
@@ -165,8 +167,13 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	var st *reqState
 	var cspBuf []byte
 	if s.policy != nil && s.policy.UsesNonce() {
-		ns := &nonceState{}
-		st, cspBuf = &ns.reqState, ns.csp[:0]
+		if s.smallCSP {
+			ns := &smallNonceState{}
+			st, cspBuf = &ns.reqState, ns.csp[:0]
+		} else {
+			ns := &nonceState{}
+			st, cspBuf = &ns.reqState, ns.csp[:0]
+		}
 	} else {
 		st = &reqState{}
 	}

@@ -38,11 +38,23 @@ type reqState struct {
 // allocation: the default policy with a report URI of about 120 bytes fits.
 const cspInline = 384
 
+// cspSmall is the size of the rendered CSP a smallNonceState holds: the default policy
+// without a report URI fits. It fills the size class of the allocation (640 bytes on
+// 64-bit platforms), so a policy that fits costs 128 bytes less per request than with
+// a nonceState.
+const cspSmall = 264
+
 // nonceState is the reqState of a policy with nonces, with room for the rendered header
 // value (which contains the nonce) in the same allocation.
 type nonceState struct {
 	reqState
 	csp [cspInline]byte
+}
+
+// smallNonceState is a nonceState for a rendered CSP of at most cspSmall bytes.
+type smallNonceState struct {
+	reqState
+	csp [cspSmall]byte
 }
 
 // reqContext is the context of the request handed to the next handler: its parent with
