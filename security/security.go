@@ -154,13 +154,13 @@ func (s *Security) Handler(next http.Handler) http.Handler {
 }
 
 func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	host := s.proxies.Host(r)
+	host, scheme := s.proxies.HostScheme(r)
 	exempt := s.exempt(r.URL.Path)
 	if !exempt && !s.hosts.match(host) {
 		s.reject(w, r, rejectBadHost())
 		return
 	}
-	https := s.proxies.Scheme(r) == "https"
+	https := scheme == "https"
 	h := w.Header()
 	// One allocation carries the per-request state, the context value, the backing array
 	// of every header value set below and, with a nonce policy, the rendered CSP.

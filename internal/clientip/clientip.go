@@ -131,7 +131,29 @@ func (r *Resolver) Scheme(req *http.Request) string {
 	if req.TLS != nil {
 		return "https"
 	}
-	if !r.Trusted(Peer(req)) {
+	return scheme(req, r.Trusted(Peer(req)))
+}
+
+// Host returns the host the client asked for: the Host header, or from a trusted peer the
+// Forwarded host= or X-Forwarded-Host value. Callers must still check it against an
+// allow-list before using it in a URL.
+func (r *Resolver) Host(req *http.Request) string {
+	return host(req, r.Trusted(Peer(req)))
+}
+
+// HostScheme returns Host(req) and Scheme(req), parsing the peer address once.
+func (r *Resolver) HostScheme(req *http.Request) (hostName, schemeName string) {
+	trusted := r.Trusted(Peer(req))
+	schemeName = "https"
+	if req.TLS == nil {
+		schemeName = scheme(req, trusted)
+	}
+	return host(req, trusted), schemeName
+}
+
+// scheme is Scheme for a request without TLS whose peer is trusted or not.
+func scheme(req *http.Request, trusted bool) string {
+	if !trusted {
 		return "http"
 	}
 	if v := req.Header["Forwarded"]; len(v) > 0 {
@@ -151,11 +173,9 @@ func (r *Resolver) Scheme(req *http.Request) string {
 	return "http"
 }
 
-// Host returns the host the client asked for: the Host header, or from a trusted peer the
-// Forwarded host= or X-Forwarded-Host value. Callers must still check it against an
-// allow-list before using it in a URL.
-func (r *Resolver) Host(req *http.Request) string {
-	if r.Trusted(Peer(req)) {
+// host is Host for a request whose peer is trusted or not.
+func host(req *http.Request, trusted bool) string {
+	if trusted {
 		if v := req.Header["Forwarded"]; len(v) > 0 {
 			els := ParseForwarded(strings.Join(v, ","))
 			if len(els) > 0 && els[len(els)-1].Host != "" {

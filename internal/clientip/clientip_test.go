@@ -82,6 +82,33 @@ func TestSchemeAndHost(t *testing.T) {
 	assert.Equal(t, "api.example.com", res.Host(r))
 }
 
+func TestHostScheme(t *testing.T) {
+	res, err := New([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		r            *http.Request
+		tls          bool
+		host, scheme string
+	}{
+		{req("127.0.0.1:1", "X-Forwarded-Host", "a.example, b.example", "X-Forwarded-Proto", "https"), false, "b.example", "https"},
+		{req("127.0.0.1:1", "Forwarded", `host=f.example;proto=http`, "X-Forwarded-Proto", "https"), false, "f.example", "http"},
+		{req("127.0.0.1:1", "Forwarded", `for=1.2.3.4`, "X-Forwarded-Proto", "HTTPS", "X-Forwarded-Host", "x.example"), false, "x.example", "https"},
+		{req("8.8.8.8:1", "X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https"), false, "origin.example", "http"},
+		{req("8.8.8.8:1", "X-Forwarded-Host", "evil.example"), true, "origin.example", "https"},
+		{req("127.0.0.1:1"), false, "origin.example", "http"},
+	} {
+		tc.r.Host = "origin.example"
+		if tc.tls {
+			tc.r.TLS = &tls.ConnectionState{}
+		}
+		h, s := res.HostScheme(tc.r)
+		assert.Equal(t, tc.host, h, tc.r.Header)
+		assert.Equal(t, tc.scheme, s, tc.r.Header)
+		assert.Equal(t, res.Host(tc.r), h)
+		assert.Equal(t, res.Scheme(tc.r), s)
+	}
+}
+
 func TestParseForwarded(t *testing.T) {
 	els := ParseForwarded(`For="[2001:db8:cafe::17]:4711";proto=https;by=203.0.113.43, for=192.0.2.43;host="a,b", junk`)
 	require.Len(t, els, 3)
@@ -129,6 +156,16 @@ func FuzzClientIP(f *testing.F) {
 		if s := res.Scheme(r); s != "http" && s != "https" {
 			t.Fatalf("scheme %q", s)
 		}
+		r.Host = "origin.example"
+		r.Header.Set("X-Forwarded-Proto", xff)
+		r.Header.Set("X-Forwarded-Host", xff)
+		for _, state := range []*tls.ConnectionState{nil, {}} {
+			r.TLS = state
+			h, s := res.HostScheme(r)
+			if h != res.Host(r) || s != res.Scheme(r) {
+				t.Fatalf("HostScheme = %q, %q; Host, Scheme = %q, %q", h, s, res.Host(r), res.Scheme(r))
+			}
+		}
 	})
 }
 
@@ -170,4 +207,8 @@ func TestSchemeAndHostDoNotAllocate(t *testing.T) {
 	assert.Equal(t, "https", res.Scheme(r))
 	assert.Equal(t, "b.example", res.Host(r))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = res.Scheme(r); _ = res.Host(r) }))
+	h, s := res.HostScheme(r)
+	assert.Equal(t, "b.example", h)
+	assert.Equal(t, "https", s)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = res.HostScheme(r) }))
 }
