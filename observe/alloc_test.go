@@ -10,24 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
 )
-
-// headerSink is a ResponseWriter that keeps headers and drops the body, so allocation
-// counts are the middleware's own.
-type headerSink struct {
-	h    http.Header
-	code int
-}
-
-func (s *headerSink) Header() http.Header  { return s.h }
-func (s *headerSink) WriteHeader(code int) { s.code = code }
-
-func (s *headerSink) Write(p []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return len(p), nil
-}
 
 var allocBody = []byte(`{"id":42}`)
 
@@ -100,17 +85,17 @@ func TestRequestAllocations(t *testing.T) {
 			if tc.id != "" {
 				r.Header.Set("X-Request-Id", tc.id)
 			}
-			w := &headerSink{h: http.Header{}}
+			w := testenv.NewHeaderSink()
 			h.ServeHTTP(w, r)
-			require.Equal(t, http.StatusOK, w.code)
-			require.Len(t, w.h.Values("X-Request-Id"), 1)
+			require.Equal(t, http.StatusOK, w.Code)
+			require.Len(t, w.H.Values("X-Request-Id"), 1)
 			if tc.id != "" {
-				require.Equal(t, tc.id, w.h.Get("X-Request-Id"))
+				require.Equal(t, tc.id, w.H.Get("X-Request-Id"))
 			}
 			// The route of a ServeMux match costs the mux one allocation of its own.
 			muxAllocs := testing.AllocsPerRun(200, func() { mux.ServeHTTP(w, r) })
 			got := testing.AllocsPerRun(500, func() {
-				clear(w.h)
+				clear(w.H)
 				h.ServeHTTP(w, r)
 			}) - muxAllocs
 			assert.LessOrEqual(t, got, tc.want, "allocations per request")

@@ -10,24 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
 )
-
-// headerSink is a ResponseWriter that keeps headers and drops the body, so allocation
-// counts are the middleware's own.
-type headerSink struct {
-	h    http.Header
-	code int
-}
-
-func (s *headerSink) Header() http.Header  { return s.h }
-func (s *headerSink) WriteHeader(code int) { s.code = code }
-
-func (s *headerSink) Write(p []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return len(p), nil
-}
 
 var allocBody = []byte(`{"id":42}`)
 
@@ -79,14 +64,14 @@ func TestRequestAllocations(t *testing.T) {
 				_, _ = w.Write(allocBody)
 			}))
 			r := tc.req()
-			w := &headerSink{h: http.Header{}}
+			w := testenv.NewHeaderSink()
 			h.ServeHTTP(w, r)
-			require.Equal(t, tc.code, w.code)
+			require.Equal(t, tc.code, w.Code)
 			if tc.code == http.StatusOK && !tc.cfg.CSP.Disable {
-				require.NotEmpty(t, w.h.Get("Content-Security-Policy"))
+				require.NotEmpty(t, w.H.Get("Content-Security-Policy"))
 			}
 			got := testing.AllocsPerRun(500, func() {
-				clear(w.h)
+				clear(w.H)
 				h.ServeHTTP(w, r)
 			})
 			assert.LessOrEqual(t, got, tc.want, "allocations per request")

@@ -10,6 +10,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-reussite/harden/internal/testenv"
 )
 
 func request() *http.Request {
@@ -80,10 +82,10 @@ func benchStacks(b *testing.B, body []byte) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			b.RunParallel(func(pb *testing.PB) {
-				w := &discard{h: http.Header{}}
+				w := testenv.NewHeaderSink()
 				r := request()
 				for pb.Next() {
-					clear(w.h)
+					clear(w.H)
 					h.ServeHTTP(w, r)
 				}
 			})
@@ -95,10 +97,3 @@ func benchStacks(b *testing.B, body []byte) {
 	}
 }
 
-// discard is a ResponseWriter that keeps headers and drops the body, so benchmarks measure
-// the stack rather than a recorder's buffer.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
