@@ -96,4 +96,3 @@ func benchStacks(b *testing.B, body []byte) {
 		})
 	}
 }
-
