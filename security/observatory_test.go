@@ -205,7 +205,7 @@ func hasNonceOrHash(srcs []string) bool {
 	})
 }
 
-// obsCSP follows csp.js; it also returns the parsed policy (nil when not implemented).
+// obsCSP follows csp.js; it also returns the parsed policy (nil when the response sends no policy).
 func obsCSP(in *obsInput) (string, map[string][]string) {
 	var policies []string
 	for _, v := range in.auto.Header.Values("Content-Security-Policy") {
