@@ -118,22 +118,7 @@ func (p *Pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 // QueryContext runs a query on a connection acquired within Config.Timeout. The connection
 // returns to the pool when the rows are closed.
 func (p *Pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	for i := 0; ; i++ {
-		c, err := p.acquire(ctx)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := c.QueryContext(ctx, query, args...)
-		if err != nil {
-			_ = c.Close()
-			if retryable(err, i) {
-				continue
-			}
-			return nil, err
-		}
-		go releaseAfter(c)
-		return rows, nil
-	}
+	return hold(ctx, p, func(c *sql.Conn) (*sql.Rows, error) { return c.QueryContext(ctx, query, args...) })
 }
 
 // QueryRowContext runs a query expected to return at most one row on a connection acquired
@@ -150,26 +135,35 @@ func (p *Pool) QueryRowContext(ctx context.Context, query string, args ...any) *
 // BeginTx starts a transaction on a connection acquired within Config.Timeout. The
 // connection returns to the pool at Commit or Rollback.
 func (p *Pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	return hold(ctx, p, func(c *sql.Conn) (*sql.Tx, error) { return c.BeginTx(ctx, opts) })
+}
+
+// hold acquires a connection and starts use on it (a query's rows, a transaction); the
+// connection goes back to the pool once what use returned is closed. Bad connections are
+// retried as database/sql retries them.
+func hold[T any](ctx context.Context, p *Pool, use func(*sql.Conn) (T, error)) (T, error) {
 	for i := 0; ; i++ {
 		c, err := p.acquire(ctx)
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, err
 		}
-		tx, err := c.BeginTx(ctx, opts)
+		v, err := use(c)
 		if err != nil {
 			_ = c.Close()
 			if retryable(err, i) {
 				continue
 			}
-			return nil, err
+			var zero T
+			return zero, err
 		}
 		go releaseAfter(c)
-		return tx, nil
+		return v, nil
 	}
 }
 
-// releaseAfter returns c to the pool once the rows or transaction started on it end:
-// sql.Conn.Close waits for them.
+// releaseAfter closes c; sql.Conn.Close waits until the rows or transaction using it are
+// closed, so it runs in its own goroutine.
 func releaseAfter(c *sql.Conn) { _ = c.Close() }
 
 func retryable(err error, attempt int) bool {
