@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -145,14 +144,7 @@ func TestRecoverAfterHijackDoesNotWrite(t *testing.T) {
 		panic("after hijack")
 	})))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, _ = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 101, resp.StatusCode)
+	_, br := dialUpgrade(t, srv, "/", "x")
 	rest, _ := io.ReadAll(br)
 	assert.Equal(t, "bye", string(rest), "nothing written after the hijacked handler panicked")
 	require.Eventually(t, func() bool { return len(sink.lines(t)) == 1 }, timeoutShort, tick)

@@ -75,14 +75,7 @@ func TestWriterHijackHTTP1(t *testing.T) {
 		_, _ = c.Write([]byte("echo:" + msg))
 	})))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, _ = io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 101, resp.StatusCode)
+	conn, br := dialUpgrade(t, srv, "/ws", "echo")
 	_, _ = io.WriteString(conn, "hi\n")
 	got, _ := br.ReadString('\n')
 	assert.Equal(t, "echo:hi\n", got)
@@ -178,4 +171,19 @@ func TestHTTP2EndToEnd(t *testing.T) {
 	assert.NotEmpty(t, resp.Header.Get("X-Request-ID"))
 	require.Eventually(t, func() bool { return len(sink.lines(t)) == 1 }, timeoutShort, tick)
 	assert.Equal(t, "GET /h2/{x}", sink.lines(t)[0]["route"])
+}
+
+// dialUpgrade sends an Upgrade request for path to srv over a raw connection and reads the
+// 101 answer; the connection is closed when the test ends.
+func dialUpgrade(t *testing.T, srv *httptest.Server, path, protocol string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, _ = io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: "+protocol+"\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	return conn, br
 }
