@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -45,11 +46,13 @@ func (h *walkHandler) Handle(_ context.Context, r slog.Record) error {
 // request the Observer allocates its state (which is also the context value, the
 // X-Request-Id header value and the bytes of a generated ID and of the logged client
 // address) and the request copy of r.WithContext. Logging adds the slog record's
-// attributes beyond its five inline ones; a client address taken from X-Forwarded-For
+// attributes beyond its five inline ones, except with NewJSONHandler, whose lines are
+// encoded into a pooled buffer without slog; a client address taken from X-Forwarded-For
 // adds nothing, since the shared resolver walks the header in place.
 func TestRequestAllocations(t *testing.T) {
 	logger := slog.New(&walkHandler{level: slog.LevelInfo})
 	quiet := slog.New(&walkHandler{level: slog.LevelWarn})
+	fast := NewJSONLogger(io.Discard, slog.LevelInfo)
 	for _, tc := range []struct {
 		name    string
 		logger  *slog.Logger
@@ -63,6 +66,8 @@ func TestRequestAllocations(t *testing.T) {
 		{"log line, direct peer", logger, false, "", 2 + growAllocs},
 		{"log line, incoming id", logger, false, "req-1234", 2 + growAllocs},
 		{"log line, proxied", logger, true, "", 2 + growAllocs},
+		{"JSON handler line, direct peer", fast, false, "", 2 + poolDropAllocs},
+		{"JSON handler line, proxied", fast, true, "", 2 + poolDropAllocs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := mustNew(t, Config{

@@ -2,7 +2,6 @@ package observe
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -189,9 +188,4 @@ func checkRate(f float64) error {
 		return fmt.Errorf("%w: %v is not in [0, 1]", ErrInvalidSampleRate, f)
 	}
 	return nil
-}
-
-// NewJSONLogger returns a logger writing JSON lines to w at the given minimum level.
-func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -22,6 +22,8 @@ import (
 type Observer struct {
 	cfg          Config
 	logger       *slog.Logger
+	logHandler   slog.Handler // where access lines go: the logger's, without ContextHandler
+	fastLog      *jsonHandler // set when logHandler is a NewJSONHandler: lines bypass slog
 	ips          *clientip.Resolver
 	skip         map[string]bool
 	idHeader     string
@@ -68,6 +70,7 @@ func New(cfg Config) (*Observer, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	o.logHandler, o.fastLog = accessHandlers(o.logger.Handler())
 	if o.panicHandler == nil {
 		o.panicHandler = http.HandlerFunc(defaultPanicHandler)
 	}
@@ -244,7 +247,21 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 		return
 	}
 	ctx := r.Context()
-	if !o.logger.Enabled(ctx, level) {
+	if !o.logHandler.Enabled(ctx, level) {
+		return
+	}
+	t := end
+	if o.cfg.Now != nil {
+		t = time.Now()
+	}
+	a := accessLine{
+		time: t, level: level, method: r.Method, route: route, path: r.URL.Path,
+		status: status, bytes: st.rw.bytes, durationMS: float64(elapsed.Microseconds()) / 1000,
+		requestID: st.id, traceID: st.traceID, clientIP: st.clientIP(o.ips.ClientIP(r)),
+		userAgent: headerValue(r.Header, "User-Agent"), aborted: rec != nil && !panicked,
+	}
+	if o.fastLog != nil && !panicked && a.encodable() {
+		o.fastLog.writeAccess(&a)
 		return
 	}
 	// The record is built here rather than by LogAttrs: the call site is always this
@@ -257,35 +274,13 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 		pc = pcs[0]
 		o.logPC.Store(pc)
 	}
-	t := end
-	if o.cfg.Now != nil {
-		t = time.Now()
-	}
-	record := slog.NewRecord(t, level, "http request", pc)
-	attrs := make([]slog.Attr, 0, 14)
-	attrs = append(attrs,
-		slog.String("method", r.Method),
-		slog.String("route", route),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Int64("bytes", st.rw.bytes),
-		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-		slog.String("request_id", st.id),
-	)
-	if st.traceID != "" {
-		attrs = append(attrs, slog.String("trace_id", st.traceID))
-	}
-	attrs = append(attrs,
-		slog.String("client_ip", st.clientIP(o.ips.ClientIP(r))),
-		slog.String("user_agent", headerValue(r.Header, "User-Agent")),
-	)
+	record := slog.NewRecord(t, level, accessMessage, pc)
+	attrs := a.attrs(make([]slog.Attr, 0, 14))
 	if panicked {
 		attrs = append(attrs, slog.Any("panic", rec), slog.String("stack", string(stack)))
-	} else if rec != nil {
-		attrs = append(attrs, slog.Bool("aborted", true))
 	}
 	record.AddAttrs(attrs...)
-	_ = o.logger.Handler().Handle(ctx, record)
+	_ = o.logHandler.Handle(ctx, record)
 }
 
 // headerValue is h.Get(key) for a key already in canonical form, without canonicalizing

@@ -1,0 +1,166 @@
+package observe
+
+import (
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// accessMessage is the message of every access log line.
+const accessMessage = "http request"
+
+// accessLine holds the fields of one access log line. The slog path turns it into
+// attributes; the fast path (NewJSONHandler) encodes it directly, byte for byte as
+// slog.JSONHandler would.
+type accessLine struct {
+	time       time.Time
+	level      slog.Level
+	method     string
+	route      string
+	path       string
+	status     int
+	bytes      int64
+	durationMS float64
+	requestID  string
+	traceID    string // omitted when empty
+	clientIP   string
+	userAgent  string
+	aborted    bool // the handler panicked with http.ErrAbortHandler
+}
+
+// attrs appends the line's attributes to dst in log order.
+func (a *accessLine) attrs(dst []slog.Attr) []slog.Attr {
+	dst = append(dst,
+		slog.String("method", a.method),
+		slog.String("route", a.route),
+		slog.String("path", a.path),
+		slog.Int("status", a.status),
+		slog.Int64("bytes", a.bytes),
+		slog.Float64("duration_ms", a.durationMS),
+		slog.String("request_id", a.requestID),
+	)
+	if a.traceID != "" {
+		dst = append(dst, slog.String("trace_id", a.traceID))
+	}
+	dst = append(dst,
+		slog.String("client_ip", a.clientIP),
+		slog.String("user_agent", a.userAgent),
+	)
+	if a.aborted {
+		dst = append(dst, slog.Bool("aborted", true))
+	}
+	return dst
+}
+
+// encodable reports whether appendJSON writes what slog.JSONHandler would: slog writes
+// an error instead of the time for years outside [0, 9999].
+func (a *accessLine) encodable() bool {
+	y := a.time.Year()
+	return y >= 0 && y < 10000
+}
+
+// appendJSON appends the line as slog.JSONHandler (no ReplaceAttr, no AddSource, no
+// groups) writes it, newline included, with the time formatted by clock.
+func (a *accessLine) appendJSON(b []byte, clock *secondCache) []byte {
+	b = append(b, `{"time":"`...)
+	b = clock.appendRFC3339Nano(b, a.time)
+	b = append(b, `","level":`...)
+	b = appendJSONString(b, a.level.String())
+	b = append(b, `,"msg":"`+accessMessage+`","method":`...)
+	b = appendJSONString(b, a.method)
+	b = append(b, `,"route":`...)
+	b = appendJSONString(b, a.route)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, a.path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(a.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, a.bytes, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = appendJSONFloat(b, a.durationMS)
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, a.requestID)
+	if a.traceID != "" {
+		b = append(b, `,"trace_id":`...)
+		b = appendJSONString(b, a.traceID)
+	}
+	b = append(b, `,"client_ip":`...)
+	b = appendJSONString(b, a.clientIP)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, a.userAgent)
+	if a.aborted {
+		b = append(b, `,"aborted":true`...)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64 (slog's JSON handler defers
+// to it): the shortest representation, in exponent form below 1e-6 and from 1e21, with
+// a one-digit negative exponent written without its leading zero. NaN and infinities,
+// which JSON cannot hold, never occur in a duration.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONString appends s quoted and escaped as slog's JSON handler does: like
+// encoding/json without HTML escaping, invalid UTF-8 as U+FFFD, and U+2028 and U+2029
+// escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
