@@ -18,18 +18,23 @@ const LoopbackProxy = "127.0.0.1"
 // reaches, so every request is counted in three windows and admitted.
 const hardenRule = "1000000000000 per day;100000000000 per hour;1000000000 per second"
 
+// peerCSP is the policy the peer stack sends: APICSP with forms allowed to post to the
+// same origin, static (no nonce) as a JSON endpoint needs.
+var peerCSP = security.APICSP().With("form-action", "'self'")
+
 // Harden is the harden stack with the same concerns and settings as Peer: observe
-// (request ID, recovery, JSON access log, RED metrics), security (production profile
-// behind a trusted proxy), a three-window rate limit, compression at level 6 with a
-// 500-byte minimum. With cached, an HTTP response cache (long tier) sits between the
+// (request ID, recovery, JSON access log through observe's JSON handler, RED metrics),
+// security (production profile behind a trusted proxy, the peer's CSP), a three-window
+// rate limit announcing itself with the X-RateLimit-* headers the peer sends, and
+// compression at level 6 with a 500-byte minimum. With cached, an HTTP response cache (long tier) sits between the
 // rate limiter and compression, so hits are served with their compressed bytes.
 func Harden(body []byte, o Options, cached bool) (http.Handler, error) {
 	reg := o.registry()
-	obs, err := observe.New(observe.Config{Logger: o.logger(), Registerer: reg, TrustedProxies: []string{LoopbackProxy}})
+	obs, err := observe.New(observe.Config{Logger: o.hardenLogger(), Registerer: reg, TrustedProxies: []string{LoopbackProxy}})
 	if err != nil {
 		return nil, err
 	}
-	sec, err := security.New(security.Config{TrustedProxies: []string{LoopbackProxy}})
+	sec, err := security.New(security.Config{TrustedProxies: []string{LoopbackProxy}, CSP: security.CSPConfig{Policy: peerCSP}})
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +42,7 @@ func Harden(body []byte, o Options, cached bool) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	lim, err := ratelimit.New(ratelimit.Config{Rule: rule, TrustedProxies: []string{LoopbackProxy}, Registerer: reg})
+	lim, err := ratelimit.New(ratelimit.Config{Rule: rule, TrustedProxies: []string{LoopbackProxy}, Registerer: reg, Headers: ratelimit.HeadersLegacy})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/klauspost/compress/gzhttp"
+	"github.com/nexus-reussite/harden/observe"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-limiter/httplimit"
@@ -29,6 +30,16 @@ func (o Options) logger() *slog.Logger {
 		w = io.Discard
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// hardenLogger is the harden stack's logger: observe's JSON handler, which writes the
+// same lines as logger's slog.JSONHandler and lets the access log bypass slog.
+func (o Options) hardenLogger() *slog.Logger {
+	w := o.Log
+	if w == nil {
+		w = io.Discard
+	}
+	return observe.NewJSONLogger(w, slog.LevelInfo)
 }
 
 func (o Options) registry() *prometheus.Registry {
