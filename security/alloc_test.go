@@ -20,7 +20,8 @@ var allocBody = []byte(`{"id":42}`)
 // change that adds one to the hot path fails here rather than in a benchmark nobody
 // reads. An admitted request costs the per-request state (which also holds the context
 // value, every header value the middleware sets and, with a nonce policy, the rendered
-// CSP) and the request copy of r.WithContext. Behind a trusted proxy the shared resolver
+// CSP) and, when a nonce, WithCSP, a body limit or a forwarded host needs one, the
+// request copy of r.WithContext. Behind a trusted proxy the shared resolver
 // adds one for X-Forwarded-Proto; a request body adds http.MaxBytesReader's reader.
 func TestRequestAllocations(t *testing.T) {
 	const origin = "https://app.example.com"
@@ -34,8 +35,9 @@ func TestRequestAllocations(t *testing.T) {
 		{"default policy over TLS", Config{}, tlsGET, http.StatusOK, 2 + randAllocs},
 		{"default policy behind a proxy", Config{TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK, 3 + randAllocs},
 		{"default policy with a report URI", Config{CSP: CSPConfig{ReportURI: "/api/csp-report/with/a/long/path/for/the/reports/endpoint"}}, tlsGET, http.StatusOK, 2 + randAllocs},
-		{"static policy", Config{CSP: CSPConfig{Policy: APICSP()}}, tlsGET, http.StatusOK, 2},
-		{"no policy", Config{CSP: CSPConfig{Disable: true}}, tlsGET, http.StatusOK, 2},
+		{"static policy", Config{CSP: CSPConfig{Policy: APICSP()}}, tlsGET, http.StatusOK, 1},
+		{"static policy behind a proxy", Config{CSP: CSPConfig{Policy: APICSP()}, TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK, 2},
+		{"no policy", Config{CSP: CSPConfig{Disable: true}}, tlsGET, http.StatusOK, 1},
 		{"development profile over HTTP", Config{Profile: Development}, plainGET, http.StatusOK, 2 + randAllocs},
 		{"credentialed CORS request", Config{CORS: CORS{Origins: []string{origin}, AllowCredentials: true}}, func() *http.Request {
 			r := tlsGET()

@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -105,4 +106,66 @@ func TestNonceStateSizes(t *testing.T) {
 			assert.Equal(t, s.policy.Render(nonce), csp)
 		})
 	}
+}
+
+// The request is copied only when something needs the copy. A static policy on a GET
+// hands the caller's request through; a nonce policy, a WithCSP handler, a limited body
+// or a forwarded host each make a copy, and the caller's request is never written.
+func TestRequestCopiedOnlyWhenNeeded(t *testing.T) {
+	static := CSPConfig{Policy: APICSP()}
+	var seen *http.Request
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r
+		_, _ = io.Copy(io.Discard, r.Body)
+	})
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		req    func() *http.Request
+		copied bool
+	}{
+		{"static policy, GET", Config{CSP: static}, func() *http.Request {
+			return newReq(http.MethodGet, "https://a.example/", nil, withTLS())
+		}, false},
+		{"static policy, POST without a body", Config{CSP: static}, func() *http.Request {
+			return newReq(http.MethodPost, "https://a.example/", nil, withTLS(), withHeader("Sec-Fetch-Site", "same-origin"))
+		}, false},
+		{"nonce policy", Config{}, func() *http.Request {
+			return newReq(http.MethodGet, "https://a.example/", nil, withTLS())
+		}, true},
+		{"static policy, body", Config{CSP: static}, func() *http.Request {
+			return newReq(http.MethodPost, "https://a.example/", strings.NewReader("{}"), withTLS(), withHeader("Sec-Fetch-Site", "same-origin"))
+		}, true},
+		{"static policy, forwarded host", Config{CSP: static, TrustedProxies: []string{"192.0.2.1"}, AllowedHosts: []string{"public.example"}}, func() *http.Request {
+			return newReq(http.MethodPost, "http://internal:8080/", nil, withRemote("192.0.2.1:1234"),
+				withHeader("X-Forwarded-Proto", "https"), withHeader("X-Forwarded-Host", "public.example"),
+				withHeader("Origin", "https://public.example"))
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := mustNew(t, tc.cfg).Handler(inner)
+			r := tc.req()
+			host, ctx := r.Host, r.Context()
+			seen = nil
+			rec := serve(h, r)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.NotNil(t, seen)
+			assert.Equal(t, tc.copied, seen != r)
+			assert.Equal(t, host, r.Host, "the caller's request is not written")
+			assert.Equal(t, ctx, r.Context())
+			assert.Equal(t, "", Nonce(ctx))
+		})
+	}
+
+	// Once a WithCSP handler exists, requests carry the state it needs even with a
+	// static base policy.
+	s := mustNew(t, Config{CSP: static})
+	var nonce string
+	widget, err := s.WithCSP(DefaultCSP(), http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		nonce = Nonce(r.Context())
+	}))
+	require.NoError(t, err)
+	rec := serve(s.Handler(widget), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	require.Len(t, nonce, nonceLen)
+	assert.Contains(t, rec.Header().Get("Content-Security-Policy"), "'nonce-"+nonce+"'")
 }

@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nexus-reussite/harden/internal/clientip"
 	"github.com/nexus-reussite/harden/internal/problem"
 )
 
-// Security is the middleware built from a Config. It is immutable after New and safe for
-// concurrent use.
+// Security is the middleware built from a Config. It is safe for concurrent use; apart
+// from noting that a WithCSP handler exists, it is immutable after New.
 type Security struct {
 	dev            bool
 	hosts          *hostList
@@ -35,6 +36,9 @@ type Security struct {
 	onReject       func(http.ResponseWriter, *http.Request, *RejectError)
 	log            *slog.Logger
 	metrics        *metrics
+	// withCSP is set once a WithCSP handler exists: from then on every request carries
+	// its state in its context, where that handler finds it.
+	withCSP atomic.Bool
 }
 
 // New validates cfg and builds the middleware. Every configuration error wraps ErrConfig.
@@ -198,13 +202,26 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		return
 	}
 
-	st.ctx = reqContext{Context: r.Context(), st: st}
-	r2 := r.WithContext(&st.ctx)
+	limitBody := s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody
+	r2 := r
+	// The request is copied only when something inside needs the copy: a context that
+	// carries the state (for Nonce and WithCSP), a limited body, or the forwarded host
+	// for the CSRF check. A static policy without WithCSP leaves the request as it is.
+	if (s.policy != nil && s.policy.UsesNonce()) || s.withCSP.Load() || limitBody || host != r.Host {
+		st.ctx = reqContext{Context: r.Context(), st: st}
+		r2 = r.WithContext(&st.ctx)
+	}
 	st.r = r2
 	if s.csrf != nil && !s.cors.listed(firstValue(r.Header, "Origin")) {
-		r2.Host = host
+		// The check compares Origin with the host the client asked for; r2 is a copy
+		// whenever that differs from r.Host, and r itself is never written.
+		if r2 != r {
+			r2.Host = host
+		}
 		err := s.csrf.Check(r2)
-		r2.Host = r.Host
+		if r2 != r {
+			r2.Host = r.Host
+		}
 		if err != nil {
 			s.reject(w, r, rejectCSRF())
 			return
@@ -220,7 +237,7 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 			b.set(h, "Reporting-Endpoints", s.reportingHdr)
 		}
 	}
-	if s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
+	if limitBody {
 		st.body.rc = http.MaxBytesReader(w, r.Body, s.maxBody)
 		r2.Body = &st.body
 	}
@@ -297,6 +314,7 @@ func (s *Security) WithCSP(policy CSP, next http.Handler) (http.Handler, error) 
 	if err != nil {
 		return nil, err
 	}
+	s.withCSP.Store(true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st, ok := r.Context().Value(ctxKey{}).(*reqState); ok && st.s == s && s.cspHeader != "" {
 			if p.UsesNonce() && st.nonce == "" {
