@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // HeaderMode selects the rate limit headers a Limiter sets.
@@ -92,8 +93,10 @@ const (
 // stacked on one route each report their policies; the legacy fields describe the
 // tightest limit and are replaced only by a tighter one.
 //
-// All values formatted here share one string, and the new header slices one backing
-// array: two allocations in every mode that sets headers.
+// All values formatted here share one allocation with the backing array of the new
+// header slices: one allocation in every mode that sets headers. X-RateLimit-Reset is
+// counted from the instant the memory store decided at when the limiter's clock is the
+// store's, and from a reading of the limiter's clock otherwise.
 func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	if l.headers == HeadersNone {
 		return
@@ -116,14 +119,17 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 		}
 	}
 	rateLimitEnd := len(b)
-	var t LimitStatus
+	var t *LimitStatus
 	if legacy {
+		t = &LimitStatus{}
 		if i := d.tightest(); i >= 0 {
-			t = d.Limits[i]
+			t = &d.Limits[i]
 		}
-		if prev := h[canonRemaining]; len(prev) > 0 && prev[0] != "" {
-			if n, err := strconv.ParseUint(prev[0], 10, 64); err == nil && n <= t.Remaining {
-				legacy = false // a limiter before this one reported a tighter limit
+		if len(h) > 0 {
+			if prev := h[canonRemaining]; len(prev) > 0 && prev[0] != "" {
+				if n, err := strconv.ParseUint(prev[0], 10, 64); err == nil && n <= t.Remaining {
+					legacy = false // a limiter before this one reported a tighter limit
+				}
 			}
 		}
 	}
@@ -133,9 +139,8 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 		limitEnd = len(b)
 		b = strconv.AppendUint(b, t.Remaining, 10)
 		remainingEnd = len(b)
-		b = strconv.AppendInt(b, l.now().Add(t.Reset).Add(time.Second-1).Unix(), 10)
+		b = strconv.AppendInt(b, l.resetAt(d, t.Reset), 10)
 	}
-	v := string(b)
 	n := 0
 	if draft {
 		n += 2
@@ -146,7 +151,7 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	if n == 0 {
 		return
 	}
-	slots := make([]string, n)
+	v, slots := holdValues(b, n)
 	if draft {
 		addHeader(h, canonPolicy, l.policy, slots[0:1:1])
 		addHeader(h, canonRateLimit, v[:rateLimitEnd], slots[1:2:2])
@@ -160,13 +165,85 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	}
 }
 
+// resetAt is the X-RateLimit-Reset value of a limit whose window is whole again after
+// reset: that instant as a Unix time, rounded up to the second. It reads the limiter's
+// clock unless d carries the instant the limiter's memory store decided at and that
+// store's clock is the limiter's, in which case reset is counted from the same instant
+// the store counted it from.
+func (l *Limiter) resetAt(d *Decision, reset time.Duration) int64 {
+	var now time.Time
+	if d.at != 0 && l.mem != nil && sameFunc(l.now, l.mem.now) {
+		now = time.Unix(0, d.at)
+	} else {
+		now = l.now()
+	}
+	return now.Add(reset).Add(time.Second - 1).Unix()
+}
+
+// sameFunc reports whether a and b are one func value: the same function, and for a
+// closure the same captured variables. Two references to a top-level function such as
+// time.Now are one value. Equal funcs built apart (two identical closures) are reported
+// as different, which only costs a clock reading.
+func sameFunc(a, b func() time.Time) bool {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
+}
+
 // addHeader is h.Add(k, v) for a canonical k, using slot (of length 1) as the new
 // value slice when h has no value for k yet.
 func addHeader(h http.Header, k, v string, slot []string) {
-	if old := h[k]; len(old) > 0 {
-		h[k] = append(old, v)
-		return
+	if len(h) > 0 {
+		if old := h[k]; len(old) > 0 {
+			h[k] = append(old, v)
+			return
+		}
 	}
 	slot[0] = v
 	h[k] = slot
+}
+
+// headerBlock is the single allocation behind the headers writeHeaders sets: S is an
+// array of strings, the backing array of the new header slices, and B an array of
+// bytes holding the formatted values that those strings point into.
+type headerBlock[S, B any] struct {
+	slots S
+	bytes B
+}
+
+// holdValues copies b into a new allocation that also holds n string slots, and
+// returns the copy as a string with the n slots. The bytes are never written again, so
+// the string is immutable as strings must be. Blocks fill a malloc size class; values
+// too long for the largest one take two allocations.
+func holdValues(b []byte, n int) (string, []string) {
+	if n <= 3 {
+		switch {
+		case len(b) <= 32:
+			return fillBlock(new(headerBlock[[3]string, [32]byte]), b, n) // 80 bytes
+		case len(b) <= 64:
+			return fillBlock(new(headerBlock[[3]string, [64]byte]), b, n) // 112 bytes
+		}
+	}
+	switch {
+	case len(b) <= 48:
+		return fillBlock(new(headerBlock[[5]string, [48]byte]), b, n) // 128 bytes
+	case len(b) <= 128:
+		return fillBlock(new(headerBlock[[5]string, [128]byte]), b, n) // 208 bytes
+	case len(b) <= 176:
+		return fillBlock(new(headerBlock[[5]string, [176]byte]), b, n) // 256 bytes
+	case len(b) <= 304:
+		return fillBlock(new(headerBlock[[5]string, [304]byte]), b, n) // 384 bytes
+	case len(b) <= 432:
+		return fillBlock(new(headerBlock[[5]string, [432]byte]), b, n) // 512 bytes
+	case len(b) <= 944:
+		return fillBlock(new(headerBlock[[5]string, [944]byte]), b, n) // 1024 bytes
+	}
+	return string(b), make([]string, n)
+}
+
+// fillBlock is holdValues in p, whose S holds at least n strings and B at least
+// len(b) bytes.
+func fillBlock[S, B any](p *headerBlock[S, B], b []byte, n int) (string, []string) {
+	bytes := unsafe.Slice((*byte)(unsafe.Pointer(&p.bytes)), unsafe.Sizeof(p.bytes))
+	copy(bytes, b)
+	slots := unsafe.Slice((*string)(unsafe.Pointer(&p.slots)), unsafe.Sizeof(p.slots)/unsafe.Sizeof(""))
+	return unsafe.String(&bytes[0], len(b)), slots[:n:n]
 }

@@ -53,7 +53,9 @@ func referenceHeaders(l *Limiter, h http.Header, d *Decision) {
 }
 
 // FuzzWriteHeaders checks writeHeaders against referenceHeaders for random rules,
-// decisions, header modes and headers left by an earlier limiter.
+// decisions, header modes and headers left by an earlier limiter, with decisions that
+// carry the instant of a memory store sharing the limiter's clock and decisions that
+// do not.
 func FuzzWriteHeaders(f *testing.F) {
 	f.Add(uint64(1), uint8(0), "", "")
 	f.Add(uint64(2), uint8(1), "5", `"x-1s";q=1;w=1`)
@@ -61,6 +63,7 @@ func FuzzWriteHeaders(f *testing.F) {
 	f.Add(uint64(4), uint8(0), "18446744073709551615", "a")
 	f.Add(uint64(5), uint8(3), "junk", "")
 	f.Fuzz(func(t *testing.T, seed uint64, mode uint8, prevRemaining, prevPolicy string) {
+		var err error
 		rng := rand.New(rand.NewPCG(seed, 7))
 		now := time.Unix(1_900_000_000, int64(rng.IntN(1e9)))
 		rule := make(Rule, 1+rng.IntN(MaxLimits))
@@ -68,9 +71,19 @@ func FuzzWriteHeaders(f *testing.F) {
 			rule[i] = Limit{Count: 1 + rng.Uint64N(MaxCount), Period: time.Duration(1+rng.IntN(400_000_000)) * time.Millisecond}
 		}
 		name := strings.Repeat("n", 1+rng.IntN(64))
-		l, err := New(Config{Name: name, Rule: rule, Headers: HeaderMode(mode % 4), Now: func() time.Time { return now }})
+		clock := func() time.Time { return now }
+		cfg := Config{Name: name, Rule: rule, Headers: HeaderMode(mode % 4), Now: clock}
+		shared := rng.IntN(2) == 0 // a memory store on the limiter's clock decided at now
+		if shared {
+			cfg.Store, err = NewMemoryStore(MemoryConfig{Now: clock})
+			require.NoError(t, err)
+		}
+		l, err := New(cfg)
 		require.NoError(t, err)
 		d := Decision{Allowed: rng.IntN(2) == 0, N: len(rule)}
+		if shared {
+			d.at = now.UnixNano()
+		}
 		for i, lim := range rule {
 			d.Limits[i] = LimitStatus{
 				Limit:      lim,
@@ -101,3 +114,105 @@ func FuzzWriteHeaders(f *testing.F) {
 		}
 	})
 }
+
+// countingClock returns a clock standing at now that counts its readings in *n.
+func countingClock(now time.Time, n *int) func() time.Time {
+	return func() time.Time {
+		*n++
+		return now
+	}
+}
+
+// TestResetClockReadings shows an admitted request reads the clock once when the
+// limiter and its memory store share it, X-RateLimit-Reset being counted from the
+// instant the store decided at, and that a limiter with a clock of its own reads it.
+func TestResetClockReadings(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 500_000_000, time.UTC)
+	rule := MustParseRule("10 per minute;100 per hour")
+	serve := func(l *Limiter) http.Header {
+		w := &headerRecorder{h: http.Header{}}
+		r, err := http.NewRequest(http.MethodGet, "/", nil)
+		require.NoError(t, err)
+		r.RemoteAddr = "192.0.2.1:1234"
+		l.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
+		return w.h
+	}
+	want := strconv.FormatInt(now.Add(time.Minute).Add(time.Second-1).Unix(), 10)
+
+	var reads int
+	clock := countingClock(now, &reads)
+	store, err := NewMemoryStore(MemoryConfig{Now: clock})
+	require.NoError(t, err)
+	l, err := New(Config{Rule: rule, Store: store, Headers: HeadersLegacy, Now: clock})
+	require.NoError(t, err)
+	reads = 0
+	h := serve(l)
+	assert.Equal(t, 1, reads, "one reading, by the store")
+	assert.Equal(t, want, h.Get(HeaderReset))
+	assert.Equal(t, "9", h.Get(HeaderRemaining))
+
+	var storeReads, limiterReads int
+	store, err = NewMemoryStore(MemoryConfig{Now: countingClock(now, &storeReads)})
+	require.NoError(t, err)
+	later := now.Add(time.Hour)
+	l, err = New(Config{Rule: rule, Store: store, Headers: HeadersLegacy, Now: countingClock(later, &limiterReads)})
+	require.NoError(t, err)
+	storeReads = 0
+	h = serve(l)
+	assert.Equal(t, 1, storeReads)
+	assert.Equal(t, 1, limiterReads, "a clock of the limiter's own is read for the reset")
+	assert.Equal(t, strconv.FormatInt(later.Add(time.Minute).Add(time.Second-1).Unix(), 10), h.Get(HeaderReset))
+}
+
+// TestDefaultClocksShared shows a limiter and its default memory store both use
+// time.Now as one func value, so the limiter takes its reset from the store's instant.
+func TestDefaultClocksShared(t *testing.T) {
+	l, err := New(Config{})
+	require.NoError(t, err)
+	require.NotNil(t, l.mem)
+	assert.True(t, sameFunc(l.now, l.mem.now))
+	store, err := NewMemoryStore(MemoryConfig{})
+	require.NoError(t, err)
+	l, err = New(Config{Store: store})
+	require.NoError(t, err)
+	assert.True(t, sameFunc(l.now, l.mem.now))
+	a := func() time.Time { return time.Time{} }
+	b := func() time.Time { return time.Time{} }
+	assert.True(t, sameFunc(a, a))
+	assert.False(t, sameFunc(a, b))
+}
+
+// TestHoldValues checks every block size: the string holds the bytes, the slots are n
+// strings of their own capacity, and all of it is one allocation up to the largest
+// block.
+func TestHoldValues(t *testing.T) {
+	src := make([]byte, 1100)
+	for i := range src {
+		src[i] = byte('a' + i%26)
+	}
+	for size := 0; size <= len(src); size++ {
+		for _, n := range []int{2, 3, 5} {
+			v, slots := holdValues(src[:size], n)
+			require.Equal(t, string(src[:size]), v)
+			require.Len(t, slots, n)
+			require.Equal(t, n, cap(slots))
+			for _, s := range slots {
+				require.Empty(t, s)
+			}
+		}
+	}
+	for _, size := range []int{0, 32, 33, 48, 64, 65, 128, 176, 304, 432, 944} {
+		b := src[:size]
+		assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 5) }), size)
+		assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 3) }), size)
+	}
+	b := src[:945]
+	assert.Equal(t, 2.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 5) }))
+}
+
+// headerRecorder is a ResponseWriter that keeps headers only.
+type headerRecorder struct{ h http.Header }
+
+func (w *headerRecorder) Header() http.Header         { return w.h }
+func (w *headerRecorder) Write(p []byte) (int, error) { return len(p), nil }
+func (w *headerRecorder) WriteHeader(int)             {}

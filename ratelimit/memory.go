@@ -20,7 +20,9 @@ type MemoryConfig struct {
 	// whose windows have all ended. Sweeping runs inline, so the store has no goroutine
 	// and needs no Close. Default 1 minute.
 	SweepInterval time.Duration
-	// Now is the clock. Default time.Now.
+	// Now is the clock. Default time.Now. A Limiter whose Config.Now is the same func
+	// value (time.Now for both by default) counts X-RateLimit-Reset from the instant
+	// the store decided at, and reads the clock once per request.
 	Now func() time.Time
 }
 
@@ -132,10 +134,10 @@ func (s *MemoryStore) take(key string, kb []byte, rule Rule, strategy Strategy, 
 		if !e.matches(rule, strategy) {
 			e.reset(rule, strategy)
 		}
-		evaluate(&d, rule, strategy, e.states[:e.n], now, cost)
-		if d.Allowed {
-			e.expires = expiry(rule, strategy, e.states[:e.n])
+		if exp := evaluate(&d, rule, strategy, e.states[:e.n], now, cost); d.Allowed {
+			e.expires = exp
 		}
+		d.at = now
 		e.mu.Unlock()
 		return d, nil
 	}
@@ -227,20 +229,4 @@ func (e *memEntry) reset(rule Rule, strategy Strategy) {
 		e.periods[i] = l.Period
 		e.states[i] = WindowState{}
 	}
-}
-
-// expiry is the Unix time in nanoseconds after which no window of states counts anything.
-func expiry(rule Rule, strategy Strategy, states []WindowState) int64 {
-	var exp int64
-	for i, l := range rule {
-		p := int64(l.Period)
-		var end int64
-		if strategy == SlidingWindow {
-			end = (states[i].Start + 2) * p
-		} else {
-			end = states[i].Start + p
-		}
-		exp = max(exp, end)
-	}
-	return exp
 }

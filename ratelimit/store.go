@@ -24,6 +24,10 @@ type Decision struct {
 	N int
 	// Limits holds the state of each limit after the take.
 	Limits [MaxLimits]LimitStatus
+	// at is the instant, in Unix nanoseconds of the store's clock, at which a
+	// MemoryStore took the decision, so that a limiter sharing that clock need not read
+	// it again for X-RateLimit-Reset; zero from every other store.
+	at int64
 }
 
 // LimitStatus is the state of one limit after a take.
@@ -95,22 +99,42 @@ func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint6
 	return d
 }
 
-func evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int64, cost uint64) {
+// evaluate is Evaluate into *d. For an allowed take it returns the Unix time in
+// nanoseconds after which no window of the charged states counts anything; zero
+// otherwise. Each strategy has its own loop, so that the fixed window's status is
+// inlined.
+func evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int64, cost uint64) (expires int64) {
 	states = states[:len(rule)]
 	d.N = len(rule)
-	d.Allowed = true
+	allowed := true
 	for i, l := range rule {
 		if !s.Fits(l, s.Advance(l, states[i], now), now, cost) {
-			d.Allowed = false
+			allowed = false
 			break
 		}
 	}
+	d.Allowed = allowed
+	limits := d.Limits[:len(rule)]
+	if s == SlidingWindow {
+		for i, l := range rule {
+			st := s.Advance(l, states[i], now)
+			if allowed {
+				st.Count += cost
+				states[i] = st
+				expires = max(expires, (st.Start+2)*int64(l.Period))
+			}
+			slidingStatus(&limits[i], l, st, now, cost)
+		}
+		return expires
+	}
 	for i, l := range rule {
 		st := s.Advance(l, states[i], now)
-		if d.Allowed {
+		if allowed {
 			st.Count += cost
 			states[i] = st
+			expires = max(expires, st.Start+int64(l.Period))
 		}
-		s.status(&d.Limits[i], l, st, now, cost)
+		fixedStatus(&limits[i], l, st, now, cost)
 	}
+	return expires
 }
