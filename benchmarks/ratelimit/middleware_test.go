@@ -107,6 +107,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		}{
 			{"all-headers", ratelimit.HeadersAll},
 			{"draft-headers", ratelimit.HeadersDraft},
+			{"legacy-headers", ratelimit.HeadersLegacy},
 			{"no-headers", ratelimit.HeadersNone},
 		} {
 			b.Run(c.name+"/harden-3windows-"+m.name, func(b *testing.B) {
