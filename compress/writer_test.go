@@ -292,3 +292,69 @@ func TestWritesAfterHeadersOnlyOnce(t *testing.T) {
 		t.Fatalf("status %d, want 201", rec.Code)
 	}
 }
+
+// The decision is made when the body starts, so header changes a handler makes after
+// WriteHeader still count, as they did before the first body byte.
+func TestHeadersChangedAfterWriteHeaderAreHonoured(t *testing.T) {
+	big := jsonBody(4 << 10)
+	page := []byte("<!DOCTYPE html><html><body>" + strings.Repeat("<p>bonjour</p>", 100) + "</body></html>")
+	c := mustNew(t, compress.Config{})
+	for _, tc := range []struct {
+		name    string
+		before  map[string]string // set before WriteHeader
+		after   map[string]string // set between WriteHeader and Write
+		body    []byte
+		wantEnc string
+		wantCT  string
+	}{
+		{"unchanged", map[string]string{"Content-Type": "application/json"}, nil, big, "gzip", "application/json"},
+		{"encoded after", map[string]string{"Content-Type": "application/json"}, map[string]string{"Content-Encoding": "br"}, big, "br", "application/json"},
+		{"no-transform after", map[string]string{"Content-Type": "application/json"}, map[string]string{"Cache-Control": "no-transform"}, big, "", "application/json"},
+		{"type set after", nil, map[string]string{"Content-Type": "image/png"}, big, "", "image/png"},
+		{"type emptied after", map[string]string{"Content-Type": "application/json"}, map[string]string{"Content-Type": ""}, big, "", ""},
+		{"sniffed", nil, nil, page, "gzip", "text/html; charset=utf-8"},
+		{"sniffed, not allowed", nil, nil, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 2000)...), "", "image/png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(c.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				for k, v := range tc.before {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(http.StatusOK)
+				for k, v := range tc.after {
+					w.Header().Set(k, v)
+				}
+				_, _ = w.Write(tc.body)
+			})), "GET", "gzip", nil)
+			if got := rec.Header().Get("Content-Encoding"); got != tc.wantEnc {
+				t.Fatalf("Content-Encoding %q, want %q", got, tc.wantEnc)
+			}
+			if got := rec.Header().Get("Content-Type"); got != tc.wantCT {
+				t.Errorf("Content-Type %q, want %q", got, tc.wantCT)
+			}
+			if tc.wantEnc != "br" && !bytes.Equal(decode(t, tc.wantEnc, rec.Body.Bytes()), tc.body) {
+				t.Errorf("body differs")
+			}
+		})
+	}
+}
+
+// Decision buffers stay with pooled writers: a buffer that grew large is dropped, and
+// no response ever carries bytes of an earlier one.
+func TestDecisionBufferReuse(t *testing.T) {
+	c := mustNew(t, compress.Config{})
+	huge := jsonBody(100 << 10)
+	for i, body := range [][]byte{jsonBody(300)[:300], huge, []byte(`{"a":1}`), jsonBody(499)[:499], huge, {}} {
+		for _, accept := range []string{"gzip", ""} {
+			rec := serve(c.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(body[:min(400, len(body))]) // buffered: under MinSize
+				_, _ = w.Write(body[min(400, len(body)):])
+			})), "GET", accept, nil)
+			got := decode(t, rec.Header().Get("Content-Encoding"), rec.Body.Bytes())
+			if !bytes.Equal(got, body) {
+				t.Fatalf("response %d (Accept-Encoding %q): %d bytes, want %d", i, accept, len(got), len(body))
+			}
+		}
+	}
+}
