@@ -8,19 +8,20 @@ import (
 	"github.com/nexus-reussite/harden/internal/problem"
 )
 
-// maxPooledBuffer is the largest decision buffer kept for reuse.
+// maxPooledBuffer is the largest decision buffer a pooled responseWriter keeps for
+// reuse.
 const maxPooledBuffer = 64 << 10
 
 // Compressor is the compression middleware. It is safe for concurrent use.
 type Compressor struct {
 	cfg         settings
-	threshold   int // bytes needed before compressing: max(MinSize, 1)
+	threshold   int  // bytes needed before compressing: max(MinSize, 1)
+	events      bool // text/event-stream is on the allow-list, so SSE can be compressed
 	types       typeSet
 	enc         *encoders
 	dec         *decoders
 	metrics     *metrics
-	writers     sync.Pool // *responseWriter
-	buffers     sync.Pool // *[]byte, decision buffers
+	writers     sync.Pool // *responseWriter, each keeping its decision buffer
 	copyBuffers sync.Pool // *[]byte of copyBufferSize, for ReadFrom
 
 	// Header values shared by responses; each slice has len == cap so that an
@@ -48,6 +49,7 @@ func New(cfg Config) (*Compressor, error) {
 	c := &Compressor{
 		cfg:            s,
 		threshold:      max(s.minSize, 1),
+		events:         s.types.allows("text/event-stream"),
 		types:          s.types,
 		enc:            enc,
 		dec:            &decoders{},
@@ -85,8 +87,10 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 	if w == nil {
 		w = &responseWriter{}
 	}
-	*w = responseWriter{c: c, rw: rw, enc: negotiate(r.Header["Accept-Encoding"], c.cfg.encodings)}
-	w.out.w = rw
+	// Pooled writers are cleared by putWriter: only the fields not zero at the start
+	// of a response are set.
+	w.c, w.rw, w.out.w = c, rw, rw
+	w.enc = negotiate(r.Header["Accept-Encoding"], c.cfg.encodings)
 
 	if inm := headerGet(r.Header, "If-None-Match"); inm != "" {
 		if stripped, changed := stripETagSuffixes(inm); changed {
@@ -100,8 +104,7 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 			e, ok := requestEncoding(ce)
 			if !ok {
 				c.metrics.rejected(reasonUnsupported)
-				*w = responseWriter{}
-				c.writers.Put(w)
+				c.putWriter(w)
 				c.cfg.unsupported.ServeHTTP(rw, r)
 				return
 			}
@@ -125,7 +128,7 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 		} else {
 			// The handler panicked: send nothing held back, leave the response to
 			// whoever recovers.
-			w.releaseBuffer()
+			w.discardBuffer()
 		}
 		if w.ew != nil {
 			c.enc.put(w.ew)
@@ -133,29 +136,39 @@ func (c *Compressor) serve(next http.Handler, rw http.ResponseWriter, r *http.Re
 		if w.body != nil {
 			w.body.release()
 		}
-		*w = responseWriter{}
-		c.writers.Put(w)
+		c.putWriter(w)
 	}()
 	next.ServeHTTP(w, r)
 	done = true
 }
 
+// putWriter clears w, keeping only its decision buffer when that is small enough to
+// reuse, and returns it to the pool.
+func (c *Compressor) putWriter(w *responseWriter) {
+	buf := w.buf[:0]
+	if cap(buf) > maxPooledBuffer {
+		buf = nil
+	}
+	*w = responseWriter{buf: buf}
+	c.writers.Put(w)
+}
+
 // varyEligible reports whether the response, as its headers stand, could be
 // compressed for some client: not already encoded, not no-transform, and of an
-// allowed (or not yet known) type.
-func (c *Compressor) varyEligible(h http.Header) bool {
+// allowed (or not yet known) type. It returns the Content-Type it read.
+func (c *Compressor) varyEligible(h http.Header) (ct string, ok bool) {
 	if ce := h["Content-Encoding"]; len(ce) > 0 && ce[0] != "" {
-		return false
+		return "", false
 	}
 	for _, v := range h["Cache-Control"] {
 		if containsToken(v, "no-transform") {
-			return false
+			return "", false
 		}
 	}
-	if ct := headerGet(h, "Content-Type"); ct != "" && !c.types.allows(ct) {
-		return false
+	if ct = headerGet(h, "Content-Type"); ct != "" && !c.types.allows(ct) {
+		return "", false
 	}
-	return true
+	return ct, true
 }
 
 // addVary adds Accept-Encoding to the Vary header unless it is already covered.
@@ -178,20 +191,6 @@ func (c *Compressor) encodingValue(e Encoding) []string {
 		return c.zstdValue
 	}
 	return c.gzipValue
-}
-
-func (c *Compressor) getBuffer() *[]byte {
-	if b, ok := c.buffers.Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 0, max(c.threshold, 512))
-	return &b
-}
-
-func (c *Compressor) putBuffer(b *[]byte) {
-	if cap(*b) <= maxPooledBuffer {
-		c.buffers.Put(b)
-	}
 }
 
 // containsToken reports whether the comma-separated header value v lists token

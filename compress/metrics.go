@@ -25,7 +25,7 @@ type metrics struct {
 	decoded     *prometheus.CounterVec
 	rejectedVec *prometheus.CounterVec
 
-	perEnc     map[Encoding]encMetrics
+	perEnc     [3]encMetrics // by encIndex: looked up on every response
 	perDecoded map[Encoding]prometheus.Counter
 	perReason  map[string]prometheus.Counter
 }
@@ -66,7 +66,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "harden", Subsystem: "compress", Name: "request_bodies_rejected_total",
 			Help: "Compressed request bodies refused, by reason (too_large, unsupported_encoding).",
 		}, []string{"reason"}),
-		perEnc:     map[Encoding]encMetrics{},
 		perDecoded: map[Encoding]prometheus.Counter{},
 		perReason:  map[string]prometheus.Counter{},
 	}
@@ -78,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			em.ratio = m.ratio.WithLabelValues(string(e))
 			m.perDecoded[e] = m.decoded.WithLabelValues(string(e))
 		}
-		m.perEnc[e] = em
+		m.perEnc[encIndex(e)] = em
 	}
 	for _, r := range []string{reasonTooLarge, reasonUnsupported} {
 		m.perReason[r] = m.rejectedVec.WithLabelValues(r)
@@ -118,7 +117,7 @@ func (m *metrics) observe(enc Encoding, in, out int64) {
 	if m == nil {
 		return
 	}
-	em := m.perEnc[enc]
+	em := &m.perEnc[encIndex(enc)]
 	em.responses.Inc()
 	if enc == Identity {
 		return
@@ -128,6 +127,17 @@ func (m *metrics) observe(enc Encoding, in, out int64) {
 	if in > 0 {
 		em.ratio.Observe(float64(out) / float64(in))
 	}
+}
+
+// encIndex is the position of enc's series in metrics.perEnc.
+func encIndex(enc Encoding) int {
+	switch enc {
+	case Zstd:
+		return 1
+	case Gzip:
+		return 2
+	}
+	return 0
 }
 
 func (m *metrics) decodedBody(enc Encoding) {

@@ -18,6 +18,14 @@ const qUnset = -1
 // Identity. negotiate does not allocate.
 func negotiate(values []string, prefs []Encoding) Encoding {
 	var qs [2]int
+	if len(values) == 1 {
+		// A lone coding spelled as the server spells it ("gzip") needs no parsing.
+		for i, p := range prefs {
+			if i < len(qs) && values[0] == string(p) {
+				return p
+			}
+		}
+	}
 	qs[0], qs[1] = qUnset, qUnset
 	qStar, qIdentity := qUnset, qUnset
 	for _, v := range values {

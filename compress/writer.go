@@ -38,9 +38,8 @@ type responseWriter struct {
 	enc   Encoding // negotiated coding; Identity when the client accepts none
 	inm   string   // If-None-Match as the client sent it, when it was rewritten
 	state int
-	code  int // status held back until the decision
-	buf   []byte
-	bufp  *[]byte
+	code  int    // status held back until the decision
+	buf   []byte // body held back until the decision; kept across pooled uses
 	ew    encoder
 	out   countWriter
 	in    int64
@@ -81,9 +80,11 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		if w.tooLarge() {
 			return len(p), nil
 		}
+		var ct string
+		checked := false
 		if w.code == 0 {
 			w.code = http.StatusOK
-			w.decideEarly()
+			ct, checked = w.decideEarly()
 			if w.state != stateUndecided {
 				return w.Write(p)
 			}
@@ -97,7 +98,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 			w.grow(p)
 			data = w.buf
 		}
-		w.commitWithBody(data)
+		w.commitWithBody(data, ct, checked)
 		if len(w.buf) > 0 {
 			return len(p), w.drainBuffer()
 		}
@@ -116,14 +117,13 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 }
 
 func (w *responseWriter) grow(p []byte) {
-	if w.bufp == nil {
-		w.bufp = w.c.getBuffer()
-		w.buf = (*w.bufp)[:0]
+	if w.buf == nil {
+		w.buf = make([]byte, 0, max(w.c.threshold, 512))
 	}
 	w.buf = append(w.buf, p...)
 }
 
-// drainBuffer writes the buffered body after the decision and releases the buffer.
+// drainBuffer writes the buffered body after the decision and empties the buffer.
 func (w *responseWriter) drainBuffer() error {
 	buf := w.buf
 	var err error
@@ -136,16 +136,18 @@ func (w *responseWriter) drainBuffer() error {
 		n, err = w.ew.Write(buf)
 		w.in += int64(n)
 	}
-	w.releaseBuffer()
+	w.discardBuffer()
 	return err
 }
 
-func (w *responseWriter) releaseBuffer() {
-	if w.bufp != nil {
-		*w.bufp = w.buf[:0]
-		w.c.putBuffer(w.bufp)
-		w.bufp, w.buf = nil, nil
+// discardBuffer empties the buffer. Its storage stays with w, for the next response
+// too, unless it grew past maxPooledBuffer.
+func (w *responseWriter) discardBuffer() {
+	if cap(w.buf) > maxPooledBuffer {
+		w.buf = nil
+		return
 	}
+	w.buf = w.buf[:0]
 }
 
 // Flush sends what is buffered and flushes the encoder and the connection.
@@ -158,14 +160,16 @@ func (w *responseWriter) FlushError() error {
 		if w.tooLarge() {
 			return nil
 		}
+		var ct string
+		checked := false
 		if w.code == 0 {
 			w.code = http.StatusOK
-			w.decideEarly()
+			ct, checked = w.decideEarly()
 		}
 		if w.state == stateUndecided {
 			// The handler streams: its final size is unknown, so an eligible body
 			// is compressed whatever it has written so far.
-			w.commitWithBody(w.buf)
+			w.commitWithBody(w.buf, ct, checked)
 		}
 		if err := w.drainBuffer(); err != nil {
 			return err
@@ -187,55 +191,80 @@ func (w *responseWriter) FlushError() error {
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.rw).Hijack()
 	if err == nil {
-		w.releaseBuffer()
+		w.discardBuffer()
 		w.state = stateHijacked
 	}
 	return conn, brw, err
 }
 
 // decideEarly makes the decision from the status and headers alone when they settle
-// it, before any body byte is buffered.
-func (w *responseWriter) decideEarly() {
+// it, before any body byte is buffered. When the response stays undecided, checked
+// reports that the header checks passed with the headers as they now stand, and ct
+// is the Content-Type they read ("" when there is none).
+func (w *responseWriter) decideEarly() (ct string, checked bool) {
 	h := w.rw.Header()
-	if !w.mayCompress(h) {
-		w.commit(false)
-		return
+	ct, ok := w.mayCompress(h)
+	if !ok {
+		w.commit(false, false)
+		return "", false
 	}
-	ct := headerGet(h, "Content-Type")
 	if ct == "" {
-		return // wait for body bytes to sniff
+		return "", true // wait for body bytes to sniff
 	}
-	if strings.EqualFold(mediaType(ct), "text/event-stream") {
-		w.commit(true) // streamed: never buffered
-		return
+	// An allowed Content-Type can only be text/event-stream when that type is allowed.
+	if w.c.events && strings.EqualFold(mediaType(ct), "text/event-stream") {
+		w.commit(true, true) // streamed: never buffered
+		return "", false
 	}
 	if cl := headerGet(h, "Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
-		w.commit(err == nil && n >= int64(w.c.threshold))
+		w.commit(err == nil && n >= int64(w.c.threshold), true)
+		return "", false
 	}
+	return ct, true
 }
 
 // commitWithBody decides with the first body bytes at hand: it sniffs a missing
 // Content-Type from the uncompressed bytes, so net/http never sniffs compressed ones.
-func (w *responseWriter) commitWithBody(data []byte) {
+// ct and checked are decideEarly's results when it ran in the same call, with no
+// handler code in between; otherwise checked is false and the checks run again.
+func (w *responseWriter) commitWithBody(data []byte, ct string, checked bool) {
 	h := w.rw.Header()
 	if len(data) == 0 {
 		// A flush before any byte: compress when the declared type allows it.
-		w.commit(headerGet(h, "Content-Type") != "")
+		if !checked {
+			ct = headerGet(h, "Content-Type")
+		}
+		w.commit(ct != "", checked)
 		return
 	}
-	if _, ok := h["Content-Type"]; !ok && w.mayCompress(h) {
-		h.Set("Content-Type", http.DetectContentType(data))
+	if checked && ct != "" {
+		w.commit(true, true)
+		return
 	}
-	w.commit(true)
+	if _, present := h["Content-Type"]; present {
+		w.commit(true, false)
+		return
+	}
+	if !checked {
+		if _, checked = w.mayCompress(h); !checked {
+			w.commit(false, false)
+			return
+		}
+	}
+	// The checks passed without a Content-Type; the sniffed one is the only change.
+	sniffed := http.DetectContentType(data)
+	h["Content-Type"] = []string{sniffed}
+	w.commit(w.c.types.allows(sniffed), true)
 }
 
-// mayCompress reports whether the request and the response so far allow compression.
-// It also adds Vary: Accept-Encoding (and fixes the ETag of a 304) when the response
-// is one that could be compressed for some client.
-func (w *responseWriter) mayCompress(h http.Header) bool {
-	if !w.c.varyEligible(h) {
-		return false
+// mayCompress reports whether the request and the response so far allow compression,
+// and returns the Content-Type it read. It also adds Vary: Accept-Encoding (and fixes
+// the ETag of a 304) when the response is one that could be compressed for some client.
+func (w *responseWriter) mayCompress(h http.Header) (ct string, ok bool) {
+	ct, ok = w.c.varyEligible(h)
+	if !ok {
+		return "", false
 	}
 	w.c.addVary(h)
 	if w.code == http.StatusNotModified {
@@ -248,20 +277,28 @@ func (w *responseWriter) mayCompress(h http.Header) bool {
 		w.req.Method == http.MethodHead,
 		headerGet(w.req.Header, "Range") != "",
 		headerGet(h, "Content-Range") != "":
-		return false
+		return "", false
 	}
-	return true
+	return ct, true
 }
 
-// commit sends the headers, compressed or not. want is the size/stream verdict; the
-// header checks are repeated so a missing Content-Type sniffed late is honoured.
-func (w *responseWriter) commit(want bool) {
+// commit sends the headers, compressed or not. want is the size/stream verdict. The
+// header checks run again unless checked says they passed with the headers as they
+// stand, so that whatever the handler changed since they last ran is honoured.
+func (w *responseWriter) commit(want, checked bool) {
 	if w.state != stateUndecided {
 		return
 	}
-	h := w.rw.Header()
+	var h http.Header
 	if want {
-		want = w.c.types.allows(headerGet(h, "Content-Type")) && w.mayCompress(h)
+		h = w.rw.Header()
+		switch {
+		case checked:
+		case w.c.types.allows(headerGet(h, "Content-Type")):
+			_, want = w.mayCompress(h)
+		default:
+			want = false
+		}
 	}
 	if !want {
 		w.state = statePlain
@@ -294,12 +331,13 @@ func (w *responseWriter) finish() {
 		if w.tooLarge() {
 			return
 		}
+		checked := false
 		if w.code == 0 {
 			w.code = http.StatusOK
-			w.decideEarly()
+			_, checked = w.decideEarly()
 		}
 		if w.state == stateUndecided {
-			w.commit(len(w.buf) >= w.c.threshold)
+			w.commit(len(w.buf) >= w.c.threshold, checked)
 		}
 		_ = w.drainBuffer()
 		w.finish()
@@ -322,7 +360,7 @@ func (w *responseWriter) tooLarge() bool {
 	if w.body == nil || !w.body.overflowed.Load() || w.state != stateUndecided {
 		return false
 	}
-	w.releaseBuffer()
+	w.discardBuffer()
 	w.state = stateDiscard
 	w.c.metrics.rejected(reasonTooLarge)
 	w.c.cfg.tooLarge.ServeHTTP(w.rw, w.req)
