@@ -6,7 +6,8 @@ import "strings"
 const qUnset = -1
 
 // negotiate picks the response coding for the Accept-Encoding field values (all lines
-// of the header) given the server preference order prefs (at most 2 entries).
+// of the header) given the server preference order prefs (at most 2 entries,
+// lower-case as Zstd and Gzip are).
 //
 // Rules (RFC 9110 §12.5.3): codings are matched case-insensitively, "x-gzip" is gzip,
 // q-values range 0–1 with up to three decimals, a coding with q=0 is refused, "*"
@@ -45,7 +46,7 @@ func negotiate(values []string, prefs []Encoding) Encoding {
 				if qStar == qUnset {
 					qStar = q
 				}
-			case strings.EqualFold(coding, "identity"):
+			case tokenIs(coding, "identity"):
 				if qIdentity == qUnset {
 					qIdentity = q
 				}
@@ -79,10 +80,25 @@ func negotiate(values []string, prefs []Encoding) Encoding {
 
 // matches reports whether the Accept-Encoding token names e.
 func matches(token string, e Encoding) bool {
-	if strings.EqualFold(token, string(e)) {
-		return true
+	return tokenIs(token, string(e)) || e == Gzip && tokenIs(token, "x-gzip")
+}
+
+// tokenIs is strings.EqualFold for a token, ASCII by definition, and a lower-case
+// ASCII name: lengths first, then bytes folded inline instead of a call per name.
+func tokenIs(token, lower string) bool {
+	if len(token) != len(lower) {
+		return false
 	}
-	return e == Gzip && strings.EqualFold(token, "x-gzip")
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // parseElement splits one Accept-Encoding list element `coding *( OWS ";" OWS param )`
