@@ -209,38 +209,61 @@ type headerBlock[S, B any] struct {
 	bytes B
 }
 
-// holdValues copies b into a new allocation that also holds n string slots, and
-// returns the copy as a string with the n slots. The bytes are never written again, so
-// the string is immutable as strings must be. Blocks fill a malloc size class; values
-// too long for the largest one take two allocations.
+// holdValues copies b into a new allocation that also holds n (2, 3 or 5) string
+// slots, and returns the copy as a string with the n slots. The bytes are never
+// written again, so the string is immutable as strings must be. Each block fills a
+// malloc size class (the size noted); values too long for the largest take two
+// allocations.
 func holdValues(b []byte, n int) (string, []string) {
-	if n <= 3 {
+	l := len(b)
+	switch n {
+	case 2:
 		switch {
-		case len(b) <= 32:
-			return fillBlock(new(headerBlock[[3]string, [32]byte]), b, n) // 80 bytes
-		case len(b) <= 64:
-			return fillBlock(new(headerBlock[[3]string, [64]byte]), b, n) // 112 bytes
+		case l <= 48:
+			return fillBlock(new(headerBlock[[2]string, [48]byte]), b, n) // 80
+		case l <= 80:
+			return fillBlock(new(headerBlock[[2]string, [80]byte]), b, n) // 112
+		case l <= 112:
+			return fillBlock(new(headerBlock[[2]string, [112]byte]), b, n) // 144
+		case l <= 160:
+			return fillBlock(new(headerBlock[[2]string, [160]byte]), b, n) // 192
+		case l <= 224:
+			return fillBlock(new(headerBlock[[2]string, [224]byte]), b, n) // 256
+		case l <= 352:
+			return fillBlock(new(headerBlock[[2]string, [352]byte]), b, n) // 384
+		case l <= 480:
+			return fillBlock(new(headerBlock[[2]string, [480]byte]), b, n) // 512
 		}
-	}
-	switch {
-	case len(b) <= 48:
-		return fillBlock(new(headerBlock[[5]string, [48]byte]), b, n) // 128 bytes
-	case len(b) <= 128:
-		return fillBlock(new(headerBlock[[5]string, [128]byte]), b, n) // 208 bytes
-	case len(b) <= 176:
-		return fillBlock(new(headerBlock[[5]string, [176]byte]), b, n) // 256 bytes
-	case len(b) <= 304:
-		return fillBlock(new(headerBlock[[5]string, [304]byte]), b, n) // 384 bytes
-	case len(b) <= 432:
-		return fillBlock(new(headerBlock[[5]string, [432]byte]), b, n) // 512 bytes
-	case len(b) <= 944:
-		return fillBlock(new(headerBlock[[5]string, [944]byte]), b, n) // 1024 bytes
+	case 3:
+		switch {
+		case l <= 32:
+			return fillBlock(new(headerBlock[[3]string, [32]byte]), b, n) // 80
+		case l <= 64:
+			return fillBlock(new(headerBlock[[3]string, [64]byte]), b, n) // 112
+		}
+	case 5:
+		switch {
+		case l <= 48:
+			return fillBlock(new(headerBlock[[5]string, [48]byte]), b, n) // 128
+		case l <= 96:
+			return fillBlock(new(headerBlock[[5]string, [96]byte]), b, n) // 176
+		case l <= 144:
+			return fillBlock(new(headerBlock[[5]string, [144]byte]), b, n) // 224
+		case l <= 176:
+			return fillBlock(new(headerBlock[[5]string, [176]byte]), b, n) // 256
+		case l <= 240:
+			return fillBlock(new(headerBlock[[5]string, [240]byte]), b, n) // 320
+		case l <= 304:
+			return fillBlock(new(headerBlock[[5]string, [304]byte]), b, n) // 384
+		case l <= 432:
+			return fillBlock(new(headerBlock[[5]string, [432]byte]), b, n) // 512
+		}
 	}
 	return string(b), make([]string, n)
 }
 
-// fillBlock is holdValues in p, whose S holds at least n strings and B at least
-// len(b) bytes.
+// fillBlock is holdValues in p, whose S is an array of n strings and B an array of at
+// least len(b) bytes.
 func fillBlock[S, B any](p *headerBlock[S, B], b []byte, n int) (string, []string) {
 	bytes := unsafe.Slice((*byte)(unsafe.Pointer(&p.bytes)), unsafe.Sizeof(p.bytes))
 	copy(bytes, b)

@@ -182,11 +182,11 @@ func TestDefaultClocksShared(t *testing.T) {
 	assert.False(t, sameFunc(a, b))
 }
 
-// TestHoldValues checks every block size: the string holds the bytes, the slots are n
-// strings of their own capacity, and all of it is one allocation up to the largest
-// block.
+// TestHoldValues checks every block: the string holds the bytes, the slots are n
+// strings of their own capacity, and all of it is one allocation of the block's size
+// up to the largest block.
 func TestHoldValues(t *testing.T) {
-	src := make([]byte, 1100)
+	src := make([]byte, 600)
 	for i := range src {
 		src[i] = byte('a' + i%26)
 	}
@@ -201,13 +201,17 @@ func TestHoldValues(t *testing.T) {
 			}
 		}
 	}
-	for _, size := range []int{0, 32, 33, 48, 64, 65, 128, 176, 304, 432, 944} {
-		b := src[:size]
-		assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 5) }), size)
-		assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 3) }), size)
+	for _, tc := range []struct {
+		n, size int
+		allocs  float64
+	}{
+		{2, 0, 1}, {2, 48, 1}, {2, 49, 1}, {2, 112, 1}, {2, 480, 1}, {2, 481, 2},
+		{3, 0, 1}, {3, 32, 1}, {3, 64, 1}, {3, 65, 2},
+		{5, 0, 1}, {5, 48, 1}, {5, 144, 1}, {5, 176, 1}, {5, 432, 1}, {5, 433, 2},
+	} {
+		b := src[:tc.size]
+		assert.Equal(t, tc.allocs, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, tc.n) }), "n=%d size=%d", tc.n, tc.size)
 	}
-	b := src[:945]
-	assert.Equal(t, 2.0, testing.AllocsPerRun(20, func() { _, _ = holdValues(b, 5) }))
 }
 
 // headerRecorder is a ResponseWriter that keeps headers only.
