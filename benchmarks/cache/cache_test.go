@@ -238,9 +238,19 @@ func BenchmarkHTTP(b *testing.B) {
 	})
 }
 
+// varyHandler answers like next with Vary: Accept-Encoding, as a response behind a
+// compressor does, so each hit selects its variant by the request's Accept-Encoding.
+func varyHandler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Vary"] = []string{"Accept-Encoding"}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // BenchmarkHTTPHit prices a hit against the handler answering by itself without any work
 // ("direct"): x-vs-direct is direct ns/op over this one (1 would be a free cache). The
-// response is 150 bytes of JSON; "tagged" checks one tag version per hit.
+// response is 150 bytes of JSON; "tagged" checks one tag version per hit; "vary" selects
+// a variant by Accept-Encoding on each hit.
 func BenchmarkHTTPHit(b *testing.B) {
 	var direct float64
 	b.Run("direct", func(b *testing.B) { direct = benchHTTP(b, formulasHandler(0)) })
@@ -249,5 +259,8 @@ func BenchmarkHTTPHit(b *testing.B) {
 	})
 	b.Run("cached-tagged", func(b *testing.B) {
 		b.ReportMetric(direct/benchHTTP(b, httpCached(b, formulasHandler(0), "formulas")), "x-vs-direct")
+	})
+	b.Run("cached-vary", func(b *testing.B) {
+		b.ReportMetric(direct/benchHTTP(b, httpCached(b, varyHandler(formulasHandler(0)))), "x-vs-direct")
 	})
 }
