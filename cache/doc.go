@@ -22,8 +22,9 @@
 // stale-if-error 10 min; loads time out after 30 s; namespace "cache:". Memory holds
 // 64 MiB. HTTPCache stores bodies up to 1 MiB, in the Short tier unless configured, and
 // lets requests with Authorization bypass it. A response cache hit costs one allocation:
-// keys are built on the stack, stored entries are decoded once, and Age and Cache-Status
-// are formatted at most twice a second.
+// stored entries are decoded once and found again by the request's fields as sent (no
+// normalising and no SHA-256 on a hit), and Age and Cache-Status are formatted at most
+// twice a second.
 //
 // # Tags
 //

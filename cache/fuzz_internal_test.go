@@ -2,8 +2,10 @@ package cache
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"reflect"
 	"strings"
@@ -74,6 +76,98 @@ func FuzzCacheKey(f *testing.F) {
 		}
 		if got := normalizeAcceptEncoding([]string{strings.Join(items, ",")}); got != n {
 			t.Fatalf("order changes the normalised value: %q vs %q", got, n)
+		}
+	})
+}
+
+// requestOfMemoID rebuilds a request from the parts of a memo id (appendRequestParts, then
+// appendRequestVaryParts) and returns the Vary names the id holds.
+func requestOfMemoID(id []byte) (*http.Request, []string, bool) {
+	next := func() (string, bool) {
+		l, k := binary.Uvarint(id)
+		if k <= 0 || l > uint64(len(id)-k) {
+			return "", false
+		}
+		s := string(id[k : k+int(l)])
+		id = id[k+int(l):]
+		return s, true
+	}
+	if len(id) < 2 || id[1] > 1 {
+		return nil, nil, false
+	}
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{}, Header: http.Header{}}
+	if id[1] == 1 {
+		r.TLS = &tls.ConnectionState{}
+	}
+	id = id[2:]
+	for _, dst := range []*string{&r.Host, &r.URL.Path, &r.URL.RawPath, &r.URL.RawQuery} {
+		var ok bool
+		if *dst, ok = next(); !ok {
+			return nil, nil, false
+		}
+	}
+	var names []string
+	for len(id) > 0 {
+		name, ok := next()
+		if !ok {
+			return nil, nil, false
+		}
+		n, k := binary.Uvarint(id)
+		if k <= 0 {
+			return nil, nil, false
+		}
+		id = id[k:]
+		var vals []string
+		for range n {
+			v, ok := next()
+			if !ok {
+				return nil, nil, false
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) > 0 {
+			r.Header[textproto.CanonicalMIMEHeaderKey(name)] = vals
+		}
+		names = append(names, name)
+	}
+	return r, names, true
+}
+
+// FuzzMemoID checks that the memo id of a variant, built from the request's parts as they
+// are, decodes back to them and names one store key: the request rebuilt from the id alone
+// has the primary and variant keys of the original, even for a Vary name not in canonical
+// form.
+func FuzzMemoID(f *testing.F) {
+	f.Add(false, "api.example.com", "/api/formulas", "", "level=1", "gzip", "", "fr")
+	f.Add(true, "EXAMPLE.com:443", "/a/b", "/a%2Fb", "a=1&a=2", "br, GZIP", "zstd;q=0", " fr , en ")
+	f.Add(false, "ÉXAMPLE.Com", "/é ü", "/%C3%A9", "", "gzip;q=0.5,", "x", "")
+	f.Fuzz(func(t *testing.T, overTLS bool, host, path, rawPath, query, ae1, ae2, lang string) {
+		r := &http.Request{Method: http.MethodGet, Host: host, URL: &url.URL{Path: path, RawPath: rawPath, RawQuery: query}, Header: http.Header{}}
+		if overTLS {
+			r.TLS = &tls.ConnectionState{}
+		}
+		r.Header.Add("Accept-Encoding", ae1)
+		r.Header.Add("Accept-Encoding", ae2)
+		r.Header.Set("Accept-Language", lang)
+		names := []string{"Accept-Encoding", "accept-language", "X-Absent"}
+		fields := canonicalNames(names)
+		if !reflect.DeepEqual(fields, []string{"Accept-Encoding", "Accept-Language", "X-Absent"}) || names[1] != "accept-language" {
+			t.Fatalf("canonical names %q of %q", fields, names)
+		}
+		id := appendRequestVaryParts(appendRequestParts([]byte{memoVariant}, r), names, fields, r.Header)
+		back, backNames, ok := requestOfMemoID(id)
+		if !ok || !reflect.DeepEqual(backNames, names) {
+			t.Fatalf("memo id does not decode: %v, names %q", ok, backNames)
+		}
+		if back.Host != host || back.URL.Path != path || back.URL.RawPath != rawPath || back.URL.RawQuery != query || (back.TLS != nil) != overTLS {
+			t.Fatalf("request parts do not round-trip: %+v", back)
+		}
+		p := primaryKey(r)
+		if got := primaryKey(back); got != p {
+			t.Fatalf("primary key %s from the id, %s from the request", got, p)
+		}
+		if got, want := variantKey(p, names, back.Header), referenceVariantKey(p, names, r.Header); got != want {
+			t.Fatalf("variant key %s from the id, reference %s", got, want)
 		}
 	})
 }

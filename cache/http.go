@@ -68,8 +68,12 @@ const DefaultMaxBodyBytes = 1 << 20
 // Requests with Authorization bypass the cache unless AllowAuthorized.
 //
 // A hit reads the store for the resource, its variant and each tag, as every request does,
-// but decodes a stored entry only once: the decoded form (at most 4096 entries and 8 MiB of
-// stored bytes) is reused while the store returns the same bytes under its key.
+// but decodes a stored entry only once for each form of the requests selecting it: the
+// decoded form (at most 4096 entries and 8 MiB of stored bytes) is found by the request's
+// host, path, query and Vary fields as sent, without normalising them, and reused while the
+// store returns the same bytes under its key. Requests differing only in what the keys
+// normalise (the host's case, the order of Accept-Encoding) share the stored entry, each
+// form decoding it once.
 type HTTPCache struct {
 	c         *Cache
 	tier      Tier
@@ -151,13 +155,10 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var room [keyScratch]byte
-		id := appendPrimaryParts(append(room[:0], memoSpec), r)
-		plen := len(id)
 		fwd := "request"
 		var stale *hit
 		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
-			found, reason := h.find(r.Context(), id, r.Header, h.c.now().UnixNano())
+			found, reason := h.find(r, h.c.now().UnixNano())
 			fwd = reason
 			switch {
 			case found.m == nil:
@@ -170,7 +171,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
 				h.c.m.stale.inc(found.m.env.tier)
 				h.serve(w, r, &found, "STALE", "")
-				h.revalidate(r, next, primaryKeyOf(id[1:plen]))
+				h.revalidate(r, next, primaryKey(r))
 				return
 			default:
 				fwd = "stale"
@@ -191,7 +192,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h.forward(w, r, next, primaryKeyOf(id[1:plen]), fwd, stale, authorized)
+		h.forward(w, r, next, primaryKey(r), fwd, stale, authorized)
 	})
 }
 
@@ -227,21 +228,22 @@ func pragmaNoCache(values []string) bool {
 	return false
 }
 
-// find looks up the variant the request header selects of the resource id names (the memo
-// id of its primary entry); the second result is the Cache-Status forward reason on a miss.
-// It reuses id's room for the variant's id.
-func (h *HTTPCache) find(ctx context.Context, id []byte, reqHeader http.Header, now int64) (hit, string) {
-	plen := len(id)
-	spec, st, _ := h.lookup(ctx, id, plen, now)
+// find looks up the variant r selects of the resource it names; the second result is the
+// Cache-Status forward reason on a miss. Both memo ids are built on the stack.
+func (h *HTTPCache) find(r *http.Request, now int64) (hit, string) {
+	ctx := r.Context()
+	var room [keyScratch]byte
+	id := appendRequestParts(append(room[:0], memoSpec), r)
+	spec, st, _ := h.lookup(ctx, id, r, nil, now)
 	if st == stMiss {
 		return hit{}, "uri-miss"
 	}
 	id[0] = memoPlain
 	if len(spec.names) > 0 {
 		id[0] = memoVariant
-		id = appendVaryParts(id, spec.names, reqHeader)
+		id = appendRequestVaryParts(id, spec.names, spec.fields, r.Header)
 	}
-	e, st, bad := h.lookup(ctx, id, plen, now)
+	e, st, bad := h.lookup(ctx, id, r, spec.names, now)
 	switch {
 	case bad:
 		return hit{}, "uri-miss"
@@ -331,7 +333,7 @@ func (h *HTTPCache) statusValues(f *hit, extra string) (age, status string) {
 // (nil: formatted here).
 func (h *HTTPCache) write(w http.ResponseWriter, r *http.Request, status int, body []byte, contentLength []string) {
 	hd := w.Header()
-	if status == http.StatusOK && etagMatches(r.Header["If-None-Match"], headerValue(hd, "Etag")) {
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 && status == http.StatusOK && etagMatches(inm, headerValue(hd, "Etag")) {
 		for _, k := range []string{"Content-Length", "Content-Type", "Content-Encoding", "Content-Range", "Last-Modified"} {
 			delete(hd, k)
 		}

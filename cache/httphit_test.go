@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -249,5 +250,90 @@ func TestHTTPHitsRaceWithReplacement(t *testing.T) {
 	}
 	if o.calls.Load() >= 8*300 {
 		t.Fatalf("%d origin calls: nothing was served from the cache", o.calls.Load())
+	}
+}
+
+// TestHTTPRequestFormsShareEntries serves requests that name the same resource and variant
+// in different forms (the host's case, Accept-Encoding reordered, spaced, split over field
+// lines or with a refused coding): the first stores the response, every other form is a hit
+// on it, hit again once seen. Requests naming another resource or variant are not.
+func TestHTTPRequestFormsShareEntries(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	o := &origin{hdr: http.Header{"Vary": {"Accept-Encoding"}}}
+	handler := h.Handler(o)
+	get := func(host string, ae ...string) (string, string) {
+		r := httptest.NewRequest(http.MethodGet, "http://"+host+"/forms?a=1", nil)
+		for _, v := range ae {
+			r.Header.Add("Accept-Encoding", v)
+		}
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		return w.Header().Get("X-Cache"), w.Body.String()
+	}
+	if x, b := get("api.example.com", "gzip, br"); x != "MISS" || b != `{"call":1}` {
+		t.Fatalf("first request: %s %q", x, b)
+	}
+	forms := [][]string{
+		{"API.Example.com", "gzip, br"},
+		{"api.example.com", "br,gzip"},
+		{"api.example.com", " GZIP ;q=1 , br"},
+		{"api.example.com", "br", "gzip"},
+		{"Api.example.COM", "br, gzip, zstd;q=0"},
+	}
+	for range 2 {
+		for _, f := range forms {
+			if x, b := get(f[0], f[1:]...); x != "HIT" || b != `{"call":1}` {
+				t.Fatalf("%q: %s %q", f, x, b)
+			}
+		}
+	}
+	if x, b := get("api.example.com", "gzip"); x != "MISS" || b != `{"call":2}` {
+		t.Fatalf("another variant: %s %q", x, b)
+	}
+	if x, b := get("www.example.com", "gzip, br"); x != "MISS" || b != `{"call":3}` {
+		t.Fatalf("another host: %s %q", x, b)
+	}
+}
+
+// TestHTTPVaryNamesChange changes the Vary names of a resource while requests keep the
+// same field values: a hit serves the variant the current names select, never one stored
+// under the earlier names.
+func TestHTTPVaryNamesChange(t *testing.T) {
+	h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
+	var vary atomic.Value
+	vary.Store("Accept-Language")
+	o := &origin{}
+	handler := h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", vary.Load().(string))
+		o.ServeHTTP(w, r)
+	}))
+	get := func(hdr ...string) (string, string) {
+		r := httptest.NewRequest(http.MethodGet, "/names", nil)
+		r.Header.Set("Accept-Language", "same")
+		r.Header.Set("X-Variant", "same")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		return w.Header().Get("X-Cache"), w.Body.String()
+	}
+	get()
+	if x, b := get(); x != "HIT" || b != `{"call":1}` {
+		t.Fatalf("under Accept-Language: %s %q", x, b)
+	}
+	vary.Store("X-Variant")
+	if x, b := get("Cache-Control", "no-cache"); x != "MISS" || b != `{"call":2}` {
+		t.Fatalf("refresh: %s %q", x, b)
+	}
+	if x, b := get(); x != "HIT" || b != `{"call":2}` {
+		t.Fatalf("under X-Variant: %s %q", x, b)
+	}
+	vary.Store("Accept-Language")
+	if x, b := get("Cache-Control", "no-cache"); x != "MISS" || b != `{"call":3}` {
+		t.Fatalf("refresh: %s %q", x, b)
+	}
+	if x, b := get(); x != "HIT" || b != `{"call":3}` {
+		t.Fatalf("under Accept-Language again: %s %q", x, b)
 	}
 }

@@ -32,12 +32,6 @@ func primaryKey(r *http.Request) string {
 	return primaryKeyString(&d)
 }
 
-// primaryKeyOf is the primary key hashed from parts (appendPrimaryParts).
-func primaryKeyOf(parts []byte) string {
-	d := sha256.Sum256(parts)
-	return primaryKeyString(&d)
-}
-
 // primaryDigest hashes the parts of the primary key of r.
 func primaryDigest(r *http.Request) digest {
 	var scratch [keyScratch]byte
@@ -55,6 +49,53 @@ func appendPrimaryParts(b []byte, r *http.Request) []byte {
 	b = appendLowerKeyPart(b, r.Host)
 	b = appendKeyPart(b, r.URL.EscapedPath())
 	return appendKeyPart(b, r.URL.RawQuery)
+}
+
+// appendRequestParts appends what the memo id of the resource r names is made of: whether
+// it came over TLS, and its host, path, raw path and raw query as they are. The primary key
+// is a function of these (appendPrimaryParts lower-cases the host and escapes the path), so
+// an id names one store key, and a hit neither lower-cases nor escapes anything.
+func appendRequestParts(b []byte, r *http.Request) []byte {
+	tls := byte(0)
+	if r.TLS != nil {
+		tls = 1
+	}
+	b = append(b, tls)
+	b = appendKeyPart(b, r.Host)
+	b = appendKeyPart(b, r.URL.Path)
+	b = appendKeyPart(b, r.URL.RawPath)
+	return appendKeyPart(b, r.URL.RawQuery)
+}
+
+// appendRequestVaryParts appends what the memo id of a variant adds to its resource's: each
+// Vary name, then the number of the request's field values of it and each value as it is
+// (fields holds the canonical forms of names, which index h as Header.Values does). The
+// variant key is a function of these (appendVaryParts trims and normalises the values), so
+// a hit reads the fields without canonicalising or normalising them.
+func appendRequestVaryParts(b []byte, names, fields []string, h http.Header) []byte {
+	for i, n := range names {
+		b = appendKeyPart(b, n)
+		vals := h[fields[i]]
+		b = binary.AppendUvarint(b, uint64(len(vals)))
+		for _, v := range vals {
+			b = appendKeyPart(b, v)
+		}
+	}
+	return b
+}
+
+// canonicalNames returns the canonical forms of names: names itself when they all are.
+func canonicalNames(names []string) []string {
+	for i, n := range names {
+		if c := textproto.CanonicalMIMEHeaderKey(n); c != n {
+			fields := slices.Clone(names)
+			for j := i; j < len(fields); j++ {
+				fields[j] = textproto.CanonicalMIMEHeaderKey(fields[j])
+			}
+			return fields
+		}
+	}
+	return names
 }
 
 // primaryKeyString is the primary key named by d: "h:" and its hexadecimal form.

@@ -27,14 +27,18 @@ const (
 	memoVariant                  // a response selected by Vary (primary + ":" + vary digest)
 )
 
-// A memo id names a stored entry of an HTTPCache by what its store key is hashed from, so
-// a lookup hashes nothing with SHA-256 and builds no key string:
+// A memo id names a stored entry of an HTTPCache by the parts of the request its store key
+// is computed from, taken as they are, so a lookup that finds its entry hashes nothing with
+// SHA-256, builds no key string, and neither lower-cases, escapes nor normalises:
 //
 //	byte  kind
-//	      the primary key parts (appendPrimaryParts), ending at plen
-//	      memoVariant: the vary parts (appendVaryParts)
+//	      the request parts (appendRequestParts)
+//	      memoVariant: the request's vary parts (appendRequestVaryParts)
 //
-// Both part sequences are length-prefixed, so an id names one entry only.
+// Both part sequences decode unambiguously and the store key is a function of them, so an
+// id names one store key. Requests that differ only in what the key normalises (the case
+// of the host, spaces or order in Accept-Encoding) have ids of their own, each naming the
+// same stored entry.
 
 // memoEntry is a stored entry decoded once. It is reused for as long as the store returns
 // the same bytes for its key; the store is still read on every request, so deletion,
@@ -48,6 +52,7 @@ type memoEntry struct {
 	env     envelope // its payload aliases raw
 	tagKeys []string // store keys of env.tags
 	names   []string // memoSpec: the Vary names
+	fields  []string // memoSpec: their canonical forms (names itself when canonical)
 	resp    *preparedResponse
 	status  atomic.Pointer[statusLine] // last Age and Cache-Status of a hit
 }
@@ -113,28 +118,30 @@ func (t *memoTable) put(e *memoEntry) {
 	}
 }
 
-// storeKey returns the full store key of the entry id names; plen ends its primary parts.
-func (h *HTTPCache) storeKey(id []byte, plen int) string {
+// storeKey returns the full store key of the entry of kind (a memo kind) that r selects;
+// names are the Vary names of a memoVariant.
+func (h *HTTPCache) storeKey(kind uint8, r *http.Request, names []string) string {
 	b := make([]byte, 0, len(h.c.ns)+2+2+2*sha256.Size+1+2*sha256.Size)
 	b = append(b, h.c.ns...)
 	b = append(b, "k:h:"...)
-	p := sha256.Sum256(id[1:plen])
+	p := primaryDigest(r)
 	b = hex.AppendEncode(b, p[:])
-	switch id[0] {
+	switch kind {
 	case memoPlain:
 		b = append(b, ":-"...)
 	case memoVariant:
-		v := sha256.Sum256(id[plen:])
+		v := varyDigest(names, r.Header)
 		b = append(b, ':')
 		b = hex.AppendEncode(b, v[:])
 	}
 	return string(b)
 }
 
-// lookup reads the entry id names (plen ends its primary parts) and classifies it at now
-// (Unix nanoseconds). bad reports a stored response that does not decode (logged here);
-// store errors are logged and counted, and read as a miss.
-func (h *HTTPCache) lookup(ctx context.Context, id []byte, plen int, now int64) (e *memoEntry, st state, bad bool) {
+// lookup reads the entry id names, selected by r (names are the Vary names of a
+// memoVariant), and classifies it at now (Unix nanoseconds). bad reports a stored response
+// that does not decode (logged here); store errors are logged and counted, and read as a
+// miss.
+func (h *HTTPCache) lookup(ctx context.Context, id []byte, r *http.Request, names []string, now int64) (e *memoEntry, st state, bad bool) {
 	var key string
 	var raw []byte
 	var ok bool
@@ -150,7 +157,7 @@ func (h *HTTPCache) lookup(ctx context.Context, id []byte, plen int, now int64) 
 			return m, st, false
 		}
 	} else {
-		key = h.storeKey(id, plen)
+		key = h.storeKey(id[0], r, names)
 		raw, ok, err = h.c.store.Get(ctx, key)
 	}
 	if err != nil {
@@ -175,6 +182,7 @@ func (h *HTTPCache) lookup(ctx context.Context, id []byte, plen int, now int64) 
 	}
 	if id[0] == memoSpec {
 		e.names = splitNames(string(env.payload))
+		e.fields = canonicalNames(e.names)
 	} else {
 		resp, err := decodeStoredResponse(env.payload)
 		if err != nil {
