@@ -62,7 +62,7 @@ func (h *Health) current(ctx context.Context) *snapshot {
 // Callers hold the singleflight.
 func (h *Health) refresh(ctx context.Context) *snapshot {
 	rep := h.runChecks(ctx)
-	if ctx.Err() != nil {
+	if ended(ctx) {
 		return &snapshot{report: rep, interrupted: true}
 	}
 	h.record(rep)
@@ -132,12 +132,12 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 			}
 		}
 		switch {
-		case ctx.Err() != nil && (abandoned || err != nil):
+		case ended(ctx) && (abandoned || err != nil):
 			// The caller gave up (Run's context ended): that is the reason.
-			err = fmt.Errorf("health: check interrupted: %w", context.Cause(ctx))
+			err = fmt.Errorf("health: check interrupted: %w", callerCause(ctx))
 		case abandoned:
 			err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, context.Cause(cctx))
-		case err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+		case err != nil && ended(cctx):
 			err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, err)
 		}
 		cancel()
@@ -148,6 +148,26 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 	res.Err = err
 	res.Status = statusOf(err, !c.NonCritical)
 	return res
+}
+
+// ended reports whether ctx is done or past its deadline. A check that derives an
+// I/O deadline from its context can fail with a timeout an instant before the context's
+// own timer marks it done; that failure is still the context's deadline.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// callerCause is context.Cause(ctx), or context.DeadlineExceeded when ctx is past its
+// deadline but not yet marked done.
+func callerCause(ctx context.Context) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
 }
 
 // await waits up to d for a check's result; it reports abandoned when d runs out first.

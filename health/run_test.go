@@ -437,3 +437,26 @@ func TestInterruptedRunNotCached(t *testing.T) {
 		}
 	})
 }
+
+// pastDeadline is a context whose deadline has passed while its timer has not yet marked
+// it done: the instant in which a check that set an I/O deadline from it fails first.
+type pastDeadline struct{ context.Context }
+
+func (pastDeadline) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// A check failing at the caller's deadline, before the caller's context is marked done,
+// is reported as interrupted (not as the check's own failure) and is not cached.
+func TestCheckFailingAtCallerDeadlineIsInterrupted(t *testing.T) {
+	h := mustNew(t, Config{Checks: []Check{{Name: "mail", Func: func(context.Context) error {
+		return errors.New("read tcp: i/o timeout")
+	}}}})
+	h.Start(t.Context())
+	rep := h.Run(pastDeadline{context.Background()})
+	err := rep.Checks[0].Err
+	if rep.Status != StatusFail || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("Run at the caller's deadline: %s, %v", rep.Status, err)
+	}
+	if s := h.snap.Load(); s != nil {
+		t.Errorf("interrupted run cached: %+v", s.report)
+	}
+}
