@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newLogger(w io.Writer, cfg *Config) *slog.Logger {
-	return slog.New(observe.ContextHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	return slog.New(observe.ContextHandler(observe.NewJSONHandler(w, cfg.LogLevel)))
 }
 
 func serveMain(ctx context.Context, cfg *Config, log *slog.Logger) int {
