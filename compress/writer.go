@@ -211,7 +211,7 @@ func (w *responseWriter) decideEarly() (ct string, checked bool) {
 	if ct == "" {
 		return "", true // wait for body bytes to sniff
 	}
-	// An allowed Content-Type can only be text/event-stream when that type is allowed.
+	// ct has passed the allow-list: it can only be text/event-stream if that is on it.
 	if w.c.events && strings.EqualFold(mediaType(ct), "text/event-stream") {
 		w.commit(true, true) // streamed: never buffered
 		return "", false
@@ -229,6 +229,10 @@ func (w *responseWriter) decideEarly() (ct string, checked bool) {
 // ct and checked are decideEarly's results when it ran in the same call, with no
 // handler code in between; otherwise checked is false and the checks run again.
 func (w *responseWriter) commitWithBody(data []byte, ct string, checked bool) {
+	if checked && ct != "" {
+		w.commit(true, true) // the declared type has just passed the checks
+		return
+	}
 	h := w.rw.Header()
 	if len(data) == 0 {
 		// A flush before any byte: compress when the declared type allows it.
@@ -236,10 +240,6 @@ func (w *responseWriter) commitWithBody(data []byte, ct string, checked bool) {
 			ct = headerGet(h, "Content-Type")
 		}
 		w.commit(ct != "", checked)
-		return
-	}
-	if checked && ct != "" {
-		w.commit(true, true)
 		return
 	}
 	if _, present := h["Content-Type"]; present {
