@@ -94,9 +94,10 @@ const (
 // tightest limit and are replaced only by a tighter one.
 //
 // All values formatted here share one allocation with the backing array of the new
-// header slices: one allocation in every mode that sets headers. X-RateLimit-Reset is
-// counted from the instant the memory store decided at when the limiter's clock is the
-// store's, and from a reading of the limiter's clock otherwise.
+// header slices: one allocation in every mode that sets headers, unless many limits
+// with long names make the values outgrow the largest block (see holdValues).
+// X-RateLimit-Reset is counted from the instant the memory store decided at when the
+// limiter's clock is the store's, and from a reading of the limiter's clock otherwise.
 func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 	if l.headers == HeadersNone {
 		return
