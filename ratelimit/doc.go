@@ -64,12 +64,13 @@
 //
 // # Cost
 //
-// With the memory store, an admitted request costs two allocations with rate limit
-// headers (one string holding every formatted value, one array backing the header
-// slices) and none with HeadersNone: keys are built on the stack and looked up without
-// a string, and X-Forwarded-For is walked in place. Other stores receive the key as a
-// string, one allocation more. A rejected request with the default problem+json body
-// costs fourteen.
+// With the memory store, an admitted request costs one allocation with rate limit
+// headers (the formatted values and the array backing the header slices share it) and
+// none with HeadersNone: keys are built on the stack and looked up without a string,
+// and X-Forwarded-For is walked in place. The clock is read once: X-RateLimit-Reset
+// reuses the store's reading when the limiter and its memory store share a clock, as
+// they do by default. Other stores receive the key as a string, one allocation more. A
+// rejected request with the default problem+json body costs thirteen.
 //
 // Stores implement Store; package ratelimit/storetest is the conformance suite every
 // implementation must pass.
