@@ -198,6 +198,9 @@ func lastElement(v string) string {
 // dropped and IPv4-mapped IPv6 addresses are unmapped. The form is chosen before parsing so
 // the common cases never go through an error (errors allocate).
 func parseHost(s string) netip.Addr {
+	if a, ok := parseIPv4Port(s); ok {
+		return a
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return netip.Addr{}
@@ -229,4 +232,35 @@ func first(v []string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// parseIPv4Port parses the most common form, "1.2.3.4" or "1.2.3.4:port" with nothing
+// around it, several times faster than the general path. It reports false for anything
+// else (including leading zeros, which netip.ParseAddr rejects), leaving the general path
+// to decide.
+func parseIPv4Port(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for field := range 4 {
+		if field > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+		start, v := i, 0
+		for i < len(s) && i-start < 3 && s[i] >= '0' && s[i] <= '9' {
+			v = v*10 + int(s[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || v > 255 || (n > 1 && s[start] == '0') {
+			return netip.Addr{}, false
+		}
+		ip[field] = byte(v)
+	}
+	if i < len(s) && (s[i] != ':' || strings.IndexByte(s[i+1:], ':') >= 0) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }
