@@ -201,6 +201,11 @@ func parseHost(s string) netip.Addr {
 	if a, ok := parseIPv4Port(s); ok {
 		return a
 	}
+	return parseHostGeneral(s)
+}
+
+// parseHostGeneral is parseHost for every form, without the IPv4 fast path.
+func parseHostGeneral(s string) netip.Addr {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return netip.Addr{}
