@@ -201,8 +201,17 @@ func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Reque
 		case status == 0:
 			status = http.StatusOK
 		}
-		end := o.now()
-		elapsed := end.Sub(start)
+		var end time.Time
+		var elapsed time.Duration
+		if o.cfg.Now == nil {
+			// One monotonic reading instead of a full time.Now: the end is the start's
+			// wall clock plus the elapsed time.
+			elapsed = time.Since(start)
+			end = start.Add(elapsed)
+		} else {
+			end = o.now()
+			elapsed = end.Sub(start)
+		}
 		sr.finish(route, status)
 		if o.metrics != nil {
 			o.metrics.inFlight.Dec()
