@@ -79,6 +79,7 @@ var (
 	wrkRequests = regexp.MustCompile(`(\d+) requests in ([\d.]+)(\w+)`)
 	wrkLatency  = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(\w+)`)
 	wrkErrors   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkSocket   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
 // wrkLoad runs wrk for d with conns connections and parses its --latency report.
@@ -88,13 +89,25 @@ func wrkLoad(addr string, conns int, d time.Duration) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
+	return parseWrk(out)
+}
+
+// parseWrk reads the figures of a wrk --latency report: requests and elapsed time, the
+// 50th and 99th latency percentiles, and as errors the non-2xx/3xx responses plus the
+// socket errors.
+func parseWrk(out []byte) (result, error) {
 	var r result
 	m := wrkRequests.FindSubmatch(out)
 	if m == nil {
-		return r, fmt.Errorf("wrk output not understood: %s", out)
+		return r, fmt.Errorf("wrk output not understood: %q", out)
 	}
-	r.requests, _ = strconv.Atoi(string(m[1]))
-	r.elapsed = parseWrkDuration(string(m[2]), string(m[3]))
+	var err error
+	if r.requests, err = strconv.Atoi(string(m[1])); err != nil {
+		return r, fmt.Errorf("wrk request count %q: %w", m[1], err)
+	}
+	if r.elapsed = parseWrkDuration(string(m[2]), string(m[3])); r.elapsed <= 0 || r.requests == 0 {
+		return r, fmt.Errorf("wrk made %d requests in %s", r.requests, m[2])
+	}
 	for _, l := range wrkLatency.FindAllSubmatch(out, -1) {
 		v := parseWrkDuration(string(l[2]), string(l[3]))
 		if string(l[1]) == "50" {
@@ -104,7 +117,14 @@ func wrkLoad(addr string, conns int, d time.Duration) (result, error) {
 		}
 	}
 	if e := wrkErrors.FindSubmatch(out); e != nil {
-		r.errors, _ = strconv.Atoi(string(e[1]))
+		n, _ := strconv.Atoi(string(e[1]))
+		r.errors += n
+	}
+	if e := wrkSocket.FindSubmatch(out); e != nil {
+		for _, f := range e[1:] {
+			n, _ := strconv.Atoi(string(f))
+			r.errors += n
+		}
 	}
 	return r, nil
 }
