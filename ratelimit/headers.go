@@ -173,7 +173,7 @@ func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
 // the store counted it from.
 func (l *Limiter) resetAt(d *Decision, reset time.Duration) int64 {
 	var now time.Time
-	if d.at != 0 && l.mem != nil && sameFunc(l.now, l.mem.now) {
+	if d.at != 0 && l.memClock {
 		now = time.Unix(0, d.at)
 	} else {
 		now = l.now()

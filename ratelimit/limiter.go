@@ -111,6 +111,7 @@ type Limiter struct {
 type shared struct {
 	store        Store
 	mem          *MemoryStore // store, when it is one: taken without building a key string
+	memClock     bool         // mem reads the limiter's clock, so its decision instant can be reused
 	key          KeyFunc
 	resolver     *clientip.Resolver
 	v6bits       int
@@ -200,6 +201,7 @@ func New(cfg Config) (*Limiter, error) {
 	if sh.now == nil {
 		sh.now = time.Now
 	}
+	sh.memClock = sh.mem != nil && sameFunc(sh.now, sh.mem.now)
 	if sh.vecs, err = newMetricVecs(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("%w: Registerer: %w", ErrInvalidConfig, err)
 	}
