@@ -40,9 +40,9 @@ func newAuthorizer(cfg Config) (authorizer, error) {
 		}
 		a.cidrs = append(a.cidrs, p)
 	}
-	r, err := clientip.New(cfg.TrustedProxies)
+	r, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
 	if err != nil {
-		return a, fmt.Errorf("%w: TrustedProxies: %w", ErrConfig, err)
+		return a, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrConfig, err)
 	}
 	a.resolver = r
 	return a, nil

@@ -41,7 +41,7 @@ func FuzzDetailHiding(f *testing.F) {
 		f.Fatal(err)
 	}
 	h.Start(context.Background())
-	resolver, err := clientip.New([]string{"172.16.0.1"})
+	resolver, err := clientip.New(clientip.Config{TrustedProxies: []string{"172.16.0.1"}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -52,10 +52,15 @@ type Config struct {
 	// DetailCIDRs lists client networks that see details, as CIDR prefixes
 	// ("10.0.0.0/8") or single addresses ("127.0.0.1"). Default none.
 	DetailCIDRs []string
-	// TrustedProxies are the proxies whose Forwarded / X-Forwarded-For headers are
-	// believed when resolving the client address for DetailCIDRs, in the same forms.
-	// Default none: the TCP peer is the client.
+	// TrustedProxies are the proxies whose ClientIPHeader is believed when resolving the
+	// client address for DetailCIDRs, in the same forms. Default none: the TCP peer is
+	// the client.
 	TrustedProxies []string
+	// ClientIPHeader names the header family the trusted proxies set, the only one
+	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
+	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
+	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	ClientIPHeader string
 	// Authorize, when set, decides alone which requests see details (Token and
 	// DetailCIDRs are then ignored). Default nil.
 	Authorize func(r *http.Request) bool

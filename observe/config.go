@@ -33,10 +33,14 @@ type Config struct {
 	// whatever the path. Default: none, every request is logged.
 	SkipPaths []string
 
-	// TrustedProxies lists CIDR prefixes or addresses of proxies whose X-Forwarded-For /
-	// Forwarded headers are believed when resolving the client IP. Default: none, the TCP
-	// peer is the client.
+	// TrustedProxies lists CIDR prefixes or addresses of proxies whose ClientIPHeader is
+	// believed when resolving the client IP. Default: none, the TCP peer is the client.
 	TrustedProxies []string
+	// ClientIPHeader names the header family the trusted proxies set, the only one
+	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
+	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
+	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	ClientIPHeader string
 
 	// RequestIDHeader is the request and response header carrying the request ID.
 	// Default "X-Request-ID".

@@ -77,9 +77,9 @@ func New(cfg Config) (*Observer, error) {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	ips, err := clientip.New(cfg.TrustedProxies)
+	ips, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
 	if err != nil {
-		return nil, fmt.Errorf("%w: TrustedProxies: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
 	}
 	o.ips = ips
 	if len(cfg.SkipPaths) > 0 {

@@ -18,13 +18,13 @@ import (
 type KeyFunc func(r *http.Request) string
 
 // IPKey returns a KeyFunc keyed by client IP: the TCP peer, or, when the peer is one of
-// trustedProxies (CIDRs or addresses), the first untrusted hop of Forwarded or
-// X-Forwarded-For walked from the right. Headers from untrusted peers are ignored.
+// trustedProxies (CIDRs or addresses), the first untrusted hop of X-Forwarded-For
+// walked from the right. Headers from untrusted peers are ignored.
 // IPv6 addresses are grouped by their first ipv6PrefixLen bits (0 means 64), since one
 // subscriber usually holds a whole /64. Keys look like "ip:192.0.2.1" and
 // "ip:2001:db8:1:2::/64"; a request without a usable address gets "ip:unknown".
 func IPKey(trustedProxies []string, ipv6PrefixLen int) (KeyFunc, error) {
-	res, err := clientip.New(trustedProxies)
+	res, err := clientip.New(clientip.Config{TrustedProxies: trustedProxies})
 	if err != nil {
 		return nil, fmt.Errorf("%w: trusted proxies: %w", ErrInvalidConfig, err)
 	}

@@ -54,9 +54,14 @@ type Config struct {
 	// Key names the client. Default (and fallback when Key returns ""): the client IP,
 	// see TrustedProxies and IPv6PrefixLen.
 	Key KeyFunc
-	// TrustedProxies lists the CIDRs or addresses of reverse proxies whose Forwarded and
-	// X-Forwarded-For headers are believed. Default none: the TCP peer is the client.
+	// TrustedProxies lists the CIDRs or addresses of reverse proxies whose ClientIPHeader
+	// is believed. Default none: the TCP peer is the client.
 	TrustedProxies []string
+	// ClientIPHeader names the header family the trusted proxies set, the only one
+	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
+	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
+	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	ClientIPHeader string
 	// IPv6PrefixLen groups IPv6 clients by this many leading bits. Default 64.
 	IPv6PrefixLen int
 	// Cost returns how many units a request spends. Default 1 for every request; a
@@ -153,9 +158,9 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.IPv6PrefixLen < 1 || cfg.IPv6PrefixLen > 128 {
 		return nil, fmt.Errorf("%w: IPv6PrefixLen %d out of range 1..128", ErrInvalidConfig, cfg.IPv6PrefixLen)
 	}
-	res, err := clientip.New(cfg.TrustedProxies)
+	res, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
 	if err != nil {
-		return nil, fmt.Errorf("%w: TrustedProxies: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
 	}
 	sh := &shared{
 		store:       cfg.Store,

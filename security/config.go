@@ -54,9 +54,19 @@ type Config struct {
 	AllowedHosts []string
 
 	// TrustedProxies lists the CIDR prefixes or addresses of reverse proxies whose
-	// Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers are believed. Empty
-	// (default): nobody is trusted and those headers are ignored.
+	// ClientIPHeader family is believed for the scheme (and, with TrustForwardedHost, the
+	// host). Empty (default): nobody is trusted and those headers are ignored.
 	TrustedProxies []string
+	// ClientIPHeader names the header family the trusted proxies set, the only one
+	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
+	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
+	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	ClientIPHeader string
+	// TrustForwardedHost believes the host a trusted proxy forwards (X-Forwarded-Host,
+	// or host= of Forwarded) for host checks and redirects. Default false: the Host
+	// header is used, since many proxies (nginx among them) pass a client's
+	// X-Forwarded-Host through untouched.
+	TrustForwardedHost bool
 
 	// ExemptPaths are request paths that are neither redirected to HTTPS nor host-checked,
 	// such as health probes that reach the process by IP over plain HTTP ("/live",

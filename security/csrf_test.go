@@ -13,9 +13,10 @@ import (
 
 func TestCSRF(t *testing.T) {
 	s := mustNew(t, Config{
-		TrustedProxies: []string{"10.0.0.0/8"},
-		CORS:           CORS{Origins: []string{"https://app.example.com", "https://*.example.org"}, AllowCredentials: true},
-		CSRF:           CSRF{TrustedOrigins: []string{"https://admin.example.net/"}, BypassPatterns: []string{"POST /hooks/"}},
+		TrustedProxies:     []string{"10.0.0.0/8"},
+		TrustForwardedHost: true,
+		CORS:               CORS{Origins: []string{"https://app.example.com", "https://*.example.org"}, AllowCredentials: true},
+		CSRF:               CSRF{TrustedOrigins: []string{"https://admin.example.net/"}, BypassPatterns: []string{"POST /hooks/"}},
 	})
 	tests := []struct {
 		name   string

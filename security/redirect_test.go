@@ -11,9 +11,10 @@ import (
 
 func TestHTTPSRedirectAndHosts(t *testing.T) {
 	s := mustNew(t, Config{
-		AllowedHosts:   []string{"api.example.com", "*.example.org", "[2001:db8::1]"},
-		TrustedProxies: []string{"10.0.0.0/8"},
-		ExemptPaths:    []string{"/live", "/ready", "/probes/"},
+		AllowedHosts:       []string{"api.example.com", "*.example.org", "[2001:db8::1]"},
+		TrustedProxies:     []string{"10.0.0.0/8"},
+		TrustForwardedHost: true,
+		ExemptPaths:        []string{"/live", "/ready", "/probes/"},
 	})
 	const proxy, stranger = "10.1.2.3:5555", "198.51.100.9:5555"
 	tests := []struct {
@@ -39,7 +40,7 @@ func TestHTTPSRedirectAndHosts(t *testing.T) {
 		{"untrusted Forwarded ignored", "http://api.example.com/", []reqOpt{withRemote(stranger), withHeader("Forwarded", "proto=https")}, 308, "https://api.example.com/"},
 		{"untrusted X-Forwarded-Host ignored", "http://api.example.com/", []reqOpt{withRemote(stranger), withHeader("X-Forwarded-Host", "evil.example")}, 308, "https://api.example.com/"},
 		{"trusted X-Forwarded-Proto https served", "http://api.example.com/", []reqOpt{withRemote(proxy), withHeader("X-Forwarded-Proto", "https")}, 200, ""},
-		{"trusted Forwarded proto https served", "http://api.example.com/", []reqOpt{withRemote(proxy), withHeader("Forwarded", "for=1.2.3.4;proto=https")}, 200, ""},
+		{"Forwarded outside the configured family ignored", "http://api.example.com/", []reqOpt{withRemote(proxy), withHeader("Forwarded", "for=1.2.3.4;proto=https")}, 308, "https://api.example.com/"},
 		{"trusted proxy saying http redirected", "http://internal:5000/p", []reqOpt{withRemote(proxy), withHeader("X-Forwarded-Proto", "http"), withHeader("X-Forwarded-Host", "api.example.com")}, 308, "https://api.example.com/p"},
 		{"trusted X-Forwarded-Host must be allowed", "http://api.example.com/", []reqOpt{withRemote(proxy), withHeader("X-Forwarded-Proto", "https"), withHeader("X-Forwarded-Host", "evil.example")}, 400, ""},
 		{"client-prepended proto ignored", "http://api.example.com/", []reqOpt{withRemote(proxy), withHeader("X-Forwarded-Proto", "https, http")}, 308, "https://api.example.com/"},

@@ -136,7 +136,7 @@ func TestRequestCopiedOnlyWhenNeeded(t *testing.T) {
 		{"static policy, body", Config{CSP: static}, func() *http.Request {
 			return newReq(http.MethodPost, "https://a.example/", strings.NewReader("{}"), withTLS(), withHeader("Sec-Fetch-Site", "same-origin"))
 		}, true},
-		{"static policy, forwarded host", Config{CSP: static, TrustedProxies: []string{"192.0.2.1"}, AllowedHosts: []string{"public.example"}}, func() *http.Request {
+		{"static policy, forwarded host", Config{CSP: static, TrustedProxies: []string{"192.0.2.1"}, TrustForwardedHost: true, AllowedHosts: []string{"public.example"}}, func() *http.Request {
 			return newReq(http.MethodPost, "http://internal:8080/", nil, withRemote("192.0.2.1:1234"),
 				withHeader("X-Forwarded-Proto", "https"), withHeader("X-Forwarded-Host", "public.example"),
 				withHeader("Origin", "https://public.example"))

@@ -58,7 +58,7 @@ func New(cfg Config) (*Security, error) {
 	if s.hosts, err = newHostList(cfg.AllowedHosts, s.dev); err != nil {
 		return nil, err
 	}
-	if s.proxies, err = clientip.New(cfg.TrustedProxies); err != nil {
+	if s.proxies, err = clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader, TrustHost: cfg.TrustForwardedHost}); err != nil {
 		return nil, fmt.Errorf("%w: trusted proxies: %v", ErrConfig, err)
 	}
 	for _, p := range cfg.ExemptPaths {

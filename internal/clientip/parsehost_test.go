@@ -51,7 +51,7 @@ func BenchmarkParseHost(b *testing.B) {
 }
 
 func BenchmarkClientIPProxied(b *testing.B) {
-	r, _ := New([]string{"127.0.0.1"})
+	r, _ := New(Config{TrustedProxies: []string{"127.0.0.1"}})
 	q := req("127.0.0.1:40000", "X-Forwarded-For", "198.51.100.7", "X-Forwarded-Proto", "https", "Accept-Encoding", "gzip")
 	b.ReportAllocs()
 	for b.Loop() {
