@@ -16,67 +16,99 @@ import (
 
 var allocBody = []byte(`{"id":42}`)
 
-// TestRequestAllocations pins the allocations of a request through the middleware, so a
-// change that adds one to the hot path fails here rather than in a benchmark nobody
-// reads. An admitted request costs the per-request state (which also holds the context
-// value, every header value the middleware sets and, with a nonce policy, the rendered
-// CSP) and, when a nonce, WithCSP, a body limit or a forwarded host needs one, the
-// request copy of r.WithContext. Behind a trusted proxy the shared resolver
-// adds one for X-Forwarded-Proto; a request body adds http.MaxBytesReader's reader.
-func TestRequestAllocations(t *testing.T) {
+// requestCase is one kind of request through the middleware, for the allocation bound
+// and the benchmark.
+type requestCase struct {
+	name string
+	cfg  Config
+	req  func() *http.Request
+	code int
+}
+
+func requestCases() []requestCase {
 	const origin = "https://app.example.com"
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-		req  func() *http.Request
-		code int
-		want float64
-	}{
-		{"default policy over TLS", Config{}, tlsGET, http.StatusOK, 2 + randAllocs},
-		{"default policy behind a proxy", Config{TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK, 3 + randAllocs},
-		{"default policy with a report URI", Config{CSP: CSPConfig{ReportURI: "/api/csp-report/with/a/long/path/for/the/reports/endpoint"}}, tlsGET, http.StatusOK, 2 + randAllocs},
-		{"static policy", Config{CSP: CSPConfig{Policy: APICSP()}}, tlsGET, http.StatusOK, 1},
-		{"static policy behind a proxy", Config{CSP: CSPConfig{Policy: APICSP()}, TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK, 2},
-		{"no policy", Config{CSP: CSPConfig{Disable: true}}, tlsGET, http.StatusOK, 1},
-		{"development profile over HTTP", Config{Profile: Development}, plainGET, http.StatusOK, 2 + randAllocs},
+	return []requestCase{
+		{"default policy over TLS", Config{}, tlsGET, http.StatusOK},
+		{"default policy behind a proxy", Config{TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK},
+		{"default policy with a report URI", Config{CSP: CSPConfig{ReportURI: "/api/csp-report/with/a/long/path/for/the/reports/endpoint"}}, tlsGET, http.StatusOK},
+		{"static policy", Config{CSP: CSPConfig{Policy: APICSP()}}, tlsGET, http.StatusOK},
+		{"static policy behind a proxy", Config{CSP: CSPConfig{Policy: APICSP()}, TrustedProxies: []string{"127.0.0.1"}}, proxiedGET, http.StatusOK},
+		{"no policy", Config{CSP: CSPConfig{Disable: true}}, tlsGET, http.StatusOK},
+		{"development profile over HTTP", Config{Profile: Development}, plainGET, http.StatusOK},
 		{"credentialed CORS request", Config{CORS: CORS{Origins: []string{origin}, AllowCredentials: true}}, func() *http.Request {
 			r := tlsGET()
 			r.Header.Set("Origin", origin)
 			return r
-		}, http.StatusOK, 2 + randAllocs},
+		}, http.StatusOK},
 		{"CORS preflight", Config{CORS: CORS{Origins: []string{origin}}}, func() *http.Request {
 			r := tlsGET()
 			r.Method = http.MethodOptions
 			r.Header.Set("Origin", origin)
 			r.Header.Set("Access-Control-Request-Method", http.MethodPost)
 			return r
-		}, http.StatusNoContent, 1},
-		{"HTTPS redirect", Config{}, plainGET, http.StatusPermanentRedirect, 2},
+		}, http.StatusNoContent},
+		{"HTTPS redirect", Config{AllowedHosts: []string{"api.example.com"}}, plainGET, http.StatusPermanentRedirect},
+		{"HTTPS required", Config{}, plainGET, http.StatusBadRequest},
 		{"POST with a body", Config{}, func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "https://api.example.com/api/formulas", strings.NewReader(`{}`))
 			r.TLS = &tls.ConnectionState{}
 			r.Header.Set("Sec-Fetch-Site", "same-origin")
 			return r
-		}, http.StatusOK, 3 + randAllocs},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Registerer = prometheus.NewRegistry()
-			s := mustNew(t, tc.cfg)
-			h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				_, _ = w.Write(allocBody)
-			}))
-			r := tc.req()
-			w := testenv.NewHeaderSink()
-			h.ServeHTTP(w, r)
-			require.Equal(t, tc.code, w.Code)
-			if tc.code == http.StatusOK && !tc.cfg.CSP.Disable {
-				require.NotEmpty(t, w.H.Get("Content-Security-Policy"))
-			}
-			got := testing.AllocsPerRun(500, func() {
+		}, http.StatusOK},
+	}
+}
+
+// handlerFor builds the middleware of c around a handler writing a small body, and checks
+// one request answers as expected.
+func (c requestCase) handlerFor(t testing.TB) (http.Handler, *http.Request, *testenv.HeaderSink) {
+	c.cfg.Registerer = prometheus.NewRegistry()
+	s := mustNew(t, c.cfg)
+	h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(allocBody)
+	}))
+	r := c.req()
+	w := testenv.NewHeaderSink()
+	h.ServeHTTP(w, r)
+	require.Equal(t, c.code, w.Code)
+	if c.code == http.StatusOK && !c.cfg.CSP.Disable {
+		require.NotEmpty(t, w.H.Get("Content-Security-Policy"))
+	}
+	return h, r, w
+}
+
+// maxRequestAllocs bounds the allocations of one request through the middleware. A
+// request costs a handful (the per-request state, which also holds every header value the
+// middleware sets; the request copy when the context must carry the state; the rendered
+// CSP with its nonce; a body reader; a problem or redirect body), so the bound catches a
+// change that allocates per header value or per directive without pinning the exact
+// count, which varies with the Go release and the race detector. BenchmarkRequest
+// reports the exact figures.
+const maxRequestAllocs = 8
+
+func TestRequestAllocationsBounded(t *testing.T) {
+	for _, c := range requestCases() {
+		t.Run(c.name, func(t *testing.T) {
+			h, r, w := c.handlerFor(t)
+			got := testing.AllocsPerRun(100, func() {
 				clear(w.H)
 				h.ServeHTTP(w, r)
 			})
-			assert.LessOrEqual(t, got, tc.want, "allocations per request")
+			assert.LessOrEqual(t, got, float64(maxRequestAllocs), "allocations per request")
+		})
+	}
+}
+
+// BenchmarkRequest is the cost of one request of each kind through the middleware,
+// allocations included.
+func BenchmarkRequest(b *testing.B) {
+	for _, c := range requestCases() {
+		b.Run(c.name, func(b *testing.B) {
+			h, r, w := c.handlerFor(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.H)
+				h.ServeHTTP(w, r)
+			}
 		})
 	}
 }

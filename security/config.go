@@ -16,51 +16,47 @@ type Profile string
 
 // Profiles. The zero Profile is Production.
 const (
-	// Production redirects plain HTTP to HTTPS and sends HSTS.
+	// Production serves HTTPS only (plain HTTP is redirected, see AllowedHosts) and sends
+	// HSTS.
 	Production Profile = "production"
 	// Development serves plain HTTP without redirect or HSTS and also accepts the
 	// loopback hosts (localhost, 127.0.0.1, [::1]) when AllowedHosts is set.
 	Development Profile = "development"
 )
 
-// ParseProfile parses an APP_ENV (or FLASK_ENV) value: "production"/"prod" and the empty
-// string give Production, "development"/"dev" give Development. Case and surrounding
-// space are ignored; anything else is an error wrapping ErrConfig.
-func ParseProfile(s string) (Profile, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "production", "prod":
-		return Production, nil
-	case "development", "dev":
-		return Development, nil
-	}
-	return "", fmt.Errorf("%w: unknown profile %q (want development or production)", ErrConfig, s)
-}
-
 // Omit, as the value of a header field in Headers, means "do not send this header".
 const Omit = "-"
 
 // Config configures the middleware. The zero Config is the production profile with every
-// protection on: HTTPS redirect (308), HSTS for one year with subdomains, the DefaultCSP,
-// hardened cookies, CSRF protection, a 16 MiB body limit, no CORS and no trusted proxy.
+// protection on: HTTPS only (plain HTTP gets 400 until AllowedHosts enables the 308
+// redirect), HSTS for one year with subdomains, the DefaultCSP, hardened cookies, CSRF
+// protection, a 16 MiB body limit, no CORS and no trusted proxy.
 type Config struct {
 	// Profile is Production (default) or Development.
 	Profile Profile
 
 	// AllowedHosts lists the hosts the service answers for: "api.example.com",
 	// "api.example.com:8443" (that port only) or "*.example.com" (any subdomain, not the
-	// apex). A request for another host gets 400. HTTPS redirects go to the matched host,
-	// never to an unchecked one. Empty (default): any syntactically valid host is
-	// accepted; set it in production so a forged Host cannot reach redirects or links.
+	// apex). A request for another host gets 400, and HTTPS redirects go to the matched
+	// host only. Empty (default): any syntactically valid host is served, but plain HTTP
+	// is never redirected, since no listed host exists to send it to; in Production it
+	// gets 400 (ErrHTTPSRequired). ["*"] alone accepts any valid host and redirects to
+	// whatever host the request names, which lets anyone who can make a client send a
+	// Host header of their choosing (a DNS rebinding page, a misrouted proxy) get a
+	// redirect to it: list the hosts instead wherever they are known.
 	AllowedHosts []string
 
 	// TrustedProxies lists the CIDR prefixes or addresses of reverse proxies whose
 	// ClientIPHeader family is believed for the scheme (and, with TrustForwardedHost, the
-	// host). Empty (default): nobody is trusted and those headers are ignored.
+	// host). Empty (default): nobody is trusted, forwarding headers are ignored, and the
+	// scheme is https only for requests that arrived over TLS.
 	TrustedProxies []string
 	// ClientIPHeader names the header family the trusted proxies set, the only one
 	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
-	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
-	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	// (RFC 7239: proto= and host= of the element the proxy nearest the client appended),
+	// or a header holding one address that the proxy overwrites, such as "X-Real-IP" or
+	// "CF-Connecting-IP" (with X-Forwarded-Proto). Every other forwarding header is
+	// ignored, so a client's own Forwarded or X-Forwarded-Proto cannot change the scheme.
 	ClientIPHeader string
 	// TrustForwardedHost believes the host a trusted proxy forwards (X-Forwarded-Host,
 	// or host= of Forwarded) for host checks and redirects. Default false: the Host
@@ -101,12 +97,13 @@ type Config struct {
 	CSRF CSRF
 
 	// MaxBodyBytes limits request bodies; larger ones get 413. 0 (default) means 16 MiB
-	// (Flask's MAX_CONTENT_LENGTH of the original deployment); negative means unlimited.
+	// (DefaultMaxBodyBytes); negative means unlimited.
 	MaxBodyBytes int64
 
 	// OnReject writes the response for a request the middleware refuses. err is a
-	// *RejectError wrapping ErrBadHost (400), ErrBodyTooLarge (413), ErrCrossOrigin (403)
-	// or ErrCORSDenied (403). Nil (default) writes application/problem+json.
+	// *RejectError wrapping ErrBadHost (400), ErrHTTPSRequired (400), ErrBodyTooLarge
+	// (413), ErrCrossOrigin (403) or ErrCORSDenied (403). Nil (default) writes
+	// application/problem+json.
 	OnReject func(w http.ResponseWriter, r *http.Request, err *RejectError)
 
 	// Logger receives rejections at debug level, and a warning from New when the
@@ -235,18 +232,19 @@ func defaultCORSHeaders() []string {
 		"Content-Type", "X-Request-ID", "X-Requested-With"}
 }
 
-// SplitList splits a comma- or whitespace-separated list such as CORS_ORIGINS,
-// ALLOWED_HOSTS or TRUSTED_PROXIES, dropping empty items.
+// SplitList splits a comma- or whitespace-separated list, dropping empty items. It is
+// kept for existing callers and will be removed: strings.FieldsFunc does the same.
 func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	})
 }
 
-// ParseSize parses a byte size such as MAX_CONTENT_LENGTH: a plain number of bytes
-// ("16777216") or a number with a unit: B, KB/MB/GB (powers of 1000) or K/KiB, M/MiB,
+// ParseSize parses a byte size: a plain number of bytes ("16777216") or a number with a
+// unit: B, KB/MB/GB (powers of 1000) or K/KiB, M/MiB,
 // G/GiB (powers of 1024). Case and space before the unit are ignored. Negative values,
-// fractions and overflow are errors wrapping ErrConfig.
+// fractions and overflow are errors wrapping ErrInvalidConfig. It is kept for existing
+// callers and will be removed.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
@@ -254,11 +252,11 @@ func ParseSize(s string) (int64, error) {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("%w: size %q: want a number of bytes, optionally with a unit", ErrConfig, s)
+		return 0, fmt.Errorf("%w: size %q: want a number of bytes, optionally with a unit", ErrInvalidConfig, s)
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: size %q: %v", ErrConfig, s, err)
+		return 0, fmt.Errorf("%w: size %q: %v", ErrInvalidConfig, s, err)
 	}
 	var mult int64
 	switch strings.ToLower(strings.TrimSpace(t[i:])) {
@@ -277,10 +275,10 @@ func ParseSize(s string) (int64, error) {
 	case "g", "gib":
 		mult = 1 << 30
 	default:
-		return 0, fmt.Errorf("%w: size %q: unknown unit", ErrConfig, s)
+		return 0, fmt.Errorf("%w: size %q: unknown unit", ErrInvalidConfig, s)
 	}
 	if n > (1<<63-1)/mult {
-		return 0, fmt.Errorf("%w: size %q overflows", ErrConfig, s)
+		return 0, fmt.Errorf("%w: size %q overflows", ErrInvalidConfig, s)
 	}
 	return n * mult, nil
 }

@@ -12,17 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseProfile(t *testing.T) {
-	for in, want := range map[string]Profile{"": Production, "production": Production, " PROD ": Production,
-		"development": Development, "Dev": Development} {
-		p, err := ParseProfile(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, p, in)
-	}
-	_, err := ParseProfile("staging")
-	assert.ErrorIs(t, err, ErrConfig)
-}
-
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"16777216": 16 << 20, "16MiB": 16 << 20, "16 m": 16 << 20, "10KB": 10000,
 		"1k": 1024, "2 GiB": 2 << 30, "1gb": 1e9, "0": 0, " 42 b ": 42, "5mb": 5e6} {
@@ -32,7 +21,7 @@ func TestParseSize(t *testing.T) {
 	}
 	for _, bad := range []string{"", "MB", "-1", "1.5MB", "10 TB", "99999999999999999999", "9223372036854775807k", "0x10"} {
 		_, err := ParseSize(bad)
-		assert.ErrorIs(t, err, ErrConfig, bad)
+		assert.ErrorIs(t, err, ErrInvalidConfig, bad)
 	}
 }
 
@@ -56,7 +45,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		"header injection":   {Headers: Headers{ReferrerPolicy: "no-referrer\r\nX-Evil: 1"}},
 	} {
 		s, err := New(cfg)
-		assert.ErrorIs(t, err, ErrConfig, name)
+		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 		assert.Nil(t, s, name)
 	}
 }
@@ -70,7 +59,7 @@ func TestMetricsRegistration(t *testing.T) {
 	clash := prometheus.NewRegistry()
 	require.NoError(t, clash.Register(prometheus.NewGauge(prometheus.GaugeOpts{Name: "harden_security_https_redirects_total", Help: "x"})))
 	_, err = New(Config{Registerer: clash})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
 
 func TestMiddlewareMetrics(t *testing.T) {
@@ -83,10 +72,10 @@ func TestMiddlewareMetrics(t *testing.T) {
 	serve(h, newReq(http.MethodPost, "https://a.example/", strings.NewReader("xx"), withTLS()))
 	serve(h, newReq(http.MethodPost, "https://a.example/", nil, withTLS(), withHeader("Sec-Fetch-Site", "cross-site")))
 	assert.Equal(t, 2.0, testutil.ToFloat64(s.metrics.redirects))
-	for reason, want := range map[string]float64{"bad_host": 1, "body_too_large": 1, "cross_origin": 1, "cors_denied": 0} {
+	for reason, want := range map[string]float64{"bad_host": 1, "https_required": 0, "body_too_large": 1, "cross_origin": 1, "cors_denied": 0} {
 		assert.Equal(t, want, testutil.ToFloat64(s.metrics.rejected.WithLabelValues(reason)), reason)
 	}
-	assert.Equal(t, 5, testutil.CollectAndCount(reg), "four reasons pre-created plus the redirect counter")
+	assert.Equal(t, 6, testutil.CollectAndCount(reg), "five reasons pre-created plus the redirect counter")
 }
 
 func TestWarnsWithoutAllowedHostsInProduction(t *testing.T) {
@@ -95,6 +84,9 @@ func TestWarnsWithoutAllowedHostsInProduction(t *testing.T) {
 	mustNew(t, Config{Logger: log, AllowedHosts: []string{"a.example"}})
 	mustNew(t, Config{Logger: log, Profile: Development})
 	assert.Empty(t, buf.String())
+	mustNew(t, Config{Logger: log, AllowedHosts: []string{"*"}})
+	assert.Empty(t, buf.String())
 	mustNew(t, Config{Logger: log})
 	assert.Contains(t, buf.String(), "AllowedHosts is empty")
+	assert.Contains(t, buf.String(), "get 400 instead of a redirect")
 }

@@ -28,7 +28,7 @@ func newCookieHardener(c Cookies) (*cookieHardener, error) {
 	case http.SameSiteNoneMode:
 		h.sameSite = "; SameSite=None"
 	default:
-		return nil, fmt.Errorf("%w: Cookies.SameSite %d is not a known mode", ErrConfig, c.SameSite)
+		return nil, fmt.Errorf("%w: Cookies.SameSite %d is not a known mode", ErrInvalidConfig, c.SameSite)
 	}
 	return h, nil
 }

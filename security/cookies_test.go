@@ -87,7 +87,7 @@ func TestCookieSameSiteModesAndDisable(t *testing.T) {
 	})), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
 	assert.Equal(t, "a=1", rec.Header().Get("Set-Cookie"))
 	_, err := New(Config{Cookies: Cookies{SameSite: 42}})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
 
 func TestCookieLineUnchangedKeepsString(t *testing.T) {

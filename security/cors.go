@@ -48,7 +48,7 @@ func newCORS(c CORS) (*corsPolicy, error) {
 		}
 		if o == "*" {
 			if c.AllowCredentials {
-				return nil, fmt.Errorf("%w: CORS origin \"*\" cannot be combined with AllowCredentials", ErrConfig)
+				return nil, fmt.Errorf("%w: CORS origin \"*\" cannot be combined with AllowCredentials", ErrInvalidConfig)
 			}
 			p.any = true
 			continue
@@ -56,18 +56,18 @@ func newCORS(c CORS) (*corsPolicy, error) {
 		o = strings.TrimSuffix(strings.ToLower(o), "/")
 		scheme, host, ok := strings.Cut(o, "://")
 		if !ok || !validScheme(scheme) {
-			return nil, fmt.Errorf("%w: CORS origin %q: want scheme://host[:port]", ErrConfig, o)
+			return nil, fmt.Errorf("%w: CORS origin %q: want scheme://host[:port]", ErrInvalidConfig, o)
 		}
 		if rest, ok := strings.CutPrefix(host, "*."); ok {
 			name, port, ok := splitHost(rest)
 			if !ok || strings.Contains(name, ":") || !strings.Contains(name, ".") {
-				return nil, fmt.Errorf("%w: CORS origin %q: wildcard needs a domain with a dot, like https://*.example.com", ErrConfig, o)
+				return nil, fmt.Errorf("%w: CORS origin %q: wildcard needs a domain with a dot, like https://*.example.com", ErrInvalidConfig, o)
 			}
 			p.wild = append(p.wild, originPattern{scheme: scheme, suffix: "." + name, port: port})
 			continue
 		}
 		if _, _, ok := splitHost(host); !ok {
-			return nil, fmt.Errorf("%w: CORS origin %q: invalid host", ErrConfig, o)
+			return nil, fmt.Errorf("%w: CORS origin %q: invalid host", ErrInvalidConfig, o)
 		}
 		p.exact[o] = true
 	}
@@ -78,7 +78,7 @@ func newCORS(c CORS) (*corsPolicy, error) {
 	for _, m := range methods {
 		m = strings.TrimSpace(m)
 		if !validToken(m) {
-			return nil, fmt.Errorf("%w: CORS method %q", ErrConfig, m)
+			return nil, fmt.Errorf("%w: CORS method %q", ErrInvalidConfig, m)
 		}
 		p.methods[m] = true
 	}
@@ -89,13 +89,13 @@ func newCORS(c CORS) (*corsPolicy, error) {
 	for _, h := range headers {
 		h = strings.TrimSpace(h)
 		if !validToken(h) {
-			return nil, fmt.Errorf("%w: CORS header %q", ErrConfig, h)
+			return nil, fmt.Errorf("%w: CORS header %q", ErrInvalidConfig, h)
 		}
 		p.headers[strings.ToLower(h)] = true
 	}
 	for _, h := range c.ExposeHeaders {
 		if !validToken(strings.TrimSpace(h)) {
-			return nil, fmt.Errorf("%w: CORS expose header %q", ErrConfig, h)
+			return nil, fmt.Errorf("%w: CORS expose header %q", ErrInvalidConfig, h)
 		}
 	}
 	p.allowMethods = strings.Join(methods, ", ")

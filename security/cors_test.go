@@ -131,7 +131,7 @@ func TestCORSConfigErrors(t *testing.T) {
 		"bad expose":            {Origins: []string{"https://a.example"}, ExposeHeaders: []string{"a b"}},
 	} {
 		_, err := New(Config{CORS: c})
-		assert.ErrorIs(t, err, ErrConfig, name)
+		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // CSP is a Content-Security-Policy: directive name → source list. Build one with a
@@ -73,8 +72,8 @@ func (c CSP) clone() CSP {
 	return out
 }
 
-// String renders the policy with NonceSource left in place. It does not validate; New
-// and Compile do.
+// String renders the policy with NonceSource left in place. It does not validate; New,
+// WithCSP and Validate do.
 func (c CSP) String() string {
 	var b strings.Builder
 	for i, d := range c.order() {
@@ -109,9 +108,9 @@ func (c CSP) order() []string {
 	return keys
 }
 
-// Policy is a validated CSP ready to be rendered per request. It is immutable and safe
+// policy is a validated CSP ready to be rendered per request. It is immutable and safe
 // for concurrent use.
-type Policy struct {
+type policy struct {
 	// static is the header value when the policy has no nonce.
 	static string
 	// parts are the pieces around each NonceSource; len(parts) > 1 iff the policy uses
@@ -119,14 +118,21 @@ type Policy struct {
 	parts []string
 }
 
-// Compile validates c and prepares it for rendering. Directive names must be lower-case
-// letters and '-'; sources must be non-empty and free of whitespace, ';', ',' and control
-// or non-ASCII bytes; 'none' must stand alone; frame-ancestors accepts no keyword other
-// than 'self' and 'none'; report-to takes exactly one token; upgrade-insecure-requests
-// and block-all-mixed-content take none. Errors wrap ErrConfig.
-func (c CSP) Compile() (*Policy, error) {
+// Validate reports whether c is a policy New and WithCSP accept. Directive names must be
+// lower-case letters and '-'; sources must be non-empty and free of whitespace, ';', ','
+// and control or non-ASCII bytes; 'none' must stand alone; frame-ancestors accepts no
+// keyword other than 'self' and 'none'; report-to takes exactly one token;
+// upgrade-insecure-requests and block-all-mixed-content take none. Errors wrap
+// ErrInvalidConfig.
+func (c CSP) Validate() error {
+	_, err := c.compile()
+	return err
+}
+
+// compile validates c and prepares it for rendering.
+func (c CSP) compile() (*policy, error) {
 	if len(c) == 0 {
-		return nil, fmt.Errorf("%w: empty CSP", ErrConfig)
+		return nil, fmt.Errorf("%w: empty CSP", ErrInvalidConfig)
 	}
 	for d, srcs := range c {
 		if err := checkDirective(d, srcs); err != nil {
@@ -134,7 +140,7 @@ func (c CSP) Compile() (*Policy, error) {
 		}
 	}
 	rendered := c.String()
-	p := &Policy{parts: strings.Split(rendered, NonceSource)}
+	p := &policy{parts: strings.Split(rendered, NonceSource)}
 	if len(p.parts) == 1 {
 		p.static = rendered
 		p.parts = nil
@@ -142,64 +148,47 @@ func (c CSP) Compile() (*Policy, error) {
 	return p, nil
 }
 
-// MustCompile is Compile that panics on error, for package-level policies known valid.
-func (c CSP) MustCompile() *Policy {
-	p, err := c.Compile()
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
+// usesNonce reports whether the policy contains NonceSource.
+func (p *policy) usesNonce() bool { return len(p.parts) > 1 }
 
-// UsesNonce reports whether the policy contains NonceSource.
-func (p *Policy) UsesNonce() bool { return len(p.parts) > 1 }
+// nonceOpen and nonceClose surround a nonce in the rendered policy.
+const nonceOpen, nonceClose = "'nonce-", "'"
 
-// Render returns the header value with nonce substituted. nonce is ignored when the
+// render returns the header value with nonce substituted. nonce is ignored when the
 // policy has no NonceSource.
-func (p *Policy) Render(nonce string) string {
+func (p *policy) render(nonce string) string {
 	if len(p.parts) == 0 {
 		return p.static
 	}
-	n := 0
-	for _, s := range p.parts {
-		n += len(s)
-	}
-	tok := "'nonce-" + nonce + "'"
-	n += (len(p.parts) - 1) * len(tok)
 	var b strings.Builder
-	b.Grow(n)
-	for i, s := range p.parts {
-		if i > 0 {
-			b.WriteString(tok)
-		}
+	b.Grow(p.renderedLen(len(nonce)))
+	b.WriteString(p.parts[0])
+	for _, s := range p.parts[1:] {
+		b.WriteString(nonceOpen)
+		b.WriteString(nonce)
+		b.WriteString(nonceClose)
 		b.WriteString(s)
 	}
 	return b.String()
 }
 
 // renderNewNonce draws a fresh nonce and returns the header value rendered with it and
-// the nonce, a substring of the value. The value is rendered into buf when it fits, else
-// into a new array; the caller must never write to buf afterwards, since the strings
-// share its memory. The policy must use nonces.
-func (p *Policy) renderNewNonce(buf []byte) (value, nonce string) {
+// the nonce, a substring of the value. The policy must use nonces.
+func (p *policy) renderNewNonce() (value, nonce string) {
 	var enc [nonceLen]byte
 	fillNonce(&enc)
-	const open, closing = "'nonce-", "'"
-	n := p.renderedLen()
-	b := buf[:0]
-	if cap(b) < n {
-		b = make([]byte, 0, n)
-	}
-	b = append(b, p.parts[0]...)
-	for _, s := range p.parts[1:] {
-		b = append(b, open...)
-		b = append(b, enc[:]...)
-		b = append(b, closing...)
-		b = append(b, s...)
-	}
-	value = unsafe.String(unsafe.SliceData(b), len(b))
-	start := len(p.parts[0]) + len(open)
+	value = p.render(string(enc[:]))
+	start := len(p.parts[0]) + len(nonceOpen)
 	return value, value[start : start+nonceLen]
+}
+
+// renderedLen is the length of the header value rendered with a nonce of nonceLen bytes.
+func (p *policy) renderedLen(nonceLen int) int {
+	n := 0
+	for _, s := range p.parts {
+		n += len(s)
+	}
+	return n + (len(p.parts)-1)*(len(nonceOpen)+nonceLen+len(nonceClose))
 }
 
 // withReporting returns a copy of c reporting to uri through both report-uri and the
@@ -211,57 +200,73 @@ func (c CSP) withReporting(uri, group string) CSP {
 	return out
 }
 
+// checkDirective validates one directive: its name, each source, and the sources the
+// directive admits.
 func checkDirective(d string, srcs []string) error {
+	if err := checkDirectiveName(d); err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		if err := checkSource(d, s); err != nil {
+			return err
+		}
+		if s == "'none'" && len(srcs) > 1 {
+			return fmt.Errorf("%w: CSP directive %s: 'none' must be the only source", ErrInvalidConfig, d)
+		}
+	}
+	return checkDirectiveSources(d, srcs)
+}
+
+// checkDirectiveName accepts lower-case letters and '-'.
+func checkDirectiveName(d string) error {
 	if d == "" {
-		return fmt.Errorf("%w: CSP has an empty directive name", ErrConfig)
+		return fmt.Errorf("%w: CSP has an empty directive name", ErrInvalidConfig)
 	}
 	for i := 0; i < len(d); i++ {
 		if c := d[i]; (c < 'a' || c > 'z') && c != '-' {
-			return fmt.Errorf("%w: CSP directive %q: names are lower-case letters and '-'", ErrConfig, d)
-		}
-	}
-	for _, s := range srcs {
-		if s == "" {
-			return fmt.Errorf("%w: CSP directive %s has an empty source", ErrConfig, d)
-		}
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ',' {
-				return fmt.Errorf("%w: CSP directive %s: source %q contains a forbidden character", ErrConfig, d, s)
-			}
-		}
-		if s == "'none'" && len(srcs) > 1 {
-			return fmt.Errorf("%w: CSP directive %s: 'none' must be the only source", ErrConfig, d)
-		}
-	}
-	switch d {
-	case "upgrade-insecure-requests", "block-all-mixed-content":
-		if len(srcs) != 0 {
-			return fmt.Errorf("%w: CSP directive %s takes no value", ErrConfig, d)
-		}
-	case "report-to":
-		if len(srcs) != 1 {
-			return fmt.Errorf("%w: CSP directive report-to takes exactly one group name", ErrConfig)
-		}
-	case "frame-ancestors":
-		for _, s := range srcs {
-			if strings.HasPrefix(s, "'") && s != "'self'" && s != "'none'" {
-				return fmt.Errorf("%w: CSP frame-ancestors accepts only 'self', 'none', schemes and hosts, not %s", ErrConfig, s)
-			}
-		}
-	case "sandbox", "report-uri", "require-trusted-types-for", "trusted-types":
-	default:
-		if strings.HasSuffix(d, "-src") && len(srcs) == 0 {
-			return fmt.Errorf("%w: CSP directive %s needs at least one source (use 'none')", ErrConfig, d)
+			return fmt.Errorf("%w: CSP directive %q: names are lower-case letters and '-'", ErrInvalidConfig, d)
 		}
 	}
 	return nil
 }
 
-// renderedLen is the length of the header value renderNewNonce writes.
-func (p *Policy) renderedLen() int {
-	n := 0
-	for _, s := range p.parts {
-		n += len(s)
+// checkSource refuses empty sources and bytes that would end the source, the directive
+// or the header: whitespace, ';', ',', control and non-ASCII bytes.
+func checkSource(d, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: CSP directive %s has an empty source", ErrInvalidConfig, d)
 	}
-	return n + (len(p.parts)-1)*(len("'nonce-")+nonceLen+len("'"))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ',' {
+			return fmt.Errorf("%w: CSP directive %s: source %q contains a forbidden character", ErrInvalidConfig, d, s)
+		}
+	}
+	return nil
+}
+
+// checkDirectiveSources applies the rules of particular directives: some take no value,
+// report-to takes one group, frame-ancestors no keyword but 'self' and 'none', and a
+// fetch directive (…-src) at least one source.
+func checkDirectiveSources(d string, srcs []string) error {
+	switch d {
+	case "upgrade-insecure-requests", "block-all-mixed-content":
+		if len(srcs) != 0 {
+			return fmt.Errorf("%w: CSP directive %s takes no value", ErrInvalidConfig, d)
+		}
+	case "report-to":
+		if len(srcs) != 1 {
+			return fmt.Errorf("%w: CSP directive report-to takes exactly one group name", ErrInvalidConfig)
+		}
+	case "frame-ancestors":
+		for _, s := range srcs {
+			if strings.HasPrefix(s, "'") && s != "'self'" && s != "'none'" {
+				return fmt.Errorf("%w: CSP frame-ancestors accepts only 'self', 'none', schemes and hosts, not %s", ErrInvalidConfig, s)
+			}
+		}
+	default:
+		if strings.HasSuffix(d, "-src") && len(srcs) == 0 {
+			return fmt.Errorf("%w: CSP directive %s needs at least one source (use 'none')", ErrInvalidConfig, d)
+		}
+	}
+	return nil
 }

@@ -79,7 +79,7 @@ func TestWithCSPPerRoute(t *testing.T) {
 		rec.Header().Get("Content-Security-Policy"))
 
 	_, err = s.WithCSP(CSP{"script-src": {"'self'; evil"}}, widget)
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
 
 func TestCSPBuilder(t *testing.T) {
@@ -88,16 +88,18 @@ func TestCSPBuilder(t *testing.T) {
 	assert.Equal(t, []string{"'self'"}, base["img-src"], "With copies")
 	assert.Contains(t, base, "manifest-src", "Without copies")
 	assert.Equal(t, "default-src 'none'; base-uri 'none'; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self' https://cdn.example; script-src 'self' 'nonce'; style-src 'self' 'nonce'; upgrade-insecure-requests", c.String())
-	p, err := c.Compile()
+	require.NoError(t, c.Validate())
+	p, err := c.compile()
 	require.NoError(t, err)
-	assert.True(t, p.UsesNonce())
-	assert.Equal(t, strings.ReplaceAll(c.String(), "'nonce'", "'nonce-abc'"), p.Render("abc"))
-	p = APICSP().MustCompile()
-	assert.False(t, p.UsesNonce())
-	assert.Equal(t, APICSP().String(), p.Render("ignored"))
+	assert.True(t, p.usesNonce())
+	assert.Equal(t, strings.ReplaceAll(c.String(), "'nonce'", "'nonce-abc'"), p.render("abc"))
+	p, err = APICSP().compile()
+	require.NoError(t, err)
+	assert.False(t, p.usesNonce())
+	assert.Equal(t, APICSP().String(), p.render("ignored"))
 }
 
-func TestCSPCompileErrors(t *testing.T) {
+func TestCSPValidateErrors(t *testing.T) {
 	for name, c := range map[string]CSP{
 		"empty":                  {},
 		"upper-case directive":   {"Script-Src": {"'self'"}},
@@ -113,12 +115,10 @@ func TestCSPCompileErrors(t *testing.T) {
 		"report-to two groups":   {"report-to": {"a", "b"}},
 		"upgrade with value":     {"upgrade-insecure-requests": {"1"}},
 	} {
-		_, err := c.Compile()
-		assert.ErrorIs(t, err, ErrConfig, name)
-		_, err = New(Config{CSP: CSPConfig{Policy: c}})
-		assert.ErrorIs(t, err, ErrConfig, name)
+		assert.ErrorIs(t, c.Validate(), ErrInvalidConfig, name)
+		_, err := New(Config{CSP: CSPConfig{Policy: c}})
+		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 	}
-	assert.Panics(t, func() { CSP{}.MustCompile() })
 	_, err := New(Config{CSP: CSPConfig{ReportURI: "/r; script-src *"}})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 }

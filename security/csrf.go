@@ -15,12 +15,12 @@ func newCSRF(c CSRF) (cop *http.CrossOriginProtection, err error) {
 	cop = http.NewCrossOriginProtection()
 	for _, o := range c.TrustedOrigins {
 		if err := cop.AddTrustedOrigin(strings.TrimSuffix(strings.TrimSpace(o), "/")); err != nil {
-			return nil, fmt.Errorf("%w: CSRF trusted origin: %v", ErrConfig, err)
+			return nil, fmt.Errorf("%w: CSRF trusted origin: %v", ErrInvalidConfig, err)
 		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			cop, err = nil, fmt.Errorf("%w: CSRF bypass pattern: %v", ErrConfig, p)
+			cop, err = nil, fmt.Errorf("%w: CSRF bypass pattern: %v", ErrInvalidConfig, p)
 		}
 	}()
 	for _, p := range c.BypassPatterns {

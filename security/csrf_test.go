@@ -76,11 +76,11 @@ func TestCSRFDisabledAndHostRestored(t *testing.T) {
 
 func TestCSRFConfigErrors(t *testing.T) {
 	_, err := New(Config{CSRF: CSRF{TrustedOrigins: []string{"https://a.example/path"}}})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 	_, err = New(Config{CSRF: CSRF{BypassPatterns: []string{"POST /a/{x"}}})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 	_, err = New(Config{CSRF: CSRF{BypassPatterns: []string{"/a", "/a"}}})
-	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, ErrInvalidConfig)
 }
 
 // TestBrowserLikeClientsOverRealServer runs the middleware behind a real listener with a

@@ -46,40 +46,6 @@ func Example() {
 	// 400 application/problem+json
 }
 
-// Settings from the environment contract, as a backend wires them.
-func Example_environment() {
-	env := map[string]string{
-		"APP_ENV":            "production",
-		"ALLOWED_HOSTS":      "api.nexus.example, nexus.example",
-		"TRUSTED_PROXIES":    "10.0.0.0/8",
-		"CORS_ORIGINS":       "https://nexus.example,https://*.nexus.example",
-		"MAX_CONTENT_LENGTH": "16MiB",
-	}
-	profile, err := security.ParseProfile(env["APP_ENV"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	maxBody, err := security.ParseSize(env["MAX_CONTENT_LENGTH"])
-	if err != nil {
-		log.Fatal(err)
-	}
-	_, err = security.New(security.Config{
-		Profile:        profile,
-		AllowedHosts:   security.SplitList(env["ALLOWED_HOSTS"]),
-		TrustedProxies: security.SplitList(env["TRUSTED_PROXIES"]),
-		ExemptPaths:    []string{"/live", "/ready", "/health"},
-		MaxBodyBytes:   maxBody,
-		CORS:           security.CORS{Origins: security.SplitList(env["CORS_ORIGINS"]), AllowCredentials: true},
-	})
-	fmt.Println(profile, maxBody, err)
-
-	_, err = security.New(security.Config{CORS: security.CORS{Origins: []string{"*"}, AllowCredentials: true}})
-	fmt.Println(err)
-	// Output:
-	// production 16777216 <nil>
-	// security: invalid configuration: CORS origin "*" cannot be combined with AllowCredentials
-}
-
 // A template reads the per-request nonce; the CSP header carries the same value.
 func ExampleNonce() {
 	sec, err := security.New(security.Config{Profile: security.Development})
@@ -143,21 +109,4 @@ func ExampleCORS() {
 	// Output:
 	// 204 https://app.example.com 3600
 	// 403
-}
-
-// The violation report endpoint, mounted where CSPConfig.ReportURI points.
-func ExampleReports() {
-	reports, err := security.NewReports(security.ReportsConfig{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/csp-report", strings.NewReader(
-		`{"csp-report":{"document-uri":"https://app.example/page?t=1","effective-directive":"script-src-elem","blocked-uri":"https://cdn.evil/x.js","disposition":"enforce"}}`))
-	req.Header.Set("Content-Type", "application/csp-report")
-	rec := httptest.NewRecorder()
-	reports.ServeHTTP(rec, req)
-	r := reports.Recent()[0]
-	fmt.Println(rec.Code, r.EffectiveDirective, r.BlockedURL, r.DocumentURL)
-	// Output:
-	// 204 script-src-elem https://cdn.evil/x.js https://app.example/page
 }

@@ -31,16 +31,30 @@ func (s *staticHeaders) apply(h http.Header, https bool, b *valueBuf) {
 	}
 }
 
-// valueBuf backs every header value the middleware sets on one response with the
-// request's reqState.vals array, so they cost no allocation of their own. Each value is
-// handed out as a slice with len == cap, so a handler that appends to it gets a fresh
-// array, and nothing is shared between requests.
-type valueBuf []string
+// valueSlots is the number of header values a valueBuf holds: the most the middleware
+// sets on one response (seven fixed headers plus Cross-Origin-Embedder-Policy, then the
+// CSP and Reporting-Endpoints, or up to six CORS headers on a preflight).
+const valueSlots = 14
 
+// valueBuf backs the header values the middleware sets on one response, so they cost no
+// allocation of their own; it lives in the request's reqState. Each value is handed out
+// as a slice with len == cap, so a handler that appends to it gets a fresh array, and a
+// handler or outer middleware that writes one in place writes only this response's
+// copy: the array belongs to one request and is never reused.
+type valueBuf struct {
+	n     int
+	slots [valueSlots]string
+}
+
+// set sets h[key] to the single value v.
 func (b *valueBuf) set(h http.Header, key, v string) {
-	*b = append(*b, v)
-	n := len(*b)
-	h[key] = (*b)[n-1 : n : n]
+	if b.n == len(b.slots) {
+		h[key] = []string{v}
+		return
+	}
+	b.slots[b.n] = v
+	h[key] = b.slots[b.n : b.n+1 : b.n+1]
+	b.n++
 }
 
 func headerOr(v, def string) string {
@@ -62,7 +76,7 @@ func buildStaticHeaders(cfg *Config) (*staticHeaders, error) {
 		"CrossOriginEmbedderPolicy": hd.CrossOriginEmbedderPolicy,
 	} {
 		if strings.ContainsAny(v, "\r\n\x00") {
-			return nil, fmt.Errorf("%w: Headers.%s contains a control character", ErrConfig, name)
+			return nil, fmt.Errorf("%w: Headers.%s contains a control character", ErrInvalidConfig, name)
 		}
 	}
 	opt := secure.Options{
@@ -86,10 +100,10 @@ func buildStaticHeaders(cfg *Config) (*staticHeaders, error) {
 	if cfg.Profile == Production && maxAge > 0 {
 		secs := int64(maxAge.Seconds())
 		if secs < 1 {
-			return nil, fmt.Errorf("%w: HSTS.MaxAge %v is below one second", ErrConfig, maxAge)
+			return nil, fmt.Errorf("%w: HSTS.MaxAge %v is below one second", ErrInvalidConfig, maxAge)
 		}
 		if cfg.HSTS.Preload && (secs < 31536000 || cfg.HSTS.ExcludeSubdomains) {
-			return nil, fmt.Errorf("%w: HSTS preload needs max-age of at least one year and includeSubDomains", ErrConfig)
+			return nil, fmt.Errorf("%w: HSTS preload needs max-age of at least one year and includeSubDomains", ErrInvalidConfig)
 		}
 		opt.STSSeconds = secs
 		opt.STSIncludeSubdomains = !cfg.HSTS.ExcludeSubdomains
@@ -110,7 +124,7 @@ func secureHeaders(opt secure.Options) ([]headerValue, error) {
 		Host: "config.invalid", Header: http.Header{}}
 	h, _, err := s.ProcessNoModifyRequest(discardWriter{http.Header{}}, req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	out := make([]headerValue, 0, len(h))
 	for k, v := range h {

@@ -17,13 +17,21 @@ type hostPattern struct {
 // hostList matches request hosts against AllowedHosts.
 type hostList struct {
 	patterns []hostPattern
+	any      bool // AllowedHosts is ["*"]
 }
+
+// anyHost is the AllowedHosts entry that accepts every well-formed host.
+const anyHost = "*"
 
 func newHostList(entries []string, dev bool) (*hostList, error) {
 	l := &hostList{}
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
 		if e == "" {
+			continue
+		}
+		if e == anyHost {
+			l.any = true
 			continue
 		}
 		wild := strings.HasPrefix(e, "*.")
@@ -33,13 +41,16 @@ func newHostList(entries []string, dev bool) (*hostList, error) {
 		}
 		name, port, ok := splitHost(raw)
 		if !ok || (wild && (strings.Contains(name, ":") || isIPv4(name))) {
-			return nil, fmt.Errorf("%w: allowed host %q is not a host name, host:port or *.domain", ErrConfig, e)
+			return nil, fmt.Errorf("%w: allowed host %q is not a host name, host:port or *.domain", ErrInvalidConfig, e)
 		}
 		p := hostPattern{name: name, port: port, wildcard: wild}
 		if wild {
 			p.name = "." + name
 		}
 		l.patterns = append(l.patterns, p)
+	}
+	if l.any && len(l.patterns) > 0 {
+		return nil, fmt.Errorf("%w: allowed host %q accepts every host; list it alone or list the hosts", ErrInvalidConfig, anyHost)
 	}
 	if dev && len(l.patterns) > 0 {
 		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
@@ -49,8 +60,14 @@ func newHostList(entries []string, dev bool) (*hostList, error) {
 	return l, nil
 }
 
-// match reports whether host (a Host header value) is allowed. With no patterns every
-// syntactically valid host is allowed.
+// redirects reports whether plain HTTP may be redirected to the request's host: only when
+// AllowedHosts names the hosts, or is "*".
+func (l *hostList) redirects() bool {
+	return l.any || len(l.patterns) > 0
+}
+
+// match reports whether host (a Host header value) is allowed. Without patterns (no
+// AllowedHosts, or "*") every syntactically valid host is allowed.
 func (l *hostList) match(host string) bool {
 	name, port, ok := splitHost(host)
 	if !ok {

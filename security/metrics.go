@@ -20,7 +20,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "harden_security_rejected_total",
-			Help: "Requests refused by the security middleware, by reason (bad_host, body_too_large, cross_origin, cors_denied).",
+			Help: "Requests refused by the security middleware, by reason (bad_host, https_required, body_too_large, cross_origin, cors_denied).",
 		}, []string{"reason"}),
 		redirects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "harden_security_https_redirects_total",
@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.redirects, err = register(reg, m.redirects); err != nil {
 		return nil, err
 	}
-	for _, r := range []string{"bad_host", "body_too_large", "cross_origin", "cors_denied"} {
+	for _, r := range []string{"bad_host", "https_required", "body_too_large", "cross_origin", "cors_denied"} {
 		m.rejected.WithLabelValues(r)
 	}
 	return m, nil
@@ -51,7 +51,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		}
 	}
 	if err != nil {
-		return c, fmt.Errorf("%w: registering metrics: %v", ErrConfig, err)
+		return c, fmt.Errorf("%w: registering metrics: %v", ErrInvalidConfig, err)
 	}
 	return c, nil
 }

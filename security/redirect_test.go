@@ -1,9 +1,14 @@
 package security
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,21 +82,100 @@ func TestHTTPSRedirectAndHosts(t *testing.T) {
 }
 
 func TestRedirectOptions(t *testing.T) {
-	s := mustNew(t, Config{RedirectStatus: http.StatusMovedPermanently, HTTPSPort: 8443})
+	s := mustNew(t, Config{AllowedHosts: []string{"shop.example"}, RedirectStatus: http.StatusMovedPermanently, HTTPSPort: 8443})
 	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://shop.example:8080/x", nil))
 	assert.Equal(t, http.StatusMovedPermanently, rec.Code)
 	assert.Equal(t, "https://shop.example:8443/x", rec.Header().Get("Location"))
+}
 
-	// No AllowedHosts: the request host is used, but only when syntactically a host.
-	s = mustNew(t, Config{})
-	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://shop.example/", nil))
+// Production without AllowedHosts has no host a redirect may name: plain HTTP gets a 400
+// problem that says why, never a Location, whatever Host the request carries. HTTPS is
+// served, so the zero Config stays usable behind TLS. (Before, the request's own Host was
+// redirected to, so Host: evil.example got Location: https://evil.example/.)
+func TestNoAllowedHostsNeverRedirects(t *testing.T) {
+	var rejected *RejectError
+	reg := prometheus.NewRegistry()
+	var logs strings.Builder
+	s := mustNew(t, Config{Registerer: reg, ExemptPaths: []string{"/live"}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	assert.Contains(t, logs.String(), "AllowedHosts is empty", "New warns")
+	assert.Contains(t, logs.String(), "400")
+	for _, host := range []string{"evil.example", "api.example.com", "evil.example:8080", "127.0.0.1", "[::1]:80"} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			next := &okHandler{}
+			rec := serve(s.Handler(next), newReq(method, "http://x/login?next=/", nil, withHost(host)))
+			isProblem(t, rec, http.StatusBadRequest)
+			assert.Empty(t, rec.Header().Values("Location"), host)
+			assert.Nil(t, next.got, "handler must not run")
+			var p struct{ Title, Detail string }
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+			assert.Equal(t, "HTTPS Required", p.Title)
+			assert.Contains(t, p.Detail, "served over HTTPS")
+			assert.Contains(t, p.Detail, "AllowedHosts")
+			assert.NotContains(t, rec.Body.String(), host, "the body names no host either")
+			assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+			assert.Empty(t, rec.Header().Get("Strict-Transport-Security"), "no HSTS over plain HTTP")
+		}
+	}
+	assert.Equal(t, 10.0, testutil.ToFloat64(s.metrics.rejected.WithLabelValues("https_required")))
+	assert.Zero(t, testutil.ToFloat64(s.metrics.redirects))
+
+	// Through a trusted proxy reporting plain HTTP and a forwarded host: still no redirect.
+	s = mustNew(t, Config{TrustedProxies: []string{"10.0.0.0/8"}, TrustForwardedHost: true})
+	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://internal/", nil, withRemote("10.0.0.1:1"),
+		withHeader("X-Forwarded-Proto", "http"), withHeader("X-Forwarded-Host", "evil.example")))
+	isProblem(t, rec, http.StatusBadRequest)
+	assert.Empty(t, rec.Header().Get("Location"))
+
+	// OnReject sees the sentinel.
+	s = mustNew(t, Config{OnReject: func(w http.ResponseWriter, _ *http.Request, err *RejectError) {
+		rejected = err
+		w.WriteHeader(err.Status)
+	}})
+	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://evil.example/", nil))
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	require.NotNil(t, rejected)
+	assert.ErrorIs(t, rejected, ErrHTTPSRequired)
+	assert.Equal(t, "HTTPS Required", rejected.Title)
+
+	// The zero Config serves HTTPS for any well-formed host, and exempt paths and the
+	// Development profile over plain HTTP.
+	s = mustNew(t, Config{ExemptPaths: []string{"/live"}})
+	for _, r := range []*http.Request{
+		newReq(http.MethodGet, "https://evil.example/", nil, withTLS()),
+		newReq(http.MethodGet, "http://10.0.0.5:5000/live", nil),
+	} {
+		assert.Equal(t, http.StatusOK, serve(s.Handler(&okHandler{}), r).Code, r.URL.String())
+	}
+	s = mustNew(t, Config{Profile: Development})
+	assert.Equal(t, http.StatusOK, serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://localhost:5000/", nil)).Code)
+}
+
+// AllowedHosts ["*"] is the explicit "any host": every well-formed host is served and
+// plain HTTP is redirected to the host the request named, but never to a malformed one
+// and, without TrustForwardedHost, never to a host a client forwarded.
+func TestAnyHostRedirectsToTheRequestHost(t *testing.T) {
+	var logs strings.Builder
+	s := mustNew(t, Config{AllowedHosts: []string{" * "}, TrustedProxies: []string{"10.0.0.0/8"},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	assert.Empty(t, logs.String(), "no warning: any host was asked for")
+	rec := serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://shop.example:8080/a?b=1", nil))
+	assert.Equal(t, http.StatusPermanentRedirect, rec.Code)
+	assert.Equal(t, "https://shop.example/a?b=1", rec.Header().Get("Location"))
+	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://shop.example/", nil, withRemote("10.0.0.1:1"),
+		withHeader("X-Forwarded-Proto", "http"), withHeader("X-Forwarded-Host", "evil.example"), withHeader("Forwarded", "host=evil.example")))
 	assert.Equal(t, "https://shop.example/", rec.Header().Get("Location"))
+	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://anything.example/", nil, withTLS()))
+	assert.Equal(t, http.StatusOK, rec.Code)
 	for _, bad := range []string{"evil.example/x", "a b", "evil.example:0", "evil.example:99999", "evil..example", "[::1", "%65vil.example", `evil.example\`,
-		strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "example", "evil.example:80:80", "evil.example:", "[fe80::1%25eth0]"} {
+		strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "example", "evil.example:80:80", "evil.example:", "[fe80::1%25eth0]",
+		"api.example.com@evil.example", ""} {
 		rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "http://x/", nil, withHost(bad)))
 		assert.Equal(t, http.StatusBadRequest, rec.Code, bad)
 		assert.Empty(t, rec.Header().Get("Location"), bad)
 	}
+
+	_, err := New(Config{AllowedHosts: []string{"*", "api.example.com"}})
+	assert.ErrorIs(t, err, ErrInvalidConfig, "* mixed with hosts is ambiguous")
 }
 
 func TestAllowedHostPorts(t *testing.T) {

@@ -2,7 +2,6 @@ package security
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -24,9 +23,8 @@ type Security struct {
 	redirectStatus int
 	httpsPort      int
 	headers        *staticHeaders
-	policy         *Policy
+	policy         *policy
 	cspHeader      string
-	smallCSP       bool // the rendered policy fits a smallNonceState
 	reportURI      string
 	reportingHdr   string
 	cookies        *cookieHardener
@@ -41,75 +39,93 @@ type Security struct {
 	withCSP atomic.Bool
 }
 
-// New validates cfg and builds the middleware. Every configuration error wraps ErrConfig.
+// New validates cfg and builds the middleware. Every configuration error wraps
+// ErrInvalidConfig.
 func New(cfg Config) (*Security, error) {
 	if cfg.Profile == "" {
 		cfg.Profile = Production
 	}
 	if cfg.Profile != Production && cfg.Profile != Development {
-		return nil, fmt.Errorf("%w: unknown profile %q", ErrConfig, cfg.Profile)
+		return nil, fmt.Errorf("%w: unknown profile %q (want %q or %q)", ErrInvalidConfig, cfg.Profile, Production, Development)
 	}
-	s := &Security{dev: cfg.Profile == Development, onReject: cfg.OnReject, log: cfg.Logger,
-		httpsPort: cfg.HTTPSPort, exactExempt: map[string]bool{}}
+	s := &Security{dev: cfg.Profile == Development, onReject: cfg.OnReject, log: cfg.Logger}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
+	for _, step := range []func(*Config) error{
+		s.setupHosts,
+		s.setupExemptPaths,
+		s.setupRedirect,
+		s.setupHeaders,
+		s.setupRequestChecks,
+		s.setupMetrics,
+	} {
+		if err := step(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if !s.dev && !s.hosts.redirects() {
+		s.log.Warn("security: AllowedHosts is empty, so plain HTTP requests get 400 instead of a redirect to HTTPS; " +
+			`list the served hosts, or set ["*"] to redirect to whatever host a request names`)
+	}
+	return s, nil
+}
+
+// setupHosts reads AllowedHosts and the proxy settings that decide a request's host and
+// scheme.
+func (s *Security) setupHosts(cfg *Config) error {
 	var err error
 	if s.hosts, err = newHostList(cfg.AllowedHosts, s.dev); err != nil {
-		return nil, err
+		return err
 	}
-	if s.proxies, err = clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader, TrustHost: cfg.TrustForwardedHost}); err != nil {
-		return nil, fmt.Errorf("%w: trusted proxies: %v", ErrConfig, err)
+	s.proxies, err = clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies,
+		Header: cfg.ClientIPHeader, TrustHost: cfg.TrustForwardedHost})
+	if err != nil {
+		return fmt.Errorf("%w: trusted proxies: %v", ErrInvalidConfig, err)
 	}
+	return nil
+}
+
+// setupExemptPaths splits ExemptPaths into exact paths and subtrees.
+func (s *Security) setupExemptPaths(cfg *Config) error {
+	s.exactExempt = map[string]bool{}
 	for _, p := range cfg.ExemptPaths {
-		if !strings.HasPrefix(p, "/") {
-			return nil, fmt.Errorf("%w: exempt path %q must start with /", ErrConfig, p)
-		}
-		if strings.HasSuffix(p, "/") {
+		switch {
+		case !strings.HasPrefix(p, "/"):
+			return fmt.Errorf("%w: exempt path %q must start with /", ErrInvalidConfig, p)
+		case strings.HasSuffix(p, "/"):
 			s.prefixExempt = append(s.prefixExempt, p)
-		} else {
+		default:
 			s.exactExempt[path.Clean(p)] = true
 		}
 	}
+	return nil
+}
+
+// setupRedirect checks the redirect status and port.
+func (s *Security) setupRedirect(cfg *Config) error {
 	switch cfg.RedirectStatus {
 	case 0:
 		s.redirectStatus = http.StatusPermanentRedirect
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		s.redirectStatus = cfg.RedirectStatus
 	default:
-		return nil, fmt.Errorf("%w: RedirectStatus %d (want 301, 302, 307 or 308)", ErrConfig, cfg.RedirectStatus)
+		return fmt.Errorf("%w: RedirectStatus %d (want 301, 302, 307 or 308)", ErrInvalidConfig, cfg.RedirectStatus)
 	}
 	if cfg.HTTPSPort < 0 || cfg.HTTPSPort > 65535 {
-		return nil, fmt.Errorf("%w: HTTPSPort %d", ErrConfig, cfg.HTTPSPort)
+		return fmt.Errorf("%w: HTTPSPort %d", ErrInvalidConfig, cfg.HTTPSPort)
 	}
-	if s.headers, err = buildStaticHeaders(&cfg); err != nil {
-		return nil, err
+	s.httpsPort = cfg.HTTPSPort
+	return nil
+}
+
+// setupHeaders computes the fixed headers and compiles the CSP.
+func (s *Security) setupHeaders(cfg *Config) error {
+	var err error
+	if s.headers, err = buildStaticHeaders(cfg); err != nil {
+		return err
 	}
-	if err := s.setupCSP(cfg.CSP); err != nil {
-		return nil, err
-	}
-	if s.cookies, err = newCookieHardener(cfg.Cookies); err != nil {
-		return nil, err
-	}
-	if s.cors, err = newCORS(cfg.CORS); err != nil {
-		return nil, err
-	}
-	if s.csrf, err = newCSRF(cfg.CSRF); err != nil {
-		return nil, err
-	}
-	switch {
-	case cfg.MaxBodyBytes == 0:
-		s.maxBody = DefaultMaxBodyBytes
-	case cfg.MaxBodyBytes > 0:
-		s.maxBody = cfg.MaxBodyBytes
-	}
-	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
-		return nil, err
-	}
-	if !s.dev && len(s.hosts.patterns) == 0 {
-		s.log.Warn("security: AllowedHosts is empty; any well-formed Host is accepted and used in HTTPS redirects")
-	}
-	return s, nil
+	return s.setupCSP(cfg.CSP)
 }
 
 func (s *Security) setupCSP(c CSPConfig) error {
@@ -122,7 +138,7 @@ func (s *Security) setupCSP(c CSPConfig) error {
 	}
 	if c.ReportURI != "" {
 		if strings.ContainsAny(c.ReportURI, " \t\r\n;,\"\x00") {
-			return fmt.Errorf("%w: CSP ReportURI %q contains a forbidden character", ErrConfig, c.ReportURI)
+			return fmt.Errorf("%w: CSP ReportURI %q contains a forbidden character", ErrInvalidConfig, c.ReportURI)
 		}
 		s.reportURI = c.ReportURI
 		s.reportingHdr = `csp="` + c.ReportURI + `"`
@@ -131,32 +147,59 @@ func (s *Security) setupCSP(c CSPConfig) error {
 	if pol == nil {
 		pol = DefaultCSP()
 	}
-	p, err := s.compile(pol)
-	if err != nil {
-		return err
-	}
-	s.policy = p
-	s.smallCSP = p.renderedLen() <= cspSmall
-	return nil
+	var err error
+	s.policy, err = s.compile(pol)
+	return err
 }
 
 // compile validates a policy and adds the configured reporting directives.
-func (s *Security) compile(c CSP) (*Policy, error) {
+func (s *Security) compile(c CSP) (*policy, error) {
 	if s.reportURI != "" {
 		c = c.withReporting(s.reportURI, "csp")
 	}
-	return c.Compile()
+	return c.compile()
+}
+
+// setupRequestChecks builds cookie hardening, CORS, CSRF and the body limit.
+func (s *Security) setupRequestChecks(cfg *Config) error {
+	var err error
+	if s.cookies, err = newCookieHardener(cfg.Cookies); err != nil {
+		return err
+	}
+	if s.cors, err = newCORS(cfg.CORS); err != nil {
+		return err
+	}
+	if s.csrf, err = newCSRF(cfg.CSRF); err != nil {
+		return err
+	}
+	switch {
+	case cfg.MaxBodyBytes == 0:
+		s.maxBody = DefaultMaxBodyBytes
+	case cfg.MaxBodyBytes > 0:
+		s.maxBody = cfg.MaxBodyBytes
+	}
+	return nil
+}
+
+func (s *Security) setupMetrics(cfg *Config) error {
+	var err error
+	s.metrics, err = newMetrics(cfg.Registerer)
+	return err
 }
 
 // Handler wraps next with every protection of the configuration, in this order: allowed
-// host (400), HTTPS redirect (Production), security headers, CORS preflight, CSRF check
-// (403), body limit (413), then next with a ResponseWriter that hardens cookies.
+// host (400), HTTPS (Production: redirect, or 400 without AllowedHosts), security
+// headers, CORS preflight, body limit by Content-Length (413), CSRF check (403), CSP,
+// then next with a ResponseWriter that hardens cookies and enforces the body limit while
+// the body is read.
 func (s *Security) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, next)
 	})
 }
 
+// serve runs the steps Handler lists. Each step that answers the request itself
+// (a rejection, a redirect, a preflight) ends it.
 func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	host, scheme := s.proxies.HostScheme(r)
 	exempt := s.exempt(r.URL.Path)
@@ -164,85 +207,105 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		s.reject(w, r, rejectBadHost())
 		return
 	}
-	https := scheme == "https"
-	h := w.Header()
-	// One allocation carries the per-request state, the context value, the backing array
-	// of every header value set below and, with a nonce policy, the rendered CSP.
-	var st *reqState
-	var cspBuf []byte
-	if s.policy != nil && s.policy.UsesNonce() {
-		if s.smallCSP {
-			ns := &smallNonceState{}
-			st, cspBuf = &ns.reqState, ns.csp[:0]
-		} else {
-			ns := &nonceState{}
-			st, cspBuf = &ns.reqState, ns.csp[:0]
-		}
-	} else {
-		st = &reqState{}
-	}
-	st.s, st.w, st.https, st.policy = s, w, https, s.policy
-	b := valueBuf(st.vals[:0])
-	s.headers.apply(h, https, &b)
-	if !https && !s.dev && !exempt {
-		s.redirect(w, r, host, &b)
+	st := &reqState{s: s, w: w, https: scheme == "https", policy: s.policy}
+	s.headers.apply(w.Header(), st.https, &st.vals)
+	if !st.https && !s.dev && !exempt {
+		s.toHTTPS(w, r, host, &st.vals)
 		return
 	}
-	if s.cors != nil {
-		if isPreflight(r) {
-			if rej := s.cors.preflight(w, r, &b); rej != nil {
-				s.reject(w, r, rej)
-			}
-			return
-		}
-		s.cors.actual(h, r, &b)
+	if !s.applyCORS(w, r, &st.vals) {
+		return
 	}
 	if s.maxBody > 0 && r.ContentLength > s.maxBody {
 		s.reject(w, r, rejectTooLarge())
 		return
 	}
-
-	limitBody := s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody
-	r2 := r
-	// The request is copied only when something inside needs the copy: a context that
-	// carries the state (for Nonce and WithCSP), a limited body, or the forwarded host
-	// for the CSRF check. A static policy without WithCSP leaves the request as it is.
-	if (s.policy != nil && s.policy.UsesNonce()) || s.withCSP.Load() || limitBody || host != r.Host {
-		st.ctx = reqContext{Context: r.Context(), st: st}
-		r2 = r.WithContext(&st.ctx)
+	r2 := s.innerRequest(st, r, host)
+	if !s.crossOriginAllowed(r, r2, host) {
+		s.reject(w, r, rejectCSRF())
+		return
 	}
-	st.r = r2
-	if s.csrf != nil && !s.cors.listed(firstValue(r.Header, "Origin")) {
-		// The check compares Origin with the host the client asked for; r2 is a copy
-		// whenever that differs from r.Host, and r itself is never written.
-		if r2 != r {
-			r2.Host = host
-		}
-		err := s.csrf.Check(r2)
-		if r2 != r {
-			r2.Host = r.Host
-		}
-		if err != nil {
-			s.reject(w, r, rejectCSRF())
-			return
-		}
-	}
-	if s.policy != nil {
-		v := s.policy.static
-		if s.policy.UsesNonce() {
-			v, st.nonce = s.policy.renderNewNonce(cspBuf)
-		}
-		b.set(h, s.cspHeader, v)
-		if s.reportingHdr != "" {
-			b.set(h, "Reporting-Endpoints", s.reportingHdr)
-		}
-	}
-	if limitBody {
-		st.body.rc = http.MaxBytesReader(w, r.Body, s.maxBody)
-		r2.Body = &st.body
-	}
+	s.setCSP(w.Header(), st)
+	s.limitBody(st, w, r, r2)
 	next.ServeHTTP(st, r2)
 	st.finish()
+}
+
+// applyCORS answers a preflight, reporting false since the request ends there, or adds
+// the CORS headers to the response of any other request.
+func (s *Security) applyCORS(w http.ResponseWriter, r *http.Request, b *valueBuf) bool {
+	if s.cors == nil {
+		return true
+	}
+	if !isPreflight(r) {
+		s.cors.actual(w.Header(), r, b)
+		return true
+	}
+	if rej := s.cors.preflight(w, r, b); rej != nil {
+		s.reject(w, r, rej)
+	}
+	return false
+}
+
+// innerRequest returns the request handed to next. It is r itself unless something
+// inside needs a copy: a context carrying the state (for Nonce and WithCSP), a limited
+// body, or, for the CSRF check, a host other than r.Host. A static policy without WithCSP
+// on a request without a body leaves the request as it is.
+func (s *Security) innerRequest(st *reqState, r *http.Request, host string) *http.Request {
+	st.r = r
+	if (s.policy != nil && s.policy.usesNonce()) || s.withCSP.Load() || s.bodyLimited(r) || host != r.Host {
+		st.ctx = reqContext{Context: r.Context(), st: st}
+		st.r = r.WithContext(&st.ctx)
+	}
+	return st.r
+}
+
+// bodyLimited reports whether r has a body the limit applies to.
+func (s *Security) bodyLimited(r *http.Request) bool {
+	return s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody
+}
+
+// crossOriginAllowed runs the CSRF check against the host the client asked for, the same
+// host the allowed-hosts check and the redirect use. Origins CORS lists are trusted. r2 is
+// a copy of r whenever host differs from r.Host; its Host is set for the check and
+// restored, and r itself is never written.
+func (s *Security) crossOriginAllowed(r, r2 *http.Request, host string) bool {
+	if s.csrf == nil || s.cors.listed(firstValue(r.Header, "Origin")) {
+		return true
+	}
+	if r2 == r {
+		return s.csrf.Check(r) == nil
+	}
+	r2.Host = host
+	err := s.csrf.Check(r2)
+	r2.Host = r.Host
+	return err == nil
+}
+
+// setCSP sets the policy header, with a fresh nonce when the policy has one, and
+// Reporting-Endpoints when reports are configured.
+func (s *Security) setCSP(h http.Header, st *reqState) {
+	if s.policy == nil {
+		return
+	}
+	v := s.policy.static
+	if s.policy.usesNonce() {
+		v, st.nonce = s.policy.renderNewNonce()
+	}
+	st.vals.set(h, s.cspHeader, v)
+	if s.reportingHdr != "" {
+		st.vals.set(h, "Reporting-Endpoints", s.reportingHdr)
+	}
+}
+
+// limitBody puts the body limit on the request handed to next (a copy of r, see
+// innerRequest).
+func (s *Security) limitBody(st *reqState, w http.ResponseWriter, r, r2 *http.Request) {
+	if !s.bodyLimited(r) {
+		return
+	}
+	st.body.rc = http.MaxBytesReader(w, r.Body, s.maxBody)
+	r2.Body = &st.body
 }
 
 // exempt reports whether the cleaned path is in ExemptPaths.
@@ -265,9 +328,15 @@ func (s *Security) exempt(p string) bool {
 	return false
 }
 
-// redirect sends a plain HTTP request to the same host over HTTPS. host has passed the
-// allowed-hosts check, so the Location cannot point elsewhere.
-func (s *Security) redirect(w http.ResponseWriter, r *http.Request, host string, b *valueBuf) {
+// toHTTPS answers a plain HTTP request in Production. With AllowedHosts set it redirects
+// to the same host over HTTPS; host has passed the allowed-hosts check, so the Location
+// cannot name a host nobody listed. Without AllowedHosts nothing was listed, so nothing
+// is redirected: the request gets 400.
+func (s *Security) toHTTPS(w http.ResponseWriter, r *http.Request, host string, b *valueBuf) {
+	if !s.hosts.redirects() {
+		s.reject(w, r, rejectHTTPSRequired())
+		return
+	}
 	target, ok := redirectHost(host, s.httpsPort)
 	if !ok {
 		s.reject(w, r, rejectBadHost())
@@ -302,13 +371,13 @@ func (s *Security) reject(w http.ResponseWriter, r *http.Request, e *RejectError
 		s.onReject(w, r, e)
 		return
 	}
-	problem.Write(w, problem.Problem{Status: e.Status, Detail: e.Detail})
+	problem.Write(w, problem.Problem{Status: e.Status, Title: e.Title, Detail: e.Detail})
 }
 
 // WithCSP returns a handler that sends policy instead of the configured one, for routes
 // that need a different CSP (an embeddable widget, a page loading a third-party script).
 // The configured ReportOnly mode and ReportURI apply to it as well. It must run inside
-// Handler; it returns an error wrapping ErrConfig when policy is invalid.
+// Handler; it returns an error wrapping ErrInvalidConfig when policy is invalid.
 func (s *Security) WithCSP(policy CSP, next http.Handler) (http.Handler, error) {
 	p, err := s.compile(policy)
 	if err != nil {
@@ -317,11 +386,11 @@ func (s *Security) WithCSP(policy CSP, next http.Handler) (http.Handler, error) 
 	s.withCSP.Store(true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st, ok := r.Context().Value(ctxKey{}).(*reqState); ok && st.s == s && s.cspHeader != "" {
-			if p.UsesNonce() && st.nonce == "" {
+			if p.usesNonce() && st.nonce == "" {
 				st.nonce = newNonce()
 			}
 			st.policy = p
-			w.Header()[s.cspHeader] = []string{p.Render(st.nonce)}
+			w.Header()[s.cspHeader] = []string{p.render(st.nonce)}
 		}
 		next.ServeHTTP(w, r)
 	}), nil

@@ -8,10 +8,6 @@ import (
 	"net/http"
 )
 
-// valueSlots is the number of header values a reqState holds without a further
-// allocation: the static headers, the CSP, Reporting-Endpoints and the CORS headers.
-const valueSlots = 16
-
 // reqState is the per-request state and the ResponseWriter handed to the next handler:
 // one allocation carries the nonce, the effective policy, the body limiter, the writer,
 // the request's context and the header values set by the middleware. On the first
@@ -22,39 +18,16 @@ type reqState struct {
 	s      *Security
 	w      http.ResponseWriter
 	r      *http.Request
-	https  bool
 	nonce  string
-	policy *Policy
+	policy *policy
 	body   limitedBody
 	ctx    reqContext
-	vals   [valueSlots]string
+	vals   valueBuf
 
+	https       bool
 	wroteHeader bool
 	discard     bool
 	hijacked    bool
-}
-
-// cspInline is the size of the rendered CSP a nonceState holds without a further
-// allocation: the default policy with a report URI of about 120 bytes fits.
-const cspInline = 384
-
-// cspSmall is the size of the rendered CSP a smallNonceState holds: the default policy
-// without a report URI fits. It fills the size class of the allocation (640 bytes on
-// 64-bit platforms), so a policy that fits costs 128 bytes less per request than with
-// a nonceState.
-const cspSmall = 264
-
-// nonceState is the reqState of a policy with nonces, with room for the rendered header
-// value (which contains the nonce) in the same allocation.
-type nonceState struct {
-	reqState
-	csp [cspInline]byte
-}
-
-// smallNonceState is a nonceState for a rendered CSP of at most cspSmall bytes.
-type smallNonceState struct {
-	reqState
-	csp [cspSmall]byte
 }
 
 // reqContext is the context of the request handed to the next handler: its parent with

@@ -1,4 +1,4 @@
-package security
+package cspreport
 
 import (
 	"bytes"
@@ -30,8 +30,8 @@ const apiBody = `[{"type":"csp-violation","age":10,"url":"https://app.example.co
 {"type":"deprecation","body":{"id":"x"}},
 {"type":"csp-violation","url":"https://app.example.com/q","body":{"blockedURL":"eval","effectiveDirective":"made-up","disposition":"weird"}}]`
 
-func TestParseReports(t *testing.T) {
-	reps, err := ParseReports("application/csp-report", []byte(legacyBody))
+func TestParse(t *testing.T) {
+	reps, err := Parse("application/csp-report", []byte(legacyBody))
 	require.NoError(t, err)
 	require.Len(t, reps, 1)
 	r := reps[0]
@@ -42,7 +42,7 @@ func TestParseReports(t *testing.T) {
 	assert.Equal(t, 12, r.Line)
 	assert.Equal(t, 4, r.Column)
 
-	reps, err = ParseReports("application/reports+json", []byte(apiBody))
+	reps, err = Parse("application/reports+json", []byte(apiBody))
 	require.NoError(t, err)
 	require.Len(t, reps, 2, "non-CSP reports skipped")
 	assert.Equal(t, "style-src-elem", reps[0].EffectiveDirective)
@@ -50,15 +50,15 @@ func TestParseReports(t *testing.T) {
 	assert.Equal(t, "color:red", reps[0].Sample)
 	assert.Equal(t, "https://app.example.com/q", reps[1].DocumentURL, "falls back to the report url")
 
-	reps, err = ParseReports("application/json; charset=utf-8", []byte(" "+apiBody))
+	reps, err = Parse("application/json; charset=utf-8", []byte(" "+apiBody))
 	require.NoError(t, err)
 	assert.Len(t, reps, 2)
-	reps, err = ParseReports("application/json", []byte(legacyBody))
+	reps, err = Parse("application/json", []byte(legacyBody))
 	require.NoError(t, err)
 	assert.Len(t, reps, 1)
 
 	long := `{"csp-report":{"document-uri":"https://a.example/` + strings.Repeat("é", 600) + `"}}`
-	reps, err = ParseReports("application/csp-report", []byte(long))
+	reps, err = Parse("application/csp-report", []byte(long))
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(reps[0].DocumentURL), 512)
 	assert.True(t, strings.HasSuffix(reps[0].DocumentURL, "é"), "cut on a rune boundary")
@@ -74,15 +74,15 @@ func TestParseReports(t *testing.T) {
 		"bad field type":   {"application/csp-report", `{"csp-report":{"line-number":"x"}}`},
 		"wrong media type": {"text/plain", legacyBody},
 	} {
-		_, err := ParseReports(tc[0], []byte(tc[1]))
-		assert.ErrorIs(t, err, ErrBadReport, name)
+		_, err := Parse(tc[0], []byte(tc[1]))
+		assert.ErrorIs(t, err, ErrMalformed, name)
 	}
 }
 
-func TestReportsEndpoint(t *testing.T) {
+func TestHandler(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs bytes.Buffer
-	rp, err := NewReports(ReportsConfig{Registerer: reg, Keep: 2, MaxReports: 1, MaxBodyBytes: 2048,
+	rp, err := New(Config{Registerer: reg, Keep: 2, MaxReports: 1, MaxBodyBytes: 2048,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	require.NoError(t, err)
 	srv := httptest.NewServer(rp)
@@ -145,7 +145,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, directive, disposition
 
 func TestReportLabelsAreBounded(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	rp, err := NewReports(ReportsConfig{Registerer: reg, LogLimit: -1})
+	rp, err := New(Config{Registerer: reg, LogLimit: -1})
 	require.NoError(t, err)
 	for i := range 200 {
 		body := `{"csp-report":{"effective-directive":"x-` + strings.Repeat("a", i) + `","disposition":"d` + strings.Repeat("b", i) + `"}}`
@@ -190,7 +190,7 @@ func (h *countingHandler) count() int {
 func TestReportLogBudgetPerMinute(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		logs := &countingHandler{}
-		rp, err := NewReports(ReportsConfig{Logger: slog.New(logs), LogLimit: 3})
+		rp, err := New(Config{Logger: slog.New(logs), LogLimit: 3})
 		require.NoError(t, err)
 		send := func(n int) {
 			for range n {
@@ -213,9 +213,9 @@ func TestReportLogBudgetPerMinute(t *testing.T) {
 	})
 }
 
-func TestNewReportsRejectsNegativeLimits(t *testing.T) {
-	for _, cfg := range []ReportsConfig{{MaxBodyBytes: -1}, {MaxReports: -1}, {Keep: -1}} {
-		_, err := NewReports(cfg)
-		assert.ErrorIs(t, err, ErrConfig)
+func TestNewRejectsNegativeLimits(t *testing.T) {
+	for _, cfg := range []Config{{MaxBodyBytes: -1}, {MaxReports: -1}, {Keep: -1}} {
+		_, err := New(cfg)
+		assert.ErrorIs(t, err, ErrInvalidConfig)
 	}
 }
