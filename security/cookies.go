@@ -61,28 +61,11 @@ func (c *cookieHardener) hardenLine(line string, https bool) (string, bool) {
 	} else {
 		name = ""
 	}
-	var secure, httpOnly, sameSite, sameSiteNone bool
-	for attrs != "" {
-		var a string
-		a, attrs, _ = strings.Cut(attrs, ";")
-		k, v, _ := strings.Cut(a, "=")
-		k = strings.TrimSpace(k)
-		switch {
-		case strings.EqualFold(k, "secure"):
-			secure = true
-		case strings.EqualFold(k, "httponly"):
-			httpOnly = true
-		case strings.EqualFold(k, "samesite"):
-			sameSite = true
-			sameSiteNone = strings.EqualFold(strings.TrimSpace(v), "none")
-		}
-	}
-	if !sameSite && c.sameSite == "; SameSite=None" {
-		sameSiteNone = true
-	}
-	addSecure := !secure && (https || sameSiteNone)
-	addHTTPOnly := !httpOnly && !c.readable[name]
-	if !addSecure && !addHTTPOnly && sameSite {
+	has := scanCookieAttrs(attrs)
+	sameSiteNone := has.sameSiteNone || (!has.sameSite && c.sameSite == "; SameSite=None")
+	addSecure := !has.secure && (https || sameSiteNone)
+	addHTTPOnly := !has.httpOnly && !c.readable[name]
+	if !addSecure && !addHTTPOnly && has.sameSite {
 		return line, false
 	}
 	var b strings.Builder
@@ -94,8 +77,35 @@ func (c *cookieHardener) hardenLine(line string, https bool) (string, bool) {
 	if addHTTPOnly {
 		b.WriteString("; HttpOnly")
 	}
-	if !sameSite {
+	if !has.sameSite {
 		b.WriteString(c.sameSite)
 	}
 	return b.String(), true
+}
+
+// cookieAttrs records which hardening attributes a Set-Cookie line states.
+type cookieAttrs struct {
+	secure, httpOnly, sameSite, sameSiteNone bool
+}
+
+// scanCookieAttrs reads the attributes after the name=value pair, matching names
+// case-insensitively as browsers do.
+func scanCookieAttrs(attrs string) cookieAttrs {
+	var has cookieAttrs
+	for attrs != "" {
+		var a string
+		a, attrs, _ = strings.Cut(attrs, ";")
+		k, v, _ := strings.Cut(a, "=")
+		k = strings.TrimSpace(k)
+		switch {
+		case strings.EqualFold(k, "secure"):
+			has.secure = true
+		case strings.EqualFold(k, "httponly"):
+			has.httpOnly = true
+		case strings.EqualFold(k, "samesite"):
+			has.sameSite = true
+			has.sameSiteNone = strings.EqualFold(strings.TrimSpace(v), "none")
+		}
+	}
+	return has
 }

@@ -39,64 +39,29 @@ func newCORS(c CORS) (*corsPolicy, error) {
 	if len(c.Origins) == 0 {
 		return nil, nil
 	}
-	p := &corsPolicy{exact: map[string]bool{}, credentials: c.AllowCredentials,
-		methods: map[string]bool{}, headers: map[string]bool{}}
+	p := &corsPolicy{exact: map[string]bool{}, credentials: c.AllowCredentials}
 	for _, o := range c.Origins {
-		o = strings.TrimSpace(o)
-		if o == "" {
-			continue
+		if err := p.addOrigin(strings.TrimSpace(o)); err != nil {
+			return nil, err
 		}
-		if o == "*" {
-			if c.AllowCredentials {
-				return nil, fmt.Errorf("%w: CORS origin \"*\" cannot be combined with AllowCredentials", ErrInvalidConfig)
-			}
-			p.any = true
-			continue
-		}
-		o = strings.TrimSuffix(strings.ToLower(o), "/")
-		scheme, host, ok := strings.Cut(o, "://")
-		if !ok || !validScheme(scheme) {
-			return nil, fmt.Errorf("%w: CORS origin %q: want scheme://host[:port]", ErrInvalidConfig, o)
-		}
-		if rest, ok := strings.CutPrefix(host, "*."); ok {
-			name, port, ok := splitHost(rest)
-			if !ok || strings.Contains(name, ":") || !strings.Contains(name, ".") {
-				return nil, fmt.Errorf("%w: CORS origin %q: wildcard needs a domain with a dot, like https://*.example.com", ErrInvalidConfig, o)
-			}
-			p.wild = append(p.wild, originPattern{scheme: scheme, suffix: "." + name, port: port})
-			continue
-		}
-		if _, _, ok := splitHost(host); !ok {
-			return nil, fmt.Errorf("%w: CORS origin %q: invalid host", ErrInvalidConfig, o)
-		}
-		p.exact[o] = true
 	}
 	methods := c.Methods
 	if len(methods) == 0 {
 		methods = defaultCORSMethods()
 	}
-	for _, m := range methods {
-		m = strings.TrimSpace(m)
-		if !validToken(m) {
-			return nil, fmt.Errorf("%w: CORS method %q", ErrInvalidConfig, m)
-		}
-		p.methods[m] = true
-	}
 	headers := c.Headers
 	if len(headers) == 0 {
 		headers = defaultCORSHeaders()
 	}
-	for _, h := range headers {
-		h = strings.TrimSpace(h)
-		if !validToken(h) {
-			return nil, fmt.Errorf("%w: CORS header %q", ErrInvalidConfig, h)
-		}
-		p.headers[strings.ToLower(h)] = true
+	var err error
+	if p.methods, err = tokenSet("method", methods, false); err != nil {
+		return nil, err
 	}
-	for _, h := range c.ExposeHeaders {
-		if !validToken(strings.TrimSpace(h)) {
-			return nil, fmt.Errorf("%w: CORS expose header %q", ErrInvalidConfig, h)
-		}
+	if p.headers, err = tokenSet("header", headers, true); err != nil {
+		return nil, err
+	}
+	if _, err = tokenSet("expose header", c.ExposeHeaders, false); err != nil {
+		return nil, err
 	}
 	p.allowMethods = strings.Join(methods, ", ")
 	p.allowHeaders = strings.Join(headers, ", ")
@@ -108,6 +73,55 @@ func newCORS(c CORS) (*corsPolicy, error) {
 		p.maxAge = strconv.FormatInt(int64(c.MaxAge.Seconds()), 10)
 	}
 	return p, nil
+}
+
+// addOrigin adds one Origins entry: "*", an exact origin or a wildcard-subdomain one.
+func (p *corsPolicy) addOrigin(o string) error {
+	switch o {
+	case "":
+		return nil
+	case "*":
+		if p.credentials {
+			return fmt.Errorf("%w: CORS origin \"*\" cannot be combined with AllowCredentials", ErrInvalidConfig)
+		}
+		p.any = true
+		return nil
+	}
+	o = strings.TrimSuffix(strings.ToLower(o), "/")
+	scheme, host, ok := strings.Cut(o, "://")
+	if !ok || !validScheme(scheme) {
+		return fmt.Errorf("%w: CORS origin %q: want scheme://host[:port]", ErrInvalidConfig, o)
+	}
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		name, port, ok := splitHost(rest)
+		if !ok || strings.Contains(name, ":") || !strings.Contains(name, ".") {
+			return fmt.Errorf("%w: CORS origin %q: wildcard needs a domain with a dot, like https://*.example.com", ErrInvalidConfig, o)
+		}
+		p.wild = append(p.wild, originPattern{scheme: scheme, suffix: "." + name, port: port})
+		return nil
+	}
+	if _, _, ok := splitHost(host); !ok {
+		return fmt.Errorf("%w: CORS origin %q: invalid host", ErrInvalidConfig, o)
+	}
+	p.exact[o] = true
+	return nil
+}
+
+// tokenSet checks that every item is an RFC 9110 token and returns them as a set, lower
+// case when fold (header names compare case-insensitively; methods do not).
+func tokenSet(what string, items []string, fold bool) (map[string]bool, error) {
+	set := make(map[string]bool, len(items))
+	for _, it := range items {
+		it = strings.TrimSpace(it)
+		if !validToken(it) {
+			return nil, fmt.Errorf("%w: CORS %s %q", ErrInvalidConfig, what, it)
+		}
+		if fold {
+			it = strings.ToLower(it)
+		}
+		set[it] = true
+	}
+	return set, nil
 }
 
 func validScheme(s string) bool {

@@ -166,6 +166,18 @@ func FuzzCSPValidate(f *testing.F) {
 	})
 }
 
+// allHeadersAllowed reports whether every name of an Access-Control-Request-Headers
+// value is among the default CORS headers, compared in lower case.
+func allHeadersAllowed(headers string) bool {
+	for h := range strings.SplitSeq(headers, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h != "" && !slices.ContainsFunc(defaultCORSHeaders(), func(a string) bool { return strings.ToLower(a) == h }) {
+			return false
+		}
+	}
+	return true
+}
+
 // FuzzCORSPreflight sends preflights with arbitrary Origin, Access-Control-Request-Method
 // and Access-Control-Request-Headers: a preflight is granted (204, the origin echoed)
 // only when the origin, the method and every requested header are allowed, and is
@@ -180,10 +192,6 @@ func FuzzCORSPreflight(f *testing.F) {
 	s, err := New(Config{CORS: CORS{Origins: []string{"https://app.example.com", "https://*.example.org"}, AllowCredentials: true}})
 	if err != nil {
 		f.Fatal(err)
-	}
-	allowedHeaders := map[string]bool{}
-	for _, h := range defaultCORSHeaders() {
-		allowedHeaders[strings.ToLower(h)] = true
 	}
 	f.Fuzz(func(t *testing.T, origin, method, headers string) {
 		next := &okHandler{}
@@ -200,12 +208,7 @@ func FuzzCORSPreflight(f *testing.F) {
 		if next.got != nil {
 			t.Fatal("preflight reached the handler")
 		}
-		want := s.cors.allowed(origin) && slices.Contains(defaultCORSMethods(), method)
-		for h := range strings.SplitSeq(headers, ",") {
-			if h = strings.TrimSpace(h); h != "" && !allowedHeaders[strings.ToLower(h)] {
-				want = false
-			}
-		}
+		want := s.cors.allowed(origin) && slices.Contains(defaultCORSMethods(), method) && allHeadersAllowed(headers)
 		acao := rec.Header().Values("Access-Control-Allow-Origin")
 		if !want {
 			if rec.Code != http.StatusForbidden || len(acao) != 0 || len(rec.Header().Values("Access-Control-Allow-Credentials")) != 0 {

@@ -124,3 +124,58 @@ func TestHeaderValuesNotSharedBetweenRequests(t *testing.T) {
 	assert.Equal(t, "Origin", rec.Header().Get("Vary"))
 	assert.Equal(t, "max-age=31536000; includeSubDomains", rec.Header().Get("Strict-Transport-Security"))
 }
+
+// No header value the middleware sets is shared with another response: an outer
+// middleware that writes every value of one response in place, after the middleware
+// returned, leaves the next response of each kind (served, redirected, refused,
+// preflight, per-route CSP) unaffected.
+func TestHeaderValuesWrittenInPlaceByAnOuterMiddleware(t *testing.T) {
+	s := mustNew(t, Config{AllowedHosts: []string{"a.example"}, CSP: CSPConfig{ReportURI: "/csp"},
+		CORS: CORS{Origins: []string{"https://app.example.com"}, AllowCredentials: true, ExposeHeaders: []string{"X-Total"}}})
+	widget, err := s.WithCSP(APICSP(), &okHandler{})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/widget", widget)
+	mux.Handle("/", &okHandler{})
+	inner := s.Handler(mux)
+	tamper := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		for _, v := range w.Header() {
+			for i := range v {
+				v[i] = "tampered"
+			}
+		}
+	})
+	cors := func(r *http.Request) *http.Request {
+		r.Header.Set("Origin", "https://app.example.com")
+		return r
+	}
+	for name, req := range map[string]func() *http.Request{
+		"served":   func() *http.Request { return cors(newReq(http.MethodGet, "https://a.example/", nil, withTLS())) },
+		"widget":   func() *http.Request { return newReq(http.MethodGet, "https://a.example/widget", nil, withTLS()) },
+		"redirect": func() *http.Request { return newReq(http.MethodGet, "http://a.example/x", nil) },
+		"bad host": func() *http.Request { return newReq(http.MethodGet, "https://evil.example/", nil, withTLS()) },
+		"csrf": func() *http.Request {
+			return newReq(http.MethodPost, "https://a.example/", nil, withTLS(), withHeader("Sec-Fetch-Site", "cross-site"))
+		},
+		"preflight": func() *http.Request {
+			return cors(newReq(http.MethodOptions, "https://a.example/", nil, withTLS(), withHeader("Access-Control-Request-Method", "PUT")))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := serve(inner, req()).Header()
+			require.NotEmpty(t, want)
+			serve(tamper, req())
+			got := serve(inner, req()).Header()
+			for k := range want {
+				if k == "Content-Security-Policy" {
+					continue // carries a fresh nonce
+				}
+				assert.Equal(t, want[k], got[k], k)
+			}
+			for k, v := range got {
+				assert.NotContains(t, v, "tampered", k)
+			}
+		})
+	}
+}

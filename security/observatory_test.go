@@ -207,55 +207,76 @@ func hasNonceOrHash(srcs []string) bool {
 
 // obsCSP follows csp.js; it also returns the parsed policy (nil when the response sends no policy).
 func obsCSP(in *obsInput) (string, map[string][]string) {
-	var policies []string
-	for _, v := range in.auto.Header.Values("Content-Security-Policy") {
-		for p := range strings.SplitSeq(v, ",") {
-			policies = append(policies, strings.TrimSpace(p))
-		}
+	policy, result := obsFirstPolicy(in)
+	if result != "" {
+		return result, nil
 	}
-	if len(policies) == 0 {
-		if in.auto.Header.Get("Content-Security-Policy-Report-Only") != "" {
-			return "csp-not-implemented-but-reporting-enabled", nil
-		}
-		return "csp-not-implemented", nil
-	}
-	csp, dup, ok := parseObsCSP(policies[0])
+	csp, dup, ok := parseObsCSP(policy)
 	if !ok {
 		return "csp-header-invalid", nil
 	}
 	if len(csp) == 0 {
 		return "csp-not-implemented", nil
 	}
-	get := func(names ...string) []string {
-		for _, n := range names {
-			if v, ok := csp[n]; ok {
-				return slices.Clone(v)
-			}
+	result = obsCSPResult(in.https, csp)
+	if dup && obsCSPPassed(result) {
+		result = "csp-implemented-but-duplicate-directives"
+	}
+	return result, csp
+}
+
+// obsFirstPolicy returns the first policy of the response, or the result when there is
+// none.
+func obsFirstPolicy(in *obsInput) (string, string) {
+	for _, v := range in.auto.Header.Values("Content-Security-Policy") {
+		p, _, _ := strings.Cut(v, ",")
+		return strings.TrimSpace(p), ""
+	}
+	if in.auto.Header.Get("Content-Security-Policy-Report-Only") != "" {
+		return "", "csp-not-implemented-but-reporting-enabled"
+	}
+	return "", "csp-not-implemented"
+}
+
+// obsSources returns the effective sources of a directive: its own, default-src's, or
+// "*" when neither is set.
+func obsSources(csp map[string][]string, name string) []string {
+	for _, n := range []string{name, "default-src"} {
+		if v, ok := csp[n]; ok {
+			return slices.Clone(v)
 		}
-		return []string{"*"}
 	}
-	objectSrc := get("object-src", "default-src")
-	scriptSrc := get("script-src", "default-src")
-	styleSrc := get("style-src", "default-src")
-	for _, l := range []*[]string{&scriptSrc, &styleSrc} {
-		if hasNonceOrHash(*l) {
-			*l = slices.DeleteFunc(*l, func(s string) bool { return s == "'unsafe-inline'" })
-		}
+	return []string{"*"}
+}
+
+// obsScriptSources returns script-src as csp.js weighs it: 'unsafe-inline' ignored next
+// to a nonce or hash, and with 'strict-dynamic' host sources ignored too; invalid reports
+// 'strict-dynamic' without a nonce or hash.
+func obsScriptSources(csp map[string][]string) (srcs []string, invalid bool) {
+	srcs = obsWithoutIgnoredInline(obsSources(csp, "script-src"))
+	if !slices.Contains(srcs, "'strict-dynamic'") {
+		return srcs, false
 	}
-	result := ""
-	set := func(r string) {
-		if result == "" {
-			result = r
-		}
+	if !hasNonceOrHash(srcs) {
+		return srcs, true
 	}
-	if hasNonceOrHash(scriptSrc) && slices.Contains(scriptSrc, "'strict-dynamic'") {
-		scriptSrc = slices.DeleteFunc(scriptSrc, func(s string) bool {
-			return s == "'self'" || s == "'unsafe-inline'" || slices.ContainsFunc(obsBroad, func(b string) bool { return strings.HasPrefix(s, b) })
-		})
-	} else if slices.Contains(scriptSrc, "'strict-dynamic'") {
-		set("csp-header-invalid")
+	return slices.DeleteFunc(srcs, func(s string) bool {
+		return s == "'self'" || s == "'unsafe-inline'" || slices.ContainsFunc(obsBroad, func(b string) bool { return strings.HasPrefix(s, b) })
+	}), false
+}
+
+// obsWithoutIgnoredInline drops 'unsafe-inline', which browsers ignore next to a nonce or
+// hash.
+func obsWithoutIgnoredInline(srcs []string) []string {
+	if !hasNonceOrHash(srcs) {
+		return srcs
 	}
-	var active, passive []string
+	return slices.DeleteFunc(srcs, func(s string) bool { return s == "'unsafe-inline'" })
+}
+
+// obsContent returns the sources of active content (everything but images and media) and
+// passive content (images and media).
+func obsContent(csp map[string][]string, scriptSrc []string) (active, passive []string) {
 	for d, srcs := range csp {
 		if d != "img-src" && d != "media-src" && d != "script-src" {
 			active = append(active, srcs...)
@@ -269,36 +290,52 @@ func obsCSP(in *obsInput) (string, map[string][]string) {
 			passive = append(passive, csp["default-src"]...)
 		}
 	}
-	insecure := func(l []string) bool {
-		return slices.ContainsFunc(l, func(s string) bool { return strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "ftp:") })
+	return active, passive
+}
+
+func obsInsecure(l []string) bool {
+	return slices.ContainsFunc(l, func(s string) bool { return strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "ftp:") })
+}
+
+func obsUnsafe(srcs []string) bool {
+	return hasAny(srcs, obsBroad) || hasAny(srcs, obsUnsafeInline)
+}
+
+// obsCSPResult returns the first failing check in csp.js's order, or a passing result.
+func obsCSPResult(https bool, csp map[string][]string) string {
+	scriptSrc, invalid := obsScriptSources(csp)
+	styleSrc := obsWithoutIgnoredInline(obsSources(csp, "style-src"))
+	objectSrc := obsSources(csp, "object-src")
+	active, passive := obsContent(csp, scriptSrc)
+	noneDefault := slices.Equal(csp["default-src"], []string{"'none'"})
+	for _, c := range []struct {
+		fails  bool
+		result string
+	}{
+		{invalid, "csp-header-invalid"},
+		{obsUnsafe(scriptSrc) || hasAny(objectSrc, obsBroad), "csp-implemented-with-unsafe-inline"},
+		{https && obsInsecure(active), "csp-implemented-with-insecure-scheme"},
+		{slices.Contains(scriptSrc, "'unsafe-eval'") || slices.Contains(styleSrc, "'unsafe-eval'"), "csp-implemented-with-unsafe-eval"},
+		{https && obsInsecure(passive), "csp-implemented-with-insecure-scheme-in-passive-content-only"},
+		{obsUnsafe(styleSrc), "csp-implemented-with-unsafe-inline-in-style-src-only"},
+		{noneDefault, "csp-implemented-with-no-unsafe-default-src-none"},
+	} {
+		if c.fails {
+			return c.result
+		}
 	}
-	if hasAny(scriptSrc, obsBroad) || hasAny(scriptSrc, obsUnsafeInline) || hasAny(objectSrc, obsBroad) {
-		set("csp-implemented-with-unsafe-inline")
+	return "csp-implemented-with-no-unsafe"
+}
+
+// obsCSPPassed reports whether result is one csp.js counts as passing.
+func obsCSPPassed(result string) bool {
+	switch result {
+	case "csp-implemented-with-no-unsafe", "csp-implemented-with-no-unsafe-default-src-none",
+		"csp-implemented-with-unsafe-inline-in-style-src-only",
+		"csp-implemented-with-insecure-scheme-in-passive-content-only":
+		return true
 	}
-	if in.https && insecure(active) {
-		set("csp-implemented-with-insecure-scheme")
-	}
-	if slices.Contains(scriptSrc, "'unsafe-eval'") || slices.Contains(styleSrc, "'unsafe-eval'") {
-		set("csp-implemented-with-unsafe-eval")
-	}
-	if in.https && insecure(passive) {
-		set("csp-implemented-with-insecure-scheme-in-passive-content-only")
-	}
-	if hasAny(styleSrc, obsBroad) || hasAny(styleSrc, obsUnsafeInline) {
-		set("csp-implemented-with-unsafe-inline-in-style-src-only")
-	}
-	if d := csp["default-src"]; len(d) == 1 && d[0] == "'none'" {
-		set("csp-implemented-with-no-unsafe-default-src-none")
-	} else {
-		set("csp-implemented-with-no-unsafe")
-	}
-	passed := result == "csp-implemented-with-no-unsafe" || result == "csp-implemented-with-no-unsafe-default-src-none" ||
-		result == "csp-implemented-with-unsafe-inline-in-style-src-only" ||
-		result == "csp-implemented-with-insecure-scheme-in-passive-content-only"
-	if passed && dup {
-		result = "csp-implemented-but-duplicate-directives"
-	}
-	return result, csp
+	return false
 }
 
 type obsCookie struct {
@@ -334,72 +371,73 @@ func parseObsCookie(line string) (obsCookie, bool) {
 	return c, true
 }
 
+// obsCookieGoodness orders the cookie results from least to most severe.
+var obsCookieGoodness = []string{
+	"cookies-without-secure-flag-but-protected-by-hsts",
+	"cookies-without-secure-flag",
+	"cookies-session-without-secure-flag-but-protected-by-hsts",
+	"cookies-samesite-flag-invalid",
+	"cookies-anticsrf-without-samesite-flag",
+	"cookies-session-without-httponly-flag",
+	"cookies-session-without-secure-flag",
+}
+
+// obsWorst returns the more severe of two results in the order of goodness ("" is none).
+func obsWorst(goodness []string, a, b string) string {
+	if a == "" || slices.Index(goodness, b) > slices.Index(goodness, a) {
+		return b
+	}
+	return a
+}
+
 // obsCookies follows cookies.js.
 func obsCookies(in *obsInput) string {
-	goodness := []string{
-		"cookies-without-secure-flag-but-protected-by-hsts",
-		"cookies-without-secure-flag",
-		"cookies-session-without-secure-flag-but-protected-by-hsts",
-		"cookies-samesite-flag-invalid",
-		"cookies-anticsrf-without-samesite-flag",
-		"cookies-session-without-httponly-flag",
-		"cookies-session-without-secure-flag",
-	}
-	result := ""
-	worse := func(r string) {
-		if result == "" || slices.Index(goodness, r) > slices.Index(goodness, result) {
-			result = r
-		}
-	}
 	hsts := obsHSTS(in) == "hsts-implemented-max-age-at-least-six-months"
-	var cookies []obsCookie
+	result := ""
+	found, missingSameSite := false, false
 	for _, line := range in.auto.Header.Values("Set-Cookie") {
 		c, ok := parseObsCookie(line)
 		if c.invalidSame {
-			worse("cookies-samesite-flag-invalid")
+			result = obsWorst(obsCookieGoodness, result, "cookies-samesite-flag-invalid")
 		}
-		if ok {
-			cookies = append(cookies, c)
+		if !ok {
+			continue
+		}
+		found = true
+		missingSameSite = missingSameSite || !c.sameSiteSet
+		for _, flaw := range obsCookieFlaws(c, hsts) {
+			result = obsWorst(obsCookieGoodness, result, flaw)
 		}
 	}
-	if len(cookies) == 0 {
+	switch {
+	case !found:
 		return "cookies-not-found"
-	}
-	missingSameSite := false
-	for _, c := range cookies {
-		lower := strings.ToLower(c.name)
-		session := strings.Contains(lower, "login") || strings.Contains(lower, "sess")
-		csrf := strings.Contains(lower, "csrf")
-		if !c.secure && c.sameSite == "none" {
-			worse("cookies-samesite-flag-invalid")
-		}
-		if !c.secure && hsts {
-			worse("cookies-without-secure-flag-but-protected-by-hsts")
-		} else if !c.secure {
-			worse("cookies-without-secure-flag")
-		}
-		if csrf && !c.sameSiteSet {
-			worse("cookies-anticsrf-without-samesite-flag")
-		}
-		if session && !c.secure && hsts {
-			worse("cookies-session-without-secure-flag-but-protected-by-hsts")
-		} else if session && !c.secure {
-			worse("cookies-session-without-secure-flag")
-		}
-		if session && !c.httpOnly {
-			worse("cookies-session-without-httponly-flag")
-		}
-		if !c.sameSiteSet {
-			missingSameSite = true
-		}
-	}
-	if result != "" {
+	case result != "":
 		return result
-	}
-	if missingSameSite {
+	case missingSameSite:
 		return "cookies-secure-with-httponly-sessions"
 	}
 	return "cookies-secure-with-httponly-sessions-and-samesite"
+}
+
+// obsCookieFlaws lists what cookies.js holds against one cookie.
+func obsCookieFlaws(c obsCookie, hsts bool) []string {
+	lower := strings.ToLower(c.name)
+	session := strings.Contains(lower, "login") || strings.Contains(lower, "sess")
+	var flaws []string
+	add := func(cond bool, flaw string) {
+		if cond {
+			flaws = append(flaws, flaw)
+		}
+	}
+	add(!c.secure && c.sameSite == "none", "cookies-samesite-flag-invalid")
+	add(!c.secure && hsts, "cookies-without-secure-flag-but-protected-by-hsts")
+	add(!c.secure && !hsts, "cookies-without-secure-flag")
+	add(strings.Contains(lower, "csrf") && !c.sameSiteSet, "cookies-anticsrf-without-samesite-flag")
+	add(session && !c.secure && hsts, "cookies-session-without-secure-flag-but-protected-by-hsts")
+	add(session && !c.secure && !hsts, "cookies-session-without-secure-flag")
+	add(session && !c.httpOnly, "cookies-session-without-httponly-flag")
+	return flaws
 }
 
 // obsCORS follows cors.js.
@@ -507,6 +545,16 @@ var (
 	obsAttr      = regexp.MustCompile(`(?is)\b(src|integrity)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
 )
 
+// obsSRIGoodness orders the SRI results from best to worst.
+var obsSRIGoodness = []string{
+	"sri-implemented-and-all-scripts-loaded-securely",
+	"sri-implemented-and-external-scripts-loaded-securely",
+	"sri-implemented-but-external-scripts-not-loaded-securely",
+	"sri-not-implemented-but-external-scripts-loaded-securely",
+	"sri-not-implemented-and-external-scripts-not-loaded-securely",
+	"sri-not-implemented-response-not-html",
+}
+
 // obsSRI follows subresource-integrity.js, with the registrable domain simplified to the
 // host name.
 func obsSRI(in *obsInput) string {
@@ -515,66 +563,72 @@ func obsSRI(in *obsInput) string {
 	if mime != "" && mime != "text/html" && mime != "application/xhtml+xml" {
 		return "sri-not-implemented-response-not-html"
 	}
-	goodness := []string{
-		"sri-implemented-and-all-scripts-loaded-securely",
-		"sri-implemented-and-external-scripts-loaded-securely",
-		"sri-implemented-but-external-scripts-not-loaded-securely",
-		"sri-not-implemented-but-external-scripts-loaded-securely",
-		"sri-not-implemented-and-external-scripts-not-loaded-securely",
-		"sri-not-implemented-response-not-html",
-	}
-	result := ""
-	worse := func(r string) {
-		if result == "" || slices.Index(goodness, r) > slices.Index(goodness, result) {
-			result = r
-		}
-	}
 	scripts := obsScriptTag.FindAllStringSubmatch(string(in.autoBody), -1)
 	if len(scripts) == 0 {
 		return "sri-not-implemented-but-no-scripts-loaded"
 	}
-	foreign := false
+	result, foreign := "", false
 	for _, s := range scripts {
 		attrs := map[string]string{}
 		for _, a := range obsAttr.FindAllStringSubmatch(s[1], -1) {
 			attrs[strings.ToLower(a[1])] = a[2] + a[3] + a[4]
 		}
-		src, ok := attrs["src"]
-		if !ok || src == "" {
+		if attrs["src"] == "" {
 			continue
 		}
-		integrity := attrs["integrity"] != ""
-		relProto := strings.HasPrefix(src, "//")
-		full := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
-		relOrigin := !relProto && !full
-		sameHost := relProto || relOrigin
-		if full {
-			u, err := url.Parse(src)
-			sameHost = err == nil && u.Hostname() == in.auto.Request.URL.Hostname()
-		}
-		secureOrigin := relOrigin || (sameHost && !relProto)
-		secureScheme := strings.HasPrefix(src, "https://") || (relOrigin && in.https)
-		if !secureOrigin {
-			foreign = true
-			switch {
-			case integrity && !secureScheme:
-				worse("sri-implemented-but-external-scripts-not-loaded-securely")
-			case !integrity && secureScheme:
-				worse("sri-not-implemented-but-external-scripts-loaded-securely")
-			case !integrity && !secureScheme:
-				worse("sri-not-implemented-and-external-scripts-not-loaded-securely")
-			}
-		} else if integrity && secureScheme && result == "" {
-			result = "sri-implemented-and-all-scripts-loaded-securely"
+		external, verdict := obsScriptVerdict(in, attrs["src"], attrs["integrity"] != "")
+		foreign = foreign || external
+		if external {
+			result = obsWorst(obsSRIGoodness, result, verdict)
+		} else if verdict != "" && result == "" {
+			result = verdict
 		}
 	}
-	if result != "" {
+	switch {
+	case result != "":
 		return result
-	}
-	if foreign {
+	case foreign:
 		return "sri-implemented-and-external-scripts-loaded-securely"
 	}
 	return "sri-not-implemented-but-all-scripts-loaded-from-secure-origin"
+}
+
+// obsScriptVerdict judges one script src: whether it is loaded from another origin, and
+// the result it earns ("" when it earns none).
+func obsScriptVerdict(in *obsInput, src string, integrity bool) (external bool, verdict string) {
+	relOrigin, sameOrigin := obsScriptOrigin(in, src)
+	secureScheme := strings.HasPrefix(src, "https://") || (relOrigin && in.https)
+	if sameOrigin {
+		if integrity && secureScheme {
+			return false, "sri-implemented-and-all-scripts-loaded-securely"
+		}
+		return false, ""
+	}
+	switch {
+	case integrity && !secureScheme:
+		return true, "sri-implemented-but-external-scripts-not-loaded-securely"
+	case !integrity && secureScheme:
+		return true, "sri-not-implemented-but-external-scripts-loaded-securely"
+	case !integrity:
+		return true, "sri-not-implemented-and-external-scripts-not-loaded-securely"
+	}
+	return true, ""
+}
+
+// obsScriptOrigin reports whether src is relative to the origin ("/app.js") and whether
+// it loads from the page's origin (relative, or an absolute URL on the same host; a
+// protocol-relative "//host/x.js" never counts).
+func obsScriptOrigin(in *obsInput, src string) (relOrigin, sameOrigin bool) {
+	relProto := strings.HasPrefix(src, "//")
+	full := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+	if !relProto && !full {
+		return true, true
+	}
+	if relProto {
+		return false, false
+	}
+	u, err := url.Parse(src)
+	return false, err == nil && u.Hostname() == in.auto.Request.URL.Hostname()
 }
 
 // obsXCTO follows x-content-type-options.js.
@@ -628,6 +682,27 @@ const observatoryOrigin = "https://http-observatory.security.mozilla.org"
 // one hop at a time (at most 10), the https:// URL, and the https:// URL with an Origin.
 // httpURL may be empty when the site has no plain listener.
 func retrieve(client *http.Client, httpURL, httpsURL string) (*obsInput, error) {
+	in := &obsInput{corsReq: observatoryOrigin}
+	if httpURL != "" {
+		var err error
+		if in.route, err = redirectRoute(client, httpURL); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if in.auto, in.autoBody, err = fetch(client, httpsURL, ""); err != nil {
+		return nil, err
+	}
+	if in.cors, _, err = fetch(client, httpsURL, in.corsReq); err != nil {
+		return nil, err
+	}
+	in.https = in.auto.Request.URL.Scheme == "https"
+	return in, nil
+}
+
+// redirectRoute follows the redirects from start one hop at a time (at most 10) and
+// returns every URL visited, start first.
+func redirectRoute(client *http.Client, start string) ([]*url.URL, error) {
 	noFollow := *client
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if tr, ok := client.Transport.(*http.Transport); ok {
@@ -638,52 +713,43 @@ func retrieve(client *http.Client, httpURL, httpsURL string) (*obsInput, error) 
 		}
 		noFollow.Transport = tr
 	}
-	in := &obsInput{corsReq: observatoryOrigin}
-	if httpURL != "" {
-		u, err := url.Parse(httpURL)
+	u, err := url.Parse(start)
+	if err != nil {
+		return nil, err
+	}
+	route := []*url.URL{u}
+	for range 10 {
+		resp, err := noFollow.Get(u.String())
 		if err != nil {
 			return nil, err
 		}
-		in.route = append(in.route, u)
-		for range 10 {
-			resp, err := noFollow.Get(u.String())
-			if err != nil {
-				return nil, err
-			}
-			_ = resp.Body.Close()
-			loc := resp.Header.Get("Location")
-			if resp.StatusCode < 300 || resp.StatusCode > 399 || loc == "" {
-				break
-			}
-			if u, err = u.Parse(loc); err != nil {
-				return nil, err
-			}
-			in.route = append(in.route, u)
+		_ = resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode > 399 || loc == "" {
+			break
 		}
-	}
-	get := func(origin string) (*http.Response, []byte, error) {
-		req, err := http.NewRequest(http.MethodGet, httpsURL, nil)
-		if err != nil {
-			return nil, nil, err
+		if u, err = u.Parse(loc); err != nil {
+			return nil, err
 		}
-		if origin != "" {
-			req.Header.Set("Origin", origin)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		return resp, body, err
+		route = append(route, u)
 	}
-	var err error
-	if in.auto, in.autoBody, err = get(""); err != nil {
-		return nil, err
+	return route, nil
+}
+
+// fetch GETs target, with an Origin header when origin is set, and reads the body.
+func fetch(client *http.Client, target, origin string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		return nil, nil, err
 	}
-	if in.cors, _, err = get(in.corsReq); err != nil {
-		return nil, err
+	if origin != "" {
+		req.Header.Set("Origin", origin)
 	}
-	in.https = in.auto.Request.URL.Scheme == "https"
-	return in, nil
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
 }
