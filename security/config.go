@@ -55,8 +55,8 @@ type Config struct {
 	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
 	// (RFC 7239: proto= and host= of the element the proxy nearest the client appended),
 	// or a header holding one address that the proxy overwrites, such as "X-Real-IP" or
-	// "CF-Connecting-IP" (with X-Forwarded-Proto). Every other forwarding header is
-	// ignored, so a client's own Forwarded or X-Forwarded-Proto cannot change the scheme.
+	// "CF-Connecting-IP" (with X-Forwarded-Proto). Forwarding headers of other families
+	// are ignored, even from a trusted proxy.
 	ClientIPHeader string
 	// TrustForwardedHost believes the host a trusted proxy forwards (X-Forwarded-Host,
 	// or host= of Forwarded) for host checks and redirects. Default false: the Host

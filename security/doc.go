@@ -1,11 +1,15 @@
 // Package security is an HTTP hardening middleware: allowed hosts, HTTPS redirect, HSTS,
-// Content-Security-Policy with per-request nonces and violation reports, the other
-// security headers, cookie hardening, CORS, CSRF protection and a request body limit.
-// The fixed headers are computed with github.com/unrolled/secure; CSRF uses
-// net/http.CrossOriginProtection. Unlike unrolled/secure, the zero Config is already
-// safe, and its responses score A+ on the Mozilla HTTP Observatory.
+// Content-Security-Policy with per-request nonces, the other security headers, cookie
+// hardening, CORS, CSRF protection and a request body limit. The fixed headers are
+// computed with github.com/unrolled/secure; CSRF uses net/http.CrossOriginProtection.
+// Unlike unrolled/secure, the zero Config is already safe, and its responses score A+ on
+// the Mozilla HTTP Observatory. CSP violation reports are received by the subpackage
+// cspreport.
 //
 // # Usage
+//
+// New checks a Config and builds the middleware; Handler wraps the application. This is
+// the package Example:
 //
 //	sec, err := security.New(security.Config{
 //		AllowedHosts:   []string{"api.example.com"},
@@ -13,19 +17,55 @@
 //		ExemptPaths:    []string{"/live", "/ready"},
 //		CORS:           security.CORS{Origins: []string{"https://app.example.com"}, AllowCredentials: true},
 //	})
-//	if err != nil { … }
-//	http.ListenAndServe(":5000", sec.Handler(mux))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	handler := sec.Handler(mux)
 //
-// Environment strings map through ParseProfile (APP_ENV), SplitList (CORS_ORIGINS,
-// ALLOWED_HOSTS, TRUSTED_PROXIES) and ParseSize (MAX_CONTENT_LENGTH).
+// # Hosts, HTTPS and proxies
+//
+// Every decision about where a request was sent uses one host and one scheme. The scheme
+// is https when the request arrived over TLS or, from a peer listed in TrustedProxies
+// (none by default), when the proxy's header family says so. ClientIPHeader names that
+// family, the only one believed:
+//
+//   - "X-Forwarded-For" (the default): the scheme from X-Forwarded-Proto.
+//   - "Forwarded" (RFC 7239): proto= of the element the proxy nearest the client
+//     appended. Elements a client sent itself stand to its left and are ignored.
+//   - a header holding one address that the proxy overwrites, such as "X-Real-IP" or
+//     "CF-Connecting-IP": the scheme from X-Forwarded-Proto.
+//
+// Forwarding headers outside the chosen family are ignored, because proxies pass through
+// untouched the headers they do not set. A client's own "Forwarded: proto=http" therefore
+// cannot send it into a redirect loop, and its "X-Forwarded-Proto: https" cannot skip the
+// redirect behind a proxy that speaks Forwarded.
+//
+// The host is the Host header. The host a trusted proxy forwards (X-Forwarded-Host, or
+// host= of the proxy's Forwarded element) replaces it only with TrustForwardedHost, off by
+// default since many proxies (nginx among them) pass a client's X-Forwarded-Host through
+// unless configured to overwrite it. That one host is checked against AllowedHosts, named
+// in the redirect's Location and compared with Origin by the CSRF check.
+//
+// AllowedHosts decides both which hosts are served and whether plain HTTP is redirected:
+//
+//   - A list ("api.example.com", "*.example.com", "api.example.com:8443"): other hosts
+//     get 400, and plain HTTP is redirected (308) to https:// on the matched host.
+//   - Empty (the default): any syntactically valid host is served, but nothing is
+//     redirected, since no listed host exists to redirect to. In Production a plain HTTP
+//     request to a path outside ExemptPaths gets 400 application/problem+json titled
+//     "HTTPS Required" (ErrHTTPSRequired), without a Location. New logs a warning.
+//   - ["*"]: any syntactically valid host is served, and plain HTTP is redirected to the
+//     host the request names. Use it only when the hosts cannot be listed: a redirect then
+//     names whatever host the client sent (or, with TrustForwardedHost, the proxy
+//     forwarded), so anyone who can make a browser send a Host of their choosing — a
+//     DNS-rebinding page, a shared address answering for other names, a proxy that
+//     forwards any Host — gets a redirect to a host you do not serve.
 //
 // # Defaults (zero Config, Production profile)
 //
-//   - Host: any syntactically valid Host; with AllowedHosts set, others get 400.
-//   - Plain HTTP is redirected with 308 (RedirectStatus) to https:// on the same allowed
-//     host and port 443 (HTTPSPort); the scheme comes from TLS or, only from
-//     TrustedProxies (none by default), Forwarded / X-Forwarded-Proto. ExemptPaths
-//     (none by default; probes) are neither redirected nor host-checked.
+//   - Hosts and HTTPS: as above; HTTPSPort 443 (left out of the URL), RedirectStatus 308.
+//     ExemptPaths (none by default; health probes) are neither redirected nor
+//     host-checked.
 //   - Strict-Transport-Security: max-age=31536000; includeSubDomains (HTTPS only);
 //     preload only with HSTS.Preload.
 //   - Content-Security-Policy: DefaultCSP, enforced (not ReportOnly), with a fresh nonce
@@ -44,17 +84,15 @@
 //     Accept-Language, Authorization, Content-Language, Content-Type, X-Request-ID,
 //     X-Requested-With, no credentials unless AllowCredentials, no exposed headers;
 //     "*" refused together with credentials.
-//   - Request bodies: 16 MiB; larger ones get 413.
+//   - Request bodies: 16 MiB (DefaultMaxBodyBytes); larger ones get 413.
 //   - Logger: discard. Registerer: none; with one, harden_security_rejected_total{reason}
 //     and harden_security_https_redirects_total.
 //
-// The Development profile drops the redirect and HSTS and also accepts localhost,
-// 127.0.0.1 and [::1] when AllowedHosts is set.
+// The Development profile serves plain HTTP without redirect or HSTS and, when
+// AllowedHosts is a list, also accepts localhost, 127.0.0.1 and [::1].
 //
 // Responses the middleware writes itself (400, 403, 413) are application/problem+json
 // (RFC 9457) unless Config.OnReject writes them. Routes needing another CSP use
-// (*Security).WithCSP; violation reports are received by a Reports handler, which by
-// default accepts bodies up to 64 KiB and 20 reports per request, keeps the 100 most
-// recent, logs at most 30 per minute and counts all of them in
-// harden_security_csp_reports_total{directive,disposition} when given a Registerer.
+// (*Security).WithCSP. Violation reports sent to CSPConfig.ReportURI are received by a
+// cspreport.Handler mounted there.
 package security

@@ -2,6 +2,7 @@ package security
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -44,46 +45,74 @@ func FuzzHardenCookie(f *testing.F) {
 	})
 }
 
+// FuzzRedirectHost sends arbitrary Host, X-Forwarded-Host, X-Forwarded-Proto and
+// Forwarded values from a trusted proxy and a stranger to three configurations: a host
+// list (every redirect names a listed host), no AllowedHosts (nothing is ever redirected)
+// and ["*"] without TrustForwardedHost (a redirect names the Host header's own host,
+// never a forwarded one).
 func FuzzRedirectHost(f *testing.F) {
-	f.Add("api.example.com", "", "", "/x?y=1")
-	f.Add("evil.example", "api.example.com", "https", "//evil.example/")
-	f.Add("api.example.com@evil.example", "", "http", "/")
-	f.Add("[::1]:80", "a.b.example.org, evil", "https, http", "/%2F%2Fevil")
-	s, err := New(Config{AllowedHosts: []string{"api.example.com", "*.example.org"}, TrustedProxies: []string{"10.0.0.0/8"}})
+	f.Add("api.example.com", "", "", "", "/x?y=1")
+	f.Add("evil.example", "api.example.com", "https", "proto=http;host=evil.example", "//evil.example/")
+	f.Add("api.example.com@evil.example", "", "http", "for=10.0.0.9;proto=http", "/")
+	f.Add("[::1]:80", "a.b.example.org, evil", "https, http", "host=\"evil\"", "/%2F%2Fevil")
+	proxies := []string{"10.0.0.0/8"}
+	listed, err := New(Config{AllowedHosts: []string{"api.example.com", "*.example.org"}, TrustedProxies: proxies})
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := s.Handler(&okHandler{})
-	f.Fuzz(func(t *testing.T, host, xfh, xfp, path string) {
+	none, err := New(Config{TrustedProxies: proxies, TrustForwardedHost: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	anyHost, err := New(Config{AllowedHosts: []string{"*"}, TrustedProxies: proxies})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, host, xfh, xfp, fwd, path string) {
 		u, err := url.ParseRequestURI(path)
 		if err != nil {
 			return
 		}
 		for _, remote := range []string{"10.0.0.1:1", "198.51.100.1:1"} {
 			r := &http.Request{Method: http.MethodGet, URL: u, Host: host, RemoteAddr: remote, Header: http.Header{}}
-			if xfh != "" {
-				r.Header.Set("X-Forwarded-Host", xfh)
-			}
-			if xfp != "" {
-				r.Header.Set("X-Forwarded-Proto", xfp)
-			}
-			rec := serve(h, r)
-			switch rec.Code {
-			case http.StatusBadRequest, http.StatusOK:
-			case http.StatusPermanentRedirect:
-				loc, err := url.Parse(rec.Header().Get("Location"))
-				if err != nil {
-					t.Fatalf("bad Location %q", rec.Header().Get("Location"))
+			for k, v := range map[string]string{"X-Forwarded-Host": xfh, "X-Forwarded-Proto": xfp, "Forwarded": fwd} {
+				if v != "" {
+					r.Header.Set(k, v)
 				}
-				name := loc.Hostname()
-				if loc.Scheme != "https" || loc.User != nil || (name != "api.example.com" && !strings.HasSuffix(name, ".example.org")) {
-					t.Fatalf("redirect off the allowed hosts: %q (host %q, xfh %q)", loc, host, xfh)
+			}
+			if name := redirectedTo(t, serve(listed.Handler(&okHandler{}), r)); name != "" &&
+				name != "api.example.com" && !strings.HasSuffix(name, ".example.org") {
+				t.Fatalf("redirect off the allowed hosts: %q (host %q, xfh %q)", name, host, xfh)
+			}
+			if rec := serve(none.Handler(&okHandler{}), r); len(rec.Header().Values("Location")) != 0 {
+				t.Fatalf("redirect without AllowedHosts: %q (host %q, xfh %q)", rec.Header().Get("Location"), host, xfh)
+			}
+			if name := redirectedTo(t, serve(anyHost.Handler(&okHandler{}), r)); name != "" {
+				own, _, _ := splitHost(host)
+				if name != strings.Trim(own, "[]") {
+					t.Fatalf("redirect to %q for Host %q (xfh %q)", name, host, xfh)
 				}
-			default:
-				t.Fatalf("status %d", rec.Code)
 			}
 		}
 	})
+}
+
+// redirectedTo checks a response is 200, 400 or an https redirect without user info, and
+// returns the redirect's host name ("" when not redirected).
+func redirectedTo(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	switch rec.Code {
+	case http.StatusBadRequest, http.StatusOK:
+		return ""
+	case http.StatusPermanentRedirect:
+	default:
+		t.Fatalf("status %d", rec.Code)
+	}
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if err != nil || loc.Scheme != "https" || loc.User != nil || loc.Hostname() == "" {
+		t.Fatalf("bad Location %q", rec.Header().Get("Location"))
+	}
+	return loc.Hostname()
 }
 
 func FuzzParseSize(f *testing.F) {

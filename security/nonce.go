@@ -12,7 +12,7 @@ type ctxKey struct{}
 // middleware did not run or the policy has no NonceSource. Put it in the nonce attribute
 // of inline <script> and <style> elements:
 //
-//	<script nonce="{{.Nonce}}">…</script>
+//	<script nonce="{{.Nonce}}">boot()</script>
 func Nonce(ctx context.Context) string {
 	if st, ok := ctx.Value(ctxKey{}).(*reqState); ok {
 		return st.nonce

@@ -188,10 +188,10 @@ func (s *Security) setupMetrics(cfg *Config) error {
 }
 
 // Handler wraps next with every protection of the configuration, in this order: allowed
-// host (400), HTTPS (Production: redirect, or 400 without AllowedHosts), security
-// headers, CORS preflight, body limit by Content-Length (413), CSRF check (403), CSP,
-// then next with a ResponseWriter that hardens cookies and enforces the body limit while
-// the body is read.
+// host (400), security headers, HTTPS (Production: a redirect, or 400 without
+// AllowedHosts), CORS (a preflight is answered here), body limit by Content-Length (413),
+// CSRF check (403), CSP, then next with a ResponseWriter that hardens cookies and
+// enforces the body limit while the body is read.
 func (s *Security) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, next)
@@ -226,7 +226,7 @@ func (s *Security) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		return
 	}
 	s.setCSP(w.Header(), st)
-	s.limitBody(st, w, r, r2)
+	s.limitBody(st, w, r)
 	next.ServeHTTP(st, r2)
 	st.finish()
 }
@@ -298,14 +298,14 @@ func (s *Security) setCSP(h http.Header, st *reqState) {
 	}
 }
 
-// limitBody puts the body limit on the request handed to next (a copy of r, see
-// innerRequest).
-func (s *Security) limitBody(st *reqState, w http.ResponseWriter, r, r2 *http.Request) {
+// limitBody puts the body limit on the request handed to next, st.r, which is a copy of
+// r whenever r has a body (see innerRequest).
+func (s *Security) limitBody(st *reqState, w http.ResponseWriter, r *http.Request) {
 	if !s.bodyLimited(r) {
 		return
 	}
 	st.body.rc = http.MaxBytesReader(w, r.Body, s.maxBody)
-	r2.Body = &st.body
+	st.r.Body = &st.body
 }
 
 // exempt reports whether the cleaned path is in ExemptPaths.
