@@ -50,23 +50,26 @@ func startProxyChain(t *testing.T, family string, cfg Config) *proxyChain {
 	require.NoError(t, err)
 
 	proxy := func(scheme string) http.Handler {
-		rp := &httputil.ReverseProxy{Director: func(r *http.Request) {
-			client, _, _ := net.SplitHostPort(r.RemoteAddr)
-			r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
+		return &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = pr.In.Host
+			// Rewrite starts without forwarding headers; a proxy that does not set one
+			// passes the client's through.
+			for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"} {
+				pr.Out.Header[k] = pr.In.Header[k]
+			}
+			client, _, _ := net.SplitHostPort(pr.In.RemoteAddr)
 			switch family {
 			case "Forwarded":
-				r.Header.Add("Forwarded", "for="+client+";proto="+scheme+";host="+r.Host)
-				// ReverseProxy would add X-Forwarded-For; this proxy speaks Forwarded only.
-				r.Header["X-Forwarded-For"] = nil
+				pr.Out.Header.Add("Forwarded", "for="+client+";proto="+scheme+";host="+pr.In.Host)
 			case "X-Real-IP":
-				r.Header.Set("X-Real-IP", client)
-				r.Header.Set("X-Forwarded-Proto", scheme)
-				r.Header["X-Forwarded-For"] = nil
+				pr.Out.Header.Set("X-Real-IP", client)
+				pr.Out.Header.Set("X-Forwarded-Proto", scheme)
 			default:
-				r.Header.Set("X-Forwarded-Proto", scheme)
+				pr.Out.Header.Add("X-Forwarded-For", client)
+				pr.Out.Header.Set("X-Forwarded-Proto", scheme)
 			}
 		}}
-		return rp
 	}
 	front := httptest.NewServer(proxy("http"))
 	t.Cleanup(front.Close)
