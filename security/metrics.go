@@ -1,10 +1,11 @@
 package security
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nexus-reussite/harden/security/internal/promreg"
 )
 
 // metrics are the middleware's counters; nil when no Registerer is configured.
@@ -40,16 +41,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// register registers c or, when an identical collector is already registered (two
-// middleware instances sharing one registry), returns that one.
+// register registers c, sharing the collector another instance registered on reg.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
+	c, err := promreg.Register(reg, c)
 	if err != nil {
 		return c, fmt.Errorf("%w: registering metrics: %v", ErrInvalidConfig, err)
 	}

@@ -25,8 +25,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nexus-reussite/harden/internal/problem"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nexus-reussite/harden/internal/problem"
+	"github.com/nexus-reussite/harden/security/internal/promreg"
 )
 
 // Errors. Configuration problems returned by New wrap ErrInvalidConfig; bodies Parse
@@ -119,24 +121,17 @@ func orDefault[T int | int64](v, def T) T {
 	return v
 }
 
-// registerCounter registers the report counter or, when another Handler registered it
-// on the same registry already, returns that one.
+// registerCounter registers the report counter, sharing the one another Handler
+// registered on reg.
 func registerCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+	c, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "harden_security_csp_reports_total",
 		Help: "CSP violation reports received, by effective directive and disposition.",
-	}, []string{"directive", "disposition"})
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
+	}, []string{"directive", "disposition"}))
+	if err != nil {
+		return nil, fmt.Errorf("%w: registering metrics: %v", ErrInvalidConfig, err)
 	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-			return existing, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: registering metrics: %v", ErrInvalidConfig, err)
+	return c, nil
 }
 
 // ServeHTTP accepts POSTed reports and answers 204. Wrong method: 405; unknown media
