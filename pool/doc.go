@@ -16,7 +16,7 @@
 //
 // # Defaults and their database/sql mapping
 //
-// The zero Config is the production configuration:
+// The zero Config is a production configuration:
 //
 //	SQLAlchemy     Config          default      database/sql
 //	pool_size      Size            20           SetMaxIdleConns(Size)
