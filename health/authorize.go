@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/nexus-reussite/harden/internal/clientip"
@@ -19,13 +20,16 @@ type authorizer struct {
 	hasToken  bool
 	cidrs     []netip.Prefix
 	resolver  *clientip.Resolver
+	// forwarding lists the canonical names of the headers a proxy sets: a request from
+	// an untrusted peer that carries one came through a proxy nobody listed.
+	forwarding []string
 }
 
 func newAuthorizer(cfg Config) (authorizer, error) {
 	a := authorizer{custom: cfg.Authorize}
 	if cfg.Token != "" {
-		if len(cfg.Token) < MinTokenLength {
-			return a, fmt.Errorf("%w: Token shorter than %d bytes", ErrConfig, MinTokenLength)
+		if len(cfg.Token) < minTokenLength {
+			return a, fmt.Errorf("%w: Token shorter than %d bytes", ErrInvalidConfig, minTokenLength)
 		}
 		a.tokenHash, a.hasToken = sha256.Sum256([]byte(cfg.Token)), true
 	}
@@ -36,15 +40,19 @@ func newAuthorizer(cfg Config) (authorizer, error) {
 		}
 		p, err := clientip.ParsePrefix(s)
 		if err != nil {
-			return a, fmt.Errorf("%w: DetailCIDRs: %w", ErrConfig, err)
+			return a, fmt.Errorf("%w: DetailCIDRs: %w", ErrInvalidConfig, err)
 		}
 		a.cidrs = append(a.cidrs, p)
 	}
 	r, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
 	if err != nil {
-		return a, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrConfig, err)
+		return a, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
 	}
 	a.resolver = r
+	a.forwarding = []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "Via"}
+	if h := r.Header(); !slices.Contains(a.forwarding, h) {
+		a.forwarding = append(a.forwarding, h)
+	}
 	return a, nil
 }
 
@@ -53,26 +61,57 @@ func (a *authorizer) allowed(r *http.Request) bool {
 	if a.custom != nil {
 		return a.custom(r)
 	}
-	if a.hasToken {
-		if tok, ok := bearer(r.Header.Get("Authorization")); ok {
-			// Comparing fixed-size hashes keeps the time independent of the token's
-			// length as well as its content.
-			sum := sha256.Sum256([]byte(tok))
-			if subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) == 1 {
-				return true
-			}
+	return a.tokenAllowed(r) || a.networkAllowed(r)
+}
+
+// tokenAllowed reports whether r carries the configured bearer token.
+func (a *authorizer) tokenAllowed(r *http.Request) bool {
+	if !a.hasToken {
+		return false
+	}
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		return false
+	}
+	// Comparing fixed-size hashes keeps the time independent of the token's length as
+	// well as its content.
+	sum := sha256.Sum256([]byte(tok))
+	return subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) == 1
+}
+
+// networkAllowed reports whether r's client is in DetailCIDRs. Behind a trusted proxy the
+// client is the one the proxy forwards. Any other peer is the client only when the
+// request says nothing of a forwarder: a proxy that is not trusted, on the same host
+// say, would otherwise lend its own address to every visitor.
+func (a *authorizer) networkAllowed(r *http.Request) bool {
+	if len(a.cidrs) == 0 {
+		return false
+	}
+	peer := clientip.Peer(r)
+	if a.resolver.Trusted(peer) {
+		return a.inCIDRs(a.resolver.ClientIP(r))
+	}
+	return a.inCIDRs(peer) && !a.forwarded(r.Header)
+}
+
+func (a *authorizer) inCIDRs(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range a.cidrs {
+		if p.Contains(ip) {
+			return true
 		}
 	}
-	if len(a.cidrs) > 0 {
-		ip := a.clientIP(r)
-		if !ip.IsValid() {
-			return false
-		}
-		ip = ip.Unmap()
-		for _, p := range a.cidrs {
-			if p.Contains(ip) {
-				return true
-			}
+	return false
+}
+
+// forwarded reports whether h carries a header only a proxy sets.
+func (a *authorizer) forwarded(h http.Header) bool {
+	for _, name := range a.forwarding {
+		if _, ok := h[name]; ok {
+			return true
 		}
 	}
 	return false
@@ -87,16 +126,4 @@ func bearer(v string) (string, bool) {
 	}
 	tok := strings.TrimLeft(v[len(scheme):], " ")
 	return tok, tok != ""
-}
-
-// clientIP is the resolver's client address. The common case, a peer that is no
-// trusted proxy and so is the client itself, is answered without the resolver's
-// general parsing, which allocates.
-func (a *authorizer) clientIP(r *http.Request) netip.Addr {
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		if peer := ap.Addr().Unmap(); !a.resolver.Trusted(peer) {
-			return peer.WithZone("")
-		}
-	}
-	return a.resolver.ClientIP(r)
 }

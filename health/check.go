@@ -30,10 +30,10 @@ var (
 	ErrPanic = errors.New("health: check panicked")
 	// ErrWarning marks an error as a warning: see Warning.
 	ErrWarning = errors.New("health: warning")
-	// ErrFailed is returned by Report.Err when the report's status is fail.
+	// ErrFailed is wrapped by the error Diagnose returns when a critical check fails.
 	ErrFailed = errors.New("health: failed")
-	// ErrConfig wraps every configuration error returned by New.
-	ErrConfig = errors.New("health: invalid config")
+	// ErrInvalidConfig wraps every configuration error returned by New.
+	ErrInvalidConfig = errors.New("health: invalid config")
 )
 
 // Check is one named dependency check.
@@ -117,15 +117,15 @@ func (o *observation) close() (any, string, bool) {
 func (c *Check) validate() error {
 	switch {
 	case c.err != nil:
-		return fmt.Errorf("%w: check %q: %w", ErrConfig, c.Name, c.err)
+		return fmt.Errorf("%w: check %q: %w", ErrInvalidConfig, c.Name, c.err)
 	case c.Name == "":
-		return fmt.Errorf("%w: check without a name", ErrConfig)
+		return fmt.Errorf("%w: check without a name", ErrInvalidConfig)
 	case len(c.Name) > 128:
-		return fmt.Errorf("%w: check name longer than 128 bytes", ErrConfig)
+		return fmt.Errorf("%w: check name longer than 128 bytes", ErrInvalidConfig)
 	case c.Func == nil:
-		return fmt.Errorf("%w: check %q has no Func", ErrConfig, c.Name)
+		return fmt.Errorf("%w: check %q has no Func", ErrInvalidConfig, c.Name)
 	case c.Timeout < 0:
-		return fmt.Errorf("%w: check %q has a negative timeout", ErrConfig, c.Name)
+		return fmt.Errorf("%w: check %q has a negative timeout", ErrInvalidConfig, c.Name)
 	}
 	return nil
 }

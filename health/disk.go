@@ -8,8 +8,8 @@ import (
 
 // Default thresholds of a Disk check.
 const (
-	DefaultDiskWarnPercent = 90
-	DefaultDiskFailPercent = 95
+	defaultDiskWarnPercent = 90
+	defaultDiskFailPercent = 95
 )
 
 // DiskConfig sets what a Disk check watches.
@@ -30,11 +30,11 @@ func Disk(name string, cfg DiskConfig) Check {
 	c := Check{Name: name, ComponentType: "system"}
 	warn := cfg.WarnPercent
 	if warn == 0 {
-		warn = DefaultDiskWarnPercent
+		warn = defaultDiskWarnPercent
 	}
 	fail := cfg.FailPercent
 	if fail == 0 {
-		fail = DefaultDiskFailPercent
+		fail = defaultDiskFailPercent
 	}
 	switch {
 	case cfg.Path == "":

@@ -9,8 +9,9 @@
 //     NonCritical.
 //   - Paths /live, /ready and /health; methods other than GET and HEAD get a 405
 //     application/problem+json.
-//   - Details shown to nobody: no Token (when set, at least 16 bytes), no DetailCIDRs,
-//     no TrustedProxies (the TCP peer is the client).
+//   - Details shown to nobody, loopback included: no Token (when set, at least 16
+//     bytes), no DetailCIDRs, no Authorize, no TrustedProxies (no forwarding header
+//     is believed).
 //   - No OnStatusChange hook, Logger discards, no metrics (Registerer nil), clock
 //     time.Now.
 //   - Ready-made checks: HTTP sends GET, expects 2xx and follows no redirect; Disk warns
@@ -47,12 +48,25 @@
 //
 // Bodies are application/health+json (IETF draft "Health Check Response Format for HTTP
 // APIs": status, checks keyed by name, componentId, componentType, observedValue,
-// observedUnit, time, output) and are never cached (Cache-Control: no-store). Only
-// authorised callers see anything beyond {"status":"..."}: a request carrying
-// "Authorization: Bearer <Config.Token>", or coming from Config.DetailCIDRs (resolved
-// through Config.TrustedProxies), or accepted by Config.Authorize. Error strings and
-// internal host names never reach anyone else. Methods other than GET and HEAD get a
-// 405 application/problem+json, replaceable by Config.MethodNotAllowedHandler.
+// observedUnit, time, output) and are never cached (Cache-Control: no-store). Methods
+// other than GET and HEAD get a 405 application/problem+json, replaceable by
+// Config.MethodNotAllowedHandler.
+//
+// # Who sees details
+//
+// Only authorised callers see anything beyond {"status":"..."}; error strings and
+// internal host names never reach anyone else. A caller is authorised by
+// "Authorization: Bearer <Config.Token>", by coming from Config.DetailCIDRs, or by
+// Config.Authorize, which then decides alone. Without one of them nobody is.
+//
+// The client address matched against DetailCIDRs is the TCP peer, or, when the peer is
+// one of Config.TrustedProxies, the address it forwards in the one header family named
+// by Config.ClientIPHeader (X-Forwarded-For by default; a client's own Forwarded or
+// X-Real-IP header is then ignored). A request from an untrusted peer that carries a
+// forwarding header came through a proxy nobody listed, and no network matches it.
+// Behind a proxy on the same host every visitor arrives from loopback. List that proxy
+// in TrustedProxies; to see details from the host itself, send the token rather than
+// listing loopback in DetailCIDRs.
 //
 // # Shutdown
 //
@@ -62,9 +76,8 @@
 //
 // # Diagnosis
 //
-// Run(ctx) runs the checks now and returns a Report; WriteText prints it for a human and
-// Err is non-nil when the status is fail, for a command-line "diagnose" that exits
-// non-zero.
+// Diagnose(ctx, w) runs the checks now, prints a line per check for a human and returns
+// an error when the status is fail, for a command-line "diagnose" that exits non-zero.
 //
 // # Metrics
 //
@@ -73,21 +86,6 @@
 // harden_health_check_status_changes_total{check} and harden_health_ready. Status changes
 // are also logged to Config.Logger and passed to Config.OnStatusChange.
 //
-// # Usage
-//
-//	h, err := health.New(health.Config{
-//		Checks: []health.Check{
-//			health.SQL("postgres", db),
-//			redischeck.Ping("redis", rdb),
-//			health.Disk("disk", health.DiskConfig{Path: "/var/lib/app"}),
-//		},
-//		Version:     version,
-//		DetailCIDRs: []string{"127.0.0.1", "10.0.0.0/8"},
-//	})
-//	if err != nil { ... }
-//	srv := &http.Server{Handler: h.Handler(mux)}
-//	go srv.ListenAndServe()
-//	h.Start(ctx)
-//	<-sigterm
-//	_ = h.Shutdown(shutdownCtx, shutdownDelay, srv.Shutdown)
+// The examples show a server's whole lifecycle (Example_server), who sees details, and
+// each ready-made check.
 package health

@@ -12,14 +12,14 @@ import (
 	"github.com/nexus-reussite/harden/internal/problem"
 )
 
-// ContentType is the media type of every health response.
-const ContentType = "application/health+json"
+// contentType is the media type of every health response.
+const contentType = "application/health+json"
 
 // Notes explaining a fail that comes from the lifecycle rather than from a check.
 const (
-	NoteStarting = "starting: Start has not been called"
-	NoteDraining = "draining: shutdown in progress"
-	NoteNoResult = "no check result yet"
+	noteStarting = "starting: Start has not been called"
+	noteDraining = "draining: shutdown in progress"
+	noteNoResult = "no check result yet"
 )
 
 // publicBody is what unauthorised callers get: the status alone.
@@ -82,15 +82,15 @@ func (h *Health) serveLive(w http.ResponseWriter, r *http.Request) {
 func (h *Health) readiness(r *http.Request) (Status, string, *snapshot) {
 	switch {
 	case h.draining.Load():
-		return StatusFail, NoteDraining, h.snap.Load()
+		return StatusFail, noteDraining, h.snap.Load()
 	case !h.started.Load():
-		return StatusFail, NoteStarting, h.snap.Load()
+		return StatusFail, noteStarting, h.snap.Load()
 	}
 	s := h.current(r.Context())
 	if s == nil {
-		return StatusFail, NoteNoResult, nil
+		return StatusFail, noteNoResult, nil
 	}
-	return s.report.Status, "", s
+	return s.rep.Status, "", s
 }
 
 func (h *Health) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +107,7 @@ func (h *Health) serveReady(w http.ResponseWriter, r *http.Request) {
 		body.Notes = []string{note}
 	}
 	if s != nil {
-		body.Checks = checksJSON(s.report, 1)
+		body.Checks = checksJSON(s.rep, 1)
 	}
 	writeJSON(w, r, status, body)
 }
@@ -121,7 +121,7 @@ func (h *Health) serveHealth(w http.ResponseWriter, r *http.Request) {
 		writePublic(w, r, status)
 		return
 	}
-	if s == nil && note != NoteNoResult {
+	if s == nil && note != noteNoResult {
 		// Starting or draining: the checks are still worth showing to an operator.
 		s = h.current(r.Context())
 	}
@@ -135,9 +135,9 @@ func (h *Health) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if note != "" {
 		body.Notes = []string{note}
 	}
-	var rep Report
+	var rep report
 	if s != nil {
-		rep = s.report
+		rep = s.rep
 	}
 	body.Checks = checksJSON(rep, 4)
 	h.addRuntime(body.Checks)
@@ -166,7 +166,7 @@ func statusCode(s Status) int {
 
 func setHeaders(w http.ResponseWriter, n int) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", ContentType)
+	hdr.Set("Content-Type", contentType)
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("Content-Length", strconv.Itoa(n))
 }
@@ -233,7 +233,7 @@ type checkJSON struct {
 	LastErrorTime string   `json:"lastErrorTime,omitempty"`
 }
 
-func checksJSON(rep Report, extra int) map[string][]checkJSON {
+func checksJSON(rep report, extra int) map[string][]checkJSON {
 	m := make(map[string][]checkJSON, len(rep.Checks)+extra)
 	for _, c := range rep.Checks {
 		critical := c.Critical

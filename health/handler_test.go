@@ -54,7 +54,7 @@ func TestEndpointsByLifecycleAndStatus(t *testing.T) {
 				if got := strings.TrimSpace(w.Body.String()); got != tt.wantBody {
 					t.Errorf("%s: body %s, want %s", path, got, tt.wantBody)
 				}
-				if ct := w.Header().Get("Content-Type"); ct != ContentType {
+				if ct := w.Header().Get("Content-Type"); ct != contentType {
 					t.Errorf("%s: Content-Type %q", path, ct)
 				}
 				if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
@@ -204,6 +204,37 @@ func TestAuthorizeOverrides(t *testing.T) {
 	}
 }
 
+// healthDoc is the draft's document as a client decodes it.
+type healthDoc struct {
+	Status      string   `json:"status"`
+	Version     string   `json:"version"`
+	ReleaseID   string   `json:"releaseId"`
+	ServiceID   string   `json:"serviceId"`
+	Description string   `json:"description"`
+	Notes       []string `json:"notes"`
+	Checks      map[string][]map[string]any
+}
+
+// wantMembers reports each member of got that differs from want.
+func wantMembers(t *testing.T, name string, got, want map[string]any) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s.%s = %#v, want %#v", name, k, got[k], v)
+		}
+	}
+}
+
+// wantRuntimeFacts checks that doc reports goroutines and memory.
+func wantRuntimeFacts(t *testing.T, doc healthDoc) {
+	t.Helper()
+	for _, k := range []string{"runtime:goroutines", "runtime:memory", "runtime:heap"} {
+		if v, ok := doc.Checks[k][0]["observedValue"].(float64); !ok || v <= 0 {
+			t.Errorf("%s: %v", k, doc.Checks[k])
+		}
+	}
+}
+
 // The authorised /health answer follows the draft and carries every fact promised.
 func TestHealthDocument(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -229,15 +260,7 @@ func TestHealthDocument(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("code %d: %s", w.Code, w.Body)
 	}
-	var doc struct {
-		Status      string   `json:"status"`
-		Version     string   `json:"version"`
-		ReleaseID   string   `json:"releaseId"`
-		ServiceID   string   `json:"serviceId"`
-		Description string   `json:"description"`
-		Notes       []string `json:"notes"`
-		Checks      map[string][]map[string]any
-	}
+	var doc healthDoc
 	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
 		t.Fatalf("%v: %s", err, w.Body)
 	}
@@ -245,37 +268,21 @@ func TestHealthDocument(t *testing.T) {
 		t.Errorf("top level: %+v", doc)
 	}
 	pg := doc.Checks["postgres"][0]
-	want := map[string]any{"componentId": "pg-1", "componentType": "datastore", "observedValue": 12.5, "observedUnit": "ms",
-		"status": "pass", "time": "2026-03-01T12:01:30Z", "durationMs": 0.0, "critical": true}
-	for k, v := range want {
-		if pg[k] != v {
-			t.Errorf("postgres.%s = %#v, want %#v", k, pg[k], v)
-		}
-	}
+	wantMembers(t, "postgres", pg, map[string]any{"componentId": "pg-1", "componentType": "datastore", "observedValue": 12.5,
+		"observedUnit": "ms", "status": "pass", "time": "2026-03-01T12:01:30Z", "durationMs": 0.0, "critical": true})
 	if _, ok := pg["output"]; ok {
 		t.Errorf("passing check has an output: %v", pg)
 	}
-	ai := doc.Checks["openai"][0]
-	if ai["status"] != "warn" || ai["output"] != "status 502" || ai["critical"] != false || ai["lastError"] != "status 502" ||
-		ai["lastErrorTime"] != "2026-03-01T12:01:30Z" {
-		t.Errorf("openai: %v", ai)
-	}
-	up := doc.Checks["uptime"][0]
-	if up["observedValue"] != 90.0 || up["observedUnit"] != "s" || up["componentType"] != "system" {
-		t.Errorf("uptime: %v", up)
-	}
-	for _, k := range []string{"runtime:goroutines", "runtime:memory", "runtime:heap"} {
-		v, ok := doc.Checks[k][0]["observedValue"].(float64)
-		if !ok || v <= 0 {
-			t.Errorf("%s: %v", k, doc.Checks[k])
-		}
-	}
+	wantMembers(t, "openai", doc.Checks["openai"][0], map[string]any{"status": "warn", "output": "status 502", "critical": false,
+		"lastError": "status 502", "lastErrorTime": "2026-03-01T12:01:30Z"})
+	wantMembers(t, "uptime", doc.Checks["uptime"][0], map[string]any{"observedValue": 90.0, "observedUnit": "s", "componentType": "system"})
+	wantRuntimeFacts(t, doc)
 
 	// /ready for the same caller: notes and checks, no runtime facts.
 	h.Drain()
 	w = probe(h.ReadyHandler(), "/ready", fromAddr("127.0.0.1:5555"))
 	body := w.Body.String()
-	if w.Code != 503 || !strings.Contains(body, NoteDraining) || !strings.Contains(body, `"postgres"`) || strings.Contains(body, "uptime") {
+	if w.Code != 503 || !strings.Contains(body, noteDraining) || !strings.Contains(body, `"postgres"`) || strings.Contains(body, "uptime") {
 		t.Errorf("/ready while draining: %d %s", w.Code, body)
 	}
 }
@@ -303,7 +310,50 @@ func TestUnencodableObservation(t *testing.T) {
 func TestHealthBeforeStartShowsChecks(t *testing.T) {
 	h := mustNew(t, Config{Authorize: func(*http.Request) bool { return true }, Checks: []Check{{Name: "db", Func: pass}}})
 	w := probe(h.HealthHandler(), "/health")
-	if w.Code != 503 || !strings.Contains(w.Body.String(), NoteStarting) || !strings.Contains(w.Body.String(), `"db"`) {
+	if w.Code != 503 || !strings.Contains(w.Body.String(), noteStarting) || !strings.Contains(w.Body.String(), `"db"`) {
 		t.Errorf("%d %s", w.Code, w.Body)
+	}
+}
+
+// An outer handler that writes to the response's header values in place changes that
+// response only.
+func TestResponseHeaderValuesNotShared(t *testing.T) {
+	h := mustNew(t, Config{Checks: []Check{{Name: "db", Func: pass}}, Authorize: func(r *http.Request) bool {
+		return r.Header.Get("X-Ops") != ""
+	}})
+	h.Start(t.Context())
+	tamper := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r)
+			for _, v := range w.Header() {
+				for i := range v {
+					v[i] = "tampered"
+				}
+			}
+		})
+	}
+	srv := tamper(h.Handler(nil))
+	requests := map[string]func(*http.Request){
+		"public":     func(*http.Request) {},
+		"authorised": func(r *http.Request) { r.Header.Set("X-Ops", "1") },
+		"POST":       func(r *http.Request) { r.Method = http.MethodPost },
+	}
+	for name, mod := range requests {
+		for _, path := range []string{"/live", "/ready", "/health"} {
+			before := probe(h.Handler(nil), path, mod).Header()
+			for range 2 {
+				probe(srv, path, mod)
+			}
+			after := probe(h.Handler(nil), path, mod).Header()
+			if len(after) != len(before) {
+				t.Errorf("%s %s: headers %v, then %v", name, path, before, after)
+			}
+			for k, v := range before {
+				got := after.Get(k)
+				if got == "tampered" || got == "" || k != "Content-Length" && got != v[0] {
+					t.Errorf("%s %s: %s = %q after tampering, was %q", name, path, k, got, v[0])
+				}
+			}
+		}
 	}
 }

@@ -13,15 +13,15 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Default values of Config fields left zero.
+// Values of Config fields left zero.
 const (
-	DefaultInterval   = 5 * time.Second
-	DefaultTimeout    = 2 * time.Second
-	DefaultLivePath   = "/live"
-	DefaultReadyPath  = "/ready"
-	DefaultHealthPath = "/health"
-	// MinTokenLength is the shortest Config.Token accepted.
-	MinTokenLength = 16
+	defaultInterval   = 5 * time.Second
+	defaultTimeout    = 2 * time.Second
+	defaultLivePath   = "/live"
+	defaultReadyPath  = "/ready"
+	defaultHealthPath = "/health"
+	// minTokenLength is the shortest Config.Token accepted.
+	minTokenLength = 16
 )
 
 // Config configures a Health. The zero value is valid: no checks, results cached 5 s,
@@ -47,19 +47,26 @@ type Config struct {
 	Description string
 
 	// Token unlocks details when sent as "Authorization: Bearer <Token>". It must be at
-	// least MinTokenLength bytes. Default empty: no token is accepted.
+	// least 16 bytes. Default empty: no token is accepted.
 	Token string
 	// DetailCIDRs lists client networks that see details, as CIDR prefixes
-	// ("10.0.0.0/8") or single addresses ("127.0.0.1"). Default none.
+	// ("10.0.0.0/8") or single addresses ("192.0.2.7"). Default none: no network sees
+	// details, loopback included. The client is the TCP peer or, when the peer is one
+	// of TrustedProxies, the address it forwards in ClientIPHeader. A request from any
+	// other peer that carries a forwarding header (X-Forwarded-For, Forwarded,
+	// X-Real-IP, Via or ClientIPHeader) came through a proxy nobody listed: its client
+	// is unknown and no network matches it. Behind a proxy on the same host every
+	// visitor arrives from loopback: list the proxy in TrustedProxies, and reach
+	// details from the host itself with the Token rather than by listing loopback here.
 	DetailCIDRs []string
 	// TrustedProxies are the proxies whose ClientIPHeader is believed when resolving the
-	// client address for DetailCIDRs, in the same forms. Default none: the TCP peer is
-	// the client.
+	// client address for DetailCIDRs, in the same forms. Default none: no forwarding
+	// header is believed.
 	TrustedProxies []string
 	// ClientIPHeader names the header family the trusted proxies set, the only one
-	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
-	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
-	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	// believed: "X-Forwarded-For" (the default), "Forwarded" (RFC 7239), or a header
+	// holding one address that the proxy overwrites, such as "X-Real-IP" or
+	// "CF-Connecting-IP". Every other forwarding header is ignored.
 	ClientIPHeader string
 	// Authorize, when set, decides alone which requests see details (Token and
 	// DetailCIDRs are then ignored). Default nil.
@@ -142,42 +149,29 @@ type history struct {
 	lastErrTime time.Time
 }
 
-// New validates cfg and returns a Health. Nothing runs until a probe, Run or Start.
+// New validates cfg and returns a Health. Nothing runs until a probe, Diagnose or Start.
 func New(cfg Config) (*Health, error) {
 	h := &Health{
-		interval:   orDuration(cfg.Interval, DefaultInterval),
-		timeout:    orDuration(cfg.Timeout, DefaultTimeout),
+		interval:   orDuration(cfg.Interval, defaultInterval),
+		timeout:    orDuration(cfg.Timeout, defaultTimeout),
 		background: cfg.BackgroundRefresh,
 		info:       info{cfg.Version, cfg.ReleaseID, cfg.ServiceID, cfg.Description},
 		onChange:   cfg.OnStatusChange,
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		methodNA:   cfg.MethodNotAllowedHandler,
-		livePath:   orString(cfg.LivePath, DefaultLivePath),
-		readyPath:  orString(cfg.ReadyPath, DefaultReadyPath),
-		healthPath: orString(cfg.HealthPath, DefaultHealthPath),
+		livePath:   orString(cfg.LivePath, defaultLivePath),
+		readyPath:  orString(cfg.ReadyPath, defaultReadyPath),
+		healthPath: orString(cfg.HealthPath, defaultHealthPath),
 	}
 	if cfg.Interval < 0 || cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative Interval or Timeout", ErrConfig)
+		return nil, fmt.Errorf("%w: negative Interval or Timeout", ErrInvalidConfig)
 	}
-	for _, p := range []string{h.livePath, h.readyPath, h.healthPath} {
-		if !strings.HasPrefix(p, "/") {
-			return nil, fmt.Errorf("%w: path %q does not start with /", ErrConfig, p)
-		}
+	if err := validatePaths(h.livePath, h.readyPath, h.healthPath); err != nil {
+		return nil, err
 	}
-	if h.livePath == h.readyPath || h.livePath == h.healthPath || h.readyPath == h.healthPath {
-		return nil, fmt.Errorf("%w: LivePath, ReadyPath and HealthPath must differ", ErrConfig)
-	}
-	seen := make(map[string]bool, len(cfg.Checks))
-	for i := range cfg.Checks {
-		c := &cfg.Checks[i]
-		if err := c.validate(); err != nil {
-			return nil, err
-		}
-		if seen[c.Name] {
-			return nil, fmt.Errorf("%w: duplicate check name %q", ErrConfig, c.Name)
-		}
-		seen[c.Name] = true
+	if err := validateChecks(cfg.Checks); err != nil {
+		return nil, err
 	}
 	h.checks = append([]Check(nil), cfg.Checks...)
 	h.running = make([]atomic.Bool, len(h.checks))
@@ -205,6 +199,35 @@ func New(cfg Config) (*Health, error) {
 		h.metrics = m
 	}
 	return h, nil
+}
+
+// validatePaths checks that the three endpoint paths are absolute and distinct.
+func validatePaths(live, ready, health string) error {
+	for _, p := range []string{live, ready, health} {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("%w: path %q does not start with /", ErrInvalidConfig, p)
+		}
+	}
+	if live == ready || live == health || ready == health {
+		return fmt.Errorf("%w: LivePath, ReadyPath and HealthPath must differ", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// validateChecks checks each check and that no two share a name.
+func validateChecks(checks []Check) error {
+	seen := make(map[string]bool, len(checks))
+	for i := range checks {
+		c := &checks[i]
+		if err := c.validate(); err != nil {
+			return err
+		}
+		if seen[c.Name] {
+			return fmt.Errorf("%w: duplicate check name %q", ErrInvalidConfig, c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return nil
 }
 
 func orDuration(d, def time.Duration) time.Duration {

@@ -50,8 +50,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			if err == nil {
 				t.Fatalf("New accepted the config: %+v", h)
 			}
-			if !errors.Is(err, ErrConfig) {
-				t.Errorf("error %v does not wrap ErrConfig", err)
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("error %v does not wrap ErrInvalidConfig", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
@@ -65,13 +65,13 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	h := mustNew(t, Config{})
-	if h.interval != DefaultInterval || h.timeout != DefaultTimeout {
+	if h.interval != defaultInterval || h.timeout != defaultTimeout {
 		t.Errorf("interval %v timeout %v", h.interval, h.timeout)
 	}
 	if h.livePath != "/live" || h.readyPath != "/ready" || h.healthPath != "/health" {
 		t.Errorf("paths %q %q %q", h.livePath, h.readyPath, h.healthPath)
 	}
-	rep := h.Run(context.Background())
+	rep := h.run(context.Background())
 	if rep.Status != StatusPass || len(rep.Checks) != 0 || rep.Err() != nil {
 		t.Errorf("empty report: %+v", rep)
 	}
@@ -81,7 +81,7 @@ func TestNewCopiesChecks(t *testing.T) {
 	checks := []Check{{Name: "a", Func: pass}}
 	h := mustNew(t, Config{Checks: checks})
 	checks[0].Func = func(context.Context) error { return errors.New("changed after New") }
-	if rep := h.Run(context.Background()); rep.Status != StatusPass {
+	if rep := h.run(context.Background()); rep.Status != StatusPass {
 		t.Errorf("New kept a reference to the caller's slice: %+v", rep)
 	}
 }

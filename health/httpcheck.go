@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -71,8 +72,9 @@ func HTTP(name string, cfg HTTPConfig) Check {
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", method, shown, err)
 		}
+		// Fresh value slices per request: a transport may write to the ones it is given.
 		for k, v := range header {
-			req.Header[k] = v
+			req.Header[k] = slices.Clone(v)
 		}
 		if req.Header.Get("User-Agent") == "" {
 			req.Header.Set("User-Agent", "harden-health")

@@ -53,7 +53,7 @@ func TestHTTPCheckAgainstRealServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status.Store(tt.status)
 			h := mustNew(t, Config{Checks: []Check{HTTP("api", tt.cfg)}})
-			r := h.Run(context.Background()).Checks[0]
+			r := h.run(context.Background()).Checks[0]
 			if r.Status != tt.want {
 				t.Errorf("status %s (%v), want %s", r.Status, r.Err, tt.want)
 			}
@@ -86,7 +86,7 @@ func TestHTTPCheckHangingServerTimesOut(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	h := mustNew(t, Config{Checks: []Check{{Name: "x", Func: HTTP("api", HTTPConfig{URL: srv.URL}).Func, Timeout: 200 * time.Millisecond}}})
-	r := h.Run(context.Background()).Checks[0]
+	r := h.run(context.Background()).Checks[0]
 	if !errors.Is(r.Err, ErrTimeout) || r.Duration > time.Second {
 		t.Errorf("%v after %v", r.Err, r.Duration)
 	}
@@ -102,13 +102,46 @@ func TestHTTPCheckRedactsPassword(t *testing.T) {
 	defer srv.Close()
 	url := strings.Replace(srv.URL, "http://", "http://ops:s3cret@", 1)
 	h := mustNew(t, Config{Checks: []Check{HTTP("api", HTTPConfig{URL: url})}})
-	r := h.Run(context.Background()).Checks[0]
+	r := h.run(context.Background()).Checks[0]
 	if r.Err == nil || strings.Contains(r.Err.Error(), "s3cret") || !strings.Contains(r.Err.Error(), "ops:xxxxx@") {
 		t.Errorf("error %v", r.Err)
 	}
 	srv.Close()
-	r = h.Run(context.Background()).Checks[0]
+	r = h.run(context.Background()).Checks[0]
 	if r.Err == nil || strings.Contains(r.Err.Error(), "s3cret") {
 		t.Errorf("transport error %v", r.Err)
+	}
+}
+
+// roundTripper adapts a function to http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A transport that writes to a request header's values in place (signing, rewriting)
+// must not change what the next run sends.
+func TestHTTPCheckHeaderValuesNotShared(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("X-Api-Key")
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		r.Header["X-Api-Key"][0] = "tampered"
+		return resp, err
+	})}
+	cfg := HTTPConfig{URL: srv.URL, Client: client, Header: http.Header{"X-Api-Key": {"k1"}}}
+	h := mustNew(t, Config{Checks: []Check{HTTP("api", cfg)}})
+	for i := range 2 {
+		if err := h.run(context.Background()).Checks[0].Err; err != nil {
+			t.Fatal(err)
+		}
+		if key := <-got; key != "k1" {
+			t.Errorf("run %d sent X-Api-Key %q", i+1, key)
+		}
+	}
+	if cfg.Header["X-Api-Key"][0] != "k1" {
+		t.Errorf("the caller's header changed: %v", cfg.Header)
 	}
 }

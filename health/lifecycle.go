@@ -46,8 +46,8 @@ func (h *Health) refreshLoop(ctx context.Context) {
 
 // Drain marks the start of shutdown: /ready answers 503 from now on, so load balancers
 // stop sending traffic, while the server keeps serving. Call it on SIGTERM, then wait
-// (the reference backend's SHUTDOWN_DELAY) before stopping the listener; Shutdown does
-// both. Drain is idempotent and cannot be undone.
+// long enough for the load balancers to notice before stopping the listener; Shutdown
+// does both. Drain is idempotent and cannot be undone.
 func (h *Health) Drain() {
 	h.drainOnce.Do(func() {
 		h.draining.Store(true)

@@ -48,7 +48,7 @@ func newMetrics(reg prometheus.Registerer, h *Health) (*collectors, error) {
 }
 
 // observe records a run.
-func (m *collectors) observe(rep Report) {
+func (m *collectors) observe(rep report) {
 	for _, r := range rep.Checks {
 		for _, s := range []Status{StatusPass, StatusWarn, StatusFail} {
 			v := 0.0
@@ -67,7 +67,7 @@ func (h *Health) readyNow() float64 {
 		return 0
 	}
 	s := h.snap.Load()
-	if s == nil || s.report.Status == StatusFail {
+	if s == nil || s.rep.Status == StatusFail {
 		return 0
 	}
 	return 1

@@ -31,9 +31,9 @@ harden_health_ready 0
 		t.Error(err)
 	}
 	h.Start(t.Context())
-	h.Run(context.Background())
+	h.run(context.Background())
 	down.Store(true)
-	h.Run(context.Background())
+	h.run(context.Background())
 
 	want := `
 # HELP harden_health_check_status Last status of each health check, one series per status: 1 for the current one, 0 for the others.
@@ -60,7 +60,7 @@ harden_health_ready 0
 		t.Errorf("%d duration series", n)
 	}
 	down.Store(false)
-	h.Run(context.Background())
+	h.run(context.Background())
 	if v := readyValue(t, reg); v != 1 {
 		t.Errorf("ready %v after recovery", v)
 	}

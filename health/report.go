@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,8 +9,34 @@ import (
 	"time"
 )
 
-// Report is the outcome of one run of the checks.
-type Report struct {
+// Diagnose runs every check now, bypassing the cache, and writes the results to w for a
+// human: an overall line, then one line per check with its status, name, component id
+// (a column shown only when some check has one), duration, observed value and error.
+// Every field is kept on its line, so no error or name can forge a line. Diagnose
+// returns w's error, or an error wrapping ErrFailed that names the failed checks when
+// the status is fail: a command-line "diagnose" exits non-zero on either.
+//
+// When a probe's run is under way Diagnose shares it rather than starting the checks a
+// second time. The cache, metrics and OnStatusChange see the result, unless ctx ended
+// before the checks did: then the checks report the interruption, to this caller alone.
+func (h *Health) Diagnose(ctx context.Context, w io.Writer) error {
+	rep := h.run(ctx)
+	if err := rep.WriteText(w); err != nil {
+		return err
+	}
+	return rep.Err()
+}
+
+// Run runs every check now, as Diagnose does, and returns the report, which WriteText
+// prints and whose Err is non-nil when the status is fail.
+func (h *Health) Run(ctx context.Context) Report { return h.run(ctx) }
+
+// Report is the outcome of one run of the checks, as Run returns it. Its WriteText
+// method prints it for a human and its Err method returns the error Diagnose returns.
+type Report = report
+
+// report is the outcome of one run of the checks.
+type report struct {
 	// Status is the worst status of the checks: fail if a critical check failed, warn
 	// if a check warned or a non-critical check failed, pass otherwise (also when there
 	// are no checks).
@@ -17,11 +44,11 @@ type Report struct {
 	// Time is when the run ended.
 	Time time.Time
 	// Checks holds one result per check, in Config order.
-	Checks []Result
+	Checks []result
 }
 
-// Result is the outcome of one check.
-type Result struct {
+// result is the outcome of one check.
+type result struct {
 	// Name, ComponentType and ComponentID come from the Check.
 	Name          string
 	ComponentType string
@@ -47,7 +74,7 @@ type Result struct {
 
 // Err returns nil unless the report's status is fail; then an error wrapping
 // ErrFailed that names the failed checks.
-func (r Report) Err() error {
+func (r report) Err() error {
 	if r.Status != StatusFail {
 		return nil
 	}
@@ -60,11 +87,8 @@ func (r Report) Err() error {
 	return fmt.Errorf("%w: %s", ErrFailed, strings.Join(failed, ", "))
 }
 
-// WriteText writes the report for a human: an overall line, then one line per check
-// with its status, name, component id (a column shown only when some check has one),
-// duration, observed value and error. Every field is kept on one line, so no error or
-// name can forge a line of the report.
-func (r Report) WriteText(w io.Writer) error {
+// WriteText writes the report for a human, as Diagnose describes.
+func (r report) WriteText(w io.Writer) error {
 	healthy := 0
 	withID := false
 	for _, c := range r.Checks {

@@ -10,7 +10,7 @@ import (
 
 func TestReportWriteText(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rep := Report{Status: StatusFail, Time: at, Checks: []Result{
+	rep := report{Status: StatusFail, Time: at, Checks: []result{
 		{Name: "postgres", Critical: true, Status: StatusPass, Duration: 1234567 * time.Nanosecond},
 		{Name: "redis", Critical: true, Status: StatusFail, Duration: 2 * time.Second,
 			Err: errors.New("health: check timed out after 2s\nFORGED LINE")},
@@ -45,7 +45,7 @@ func TestReportWriteText(t *testing.T) {
 // observed values with line breaks or tabs stay on their line and in their column.
 func TestReportWriteTextComponentIDs(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	rep := Report{Status: StatusFail, Time: at, Checks: []Result{
+	rep := report{Status: StatusFail, Time: at, Checks: []result{
 		{Name: "database", ComponentID: "postgres://nexus:xxxxx@db:5432/nexus", Critical: true, Status: StatusPass,
 			Duration: 12 * time.Millisecond, ObservedValue: 4, ObservedUnit: "formulas"},
 		{Name: "config", Critical: true, Status: StatusPass, ObservedValue: "production"},
@@ -71,7 +71,7 @@ func TestReportWriteTextComponentIDs(t *testing.T) {
 
 // A writer that fails makes WriteText return its error.
 func TestReportWriteTextWriterError(t *testing.T) {
-	rep := Report{Status: StatusPass, Checks: []Result{{Name: "db", Status: StatusPass, Critical: true}}}
+	rep := report{Status: StatusPass, Checks: []result{{Name: "db", Status: StatusPass, Critical: true}}}
 	if err := rep.WriteText(failingWriter{}); !errors.Is(err, errWrite) {
 		t.Errorf("WriteText = %v, want the writer's error", err)
 	}
@@ -83,23 +83,47 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
 
-// Run gives a CLI the same results as the endpoints, and a non-nil Err on failure.
-func TestRunForDiagnose(t *testing.T) {
+// Diagnose gives a CLI the same results as the endpoints: the report, and an error
+// naming the failed checks; a warning alone is no error.
+func TestDiagnose(t *testing.T) {
 	h := mustNew(t, Config{Checks: []Check{
 		{Name: "db", Func: pass},
 		{Name: "cache", Func: func(context.Context) error { return errors.New("refused") }},
+		{Name: "mail", NonCritical: true, Func: func(context.Context) error { return errors.New("timeout") }},
 	}})
-	rep := h.Run(context.Background())
 	var b strings.Builder
-	_ = rep.WriteText(&b)
-	if rep.Err() == nil || !strings.HasPrefix(b.String(), "FAIL") || !strings.Contains(b.String(), "refused") {
-		t.Errorf("%v\n%s", rep.Err(), b.String())
+	err := h.Diagnose(context.Background(), &b)
+	if !errors.Is(err, ErrFailed) || err.Error() != "health: failed: cache" {
+		t.Errorf("Diagnose = %v", err)
 	}
-	// Run refreshed the cache: a probe right after does not run the checks again.
+	if !strings.HasPrefix(b.String(), "FAIL: 1/3") || !strings.Contains(b.String(), "refused") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	// Diagnose refreshed the cache: a probe right after does not run the checks again.
 	h.Start(t.Context())
 	before := h.snap.Load()
 	probe(h.ReadyHandler(), "/ready")
 	if h.snap.Load() != before {
-		t.Error("probe after Run ran the checks again")
+		t.Error("probe after Diagnose ran the checks again")
+	}
+
+	warn := mustNew(t, Config{Checks: []Check{{Name: "mail", NonCritical: true, Func: func(context.Context) error {
+		return errors.New("timeout")
+	}}}})
+	b.Reset()
+	if err := warn.Diagnose(context.Background(), &b); err != nil || !strings.HasPrefix(b.String(), "WARN: 0/1") {
+		t.Errorf("warning: %v\n%s", err, b.String())
+	}
+	if err := warn.Diagnose(context.Background(), failingWriter{}); !errors.Is(err, errWrite) {
+		t.Errorf("Diagnose to a failing writer = %v", err)
+	}
+}
+
+// Run returns what Diagnose prints.
+func TestRun(t *testing.T) {
+	h := mustNew(t, Config{Checks: []Check{{Name: "db", Func: func(context.Context) error { return errors.New("refused") }}}})
+	rep := h.Run(context.Background())
+	if rep.Status != StatusFail || len(rep.Checks) != 1 || !errors.Is(rep.Err(), ErrFailed) {
+		t.Errorf("%+v", rep)
 	}
 }

@@ -10,23 +10,22 @@ import (
 
 // snapshot is one cached run of the checks.
 type snapshot struct {
-	report  Report
+	rep     report
 	expires time.Time
-	// interrupted marks a run cut short by the context of Run's caller: its results
+	// interrupted marks a run cut short by the context of Diagnose's caller: its results
 	// describe that caller's cancellation, not the service, so it is neither cached nor
 	// recorded, and probes that shared it run the checks again.
 	interrupted bool
 }
 
-// Run runs every check now, bypassing the cache, and returns the report. It is the
-// entry point of a command-line diagnosis: print the report with WriteText and exit
-// non-zero when Err is not nil. When a probe's run is already under way Run shares it
-// rather than starting the checks a second time. The cache is refreshed with the result,
-// unless ctx ended before the checks did: a report cut short by the caller is returned
-// to it alone, and leaves the cache, history, metrics and OnStatusChange untouched.
-func (h *Health) Run(ctx context.Context) Report {
+// run runs every check now, bypassing the cache, and returns the report. When a probe's
+// run is already under way it shares it rather than starting the checks a second time.
+// The cache is refreshed with the result, unless ctx ended before the checks did: a
+// report cut short by the caller is returned to it alone, and leaves the cache, history,
+// metrics and OnStatusChange untouched.
+func (h *Health) run(ctx context.Context) report {
 	r := <-h.group.DoChan("", func() (any, error) { return h.refresh(ctx), nil })
-	return r.Val.(*snapshot).report
+	return r.Val.(*snapshot).rep
 }
 
 // current returns fresh cached results, running the checks when they expired. Concurrent
@@ -51,7 +50,7 @@ func (h *Health) current(ctx context.Context) *snapshot {
 			if s := r.Val.(*snapshot); !s.interrupted {
 				return s
 			}
-			// This probe joined a Run whose caller gave up: run the checks again.
+			// This probe joined a Diagnose whose caller gave up: run the checks again.
 		case <-ctx.Done():
 			return h.snap.Load()
 		}
@@ -63,23 +62,23 @@ func (h *Health) current(ctx context.Context) *snapshot {
 func (h *Health) refresh(ctx context.Context) *snapshot {
 	rep := h.runChecks(ctx)
 	if ended(ctx) {
-		return &snapshot{report: rep, interrupted: true}
+		return &snapshot{rep: rep, interrupted: true}
 	}
 	h.record(rep)
-	s := &snapshot{report: rep, expires: rep.Time.Add(h.interval)}
+	s := &snapshot{rep: rep, expires: rep.Time.Add(h.interval)}
 	h.snap.Store(s)
 	return s
 }
 
 // runChecks runs all checks in parallel.
-func (h *Health) runChecks(ctx context.Context) Report {
-	results := make([]Result, len(h.checks))
+func (h *Health) runChecks(ctx context.Context) report {
+	results := make([]result, len(h.checks))
 	var wg sync.WaitGroup
 	for i := range h.checks {
 		wg.Go(func() { results[i] = h.runOne(ctx, i) })
 	}
 	wg.Wait()
-	rep := Report{Status: StatusPass, Time: h.now(), Checks: results}
+	rep := report{Status: StatusPass, Time: h.now(), Checks: results}
 	for _, r := range results {
 		rep.Status = worst(rep.Status, r.Status)
 	}
@@ -89,10 +88,10 @@ func (h *Health) runChecks(ctx context.Context) Report {
 // runOne runs check i with its timeout. A check that ignores its context is abandoned
 // at the timeout; until it returns, later runs report ErrStillRunning instead of piling
 // up goroutines.
-func (h *Health) runOne(ctx context.Context, i int) Result {
+func (h *Health) runOne(ctx context.Context, i int) result {
 	c := &h.checks[i]
 	timeout := orDuration(c.Timeout, h.timeout)
-	res := Result{
+	res := result{
 		Name:          c.Name,
 		ComponentType: c.ComponentType,
 		ComponentID:   c.ComponentID,
@@ -133,7 +132,7 @@ func (h *Health) runOne(ctx context.Context, i int) Result {
 		}
 		switch {
 		case ended(ctx) && (abandoned || err != nil):
-			// The caller gave up (Run's context ended): that is the reason.
+			// The caller gave up (Diagnose's context ended): that is the reason.
 			err = fmt.Errorf("health: check interrupted: %w", callerCause(ctx))
 		case abandoned:
 			err = fmt.Errorf("%w after %s: %w", ErrTimeout, timeout, context.Cause(cctx))
@@ -226,7 +225,7 @@ func rank(s Status) int {
 
 // record updates each check's history (last error) in rep, then reports status changes
 // to the log, the hook and the metrics.
-func (h *Health) record(rep Report) {
+func (h *Health) record(rep report) {
 	var changes []Change
 	h.mu.Lock()
 	for i := range rep.Checks {

@@ -44,7 +44,7 @@ func TestStatusAggregation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := mustNew(t, Config{Checks: tt.checks})
-			rep := h.Run(context.Background())
+			rep := h.run(context.Background())
 			if rep.Status != tt.want {
 				t.Errorf("status %s, want %s", rep.Status, tt.want)
 			}
@@ -71,7 +71,7 @@ func TestStatusAggregation(t *testing.T) {
 
 func TestPanicBecomesErrPanic(t *testing.T) {
 	h := mustNew(t, Config{Checks: []Check{{Name: "p", Func: func(context.Context) error { panic("kaboom") }}}})
-	r := h.Run(context.Background()).Checks[0]
+	r := h.run(context.Background()).Checks[0]
 	if !errors.Is(r.Err, ErrPanic) || r.Err.Error() != "health: check panicked: kaboom" {
 		t.Errorf("err %v", r.Err)
 	}
@@ -98,7 +98,7 @@ func TestObserve(t *testing.T) {
 		}},
 		{Name: "none", Func: pass},
 	}})
-	rep := h.Run(context.Background())
+	rep := h.run(context.Background())
 	if v, u := rep.Checks[0].ObservedValue, rep.Checks[0].ObservedUnit; v != 42.5 || u != "ms" {
 		t.Errorf("observed %v %q", v, u)
 	}
@@ -133,21 +133,11 @@ func TestHangingCheckCannotHangProbe(t *testing.T) {
 		if w.Code != http.StatusServiceUnavailable {
 			t.Errorf("code %d, want 503", w.Code)
 		}
-		rep := h.snap.Load().report
-		hang, polite, fast := rep.Checks[0], rep.Checks[1], rep.Checks[2]
-		if !errors.Is(hang.Err, ErrTimeout) || hang.Duration != time.Second {
-			t.Errorf("hang: %v after %v", hang.Err, hang.Duration)
-		}
-		if !errors.Is(polite.Err, ErrTimeout) || !errors.Is(polite.Err, context.DeadlineExceeded) || polite.Duration != 3*time.Second {
-			t.Errorf("polite: %v after %v", polite.Err, polite.Duration)
-		}
-		if fast.Status != StatusPass || fast.Duration != 0 {
-			t.Errorf("fast: %s after %v", fast.Status, fast.Duration)
-		}
+		wantTimedOut(t, h.snap.Load().rep)
 
 		// Still stuck at the next run: reported at once, not started a second time.
-		time.Sleep(DefaultInterval)
-		rep = h.Run(context.Background())
+		time.Sleep(defaultInterval)
+		rep := h.run(context.Background())
 		if !errors.Is(rep.Checks[0].Err, ErrStillRunning) || rep.Checks[0].Duration != 0 {
 			t.Errorf("second run: %v after %v", rep.Checks[0].Err, rep.Checks[0].Duration)
 		}
@@ -157,7 +147,7 @@ func TestHangingCheckCannotHangProbe(t *testing.T) {
 
 		close(release)
 		synctest.Wait()
-		rep = h.Run(context.Background())
+		rep = h.run(context.Background())
 		if rep.Checks[0].Status != StatusPass || hangCalls.Load() != 2 {
 			t.Errorf("after release: %s, %d calls", rep.Checks[0].Status, hangCalls.Load())
 		}
@@ -165,6 +155,22 @@ func TestHangingCheckCannotHangProbe(t *testing.T) {
 			t.Errorf("last error %v, want the previous ErrStillRunning", rep.Checks[0].LastErr)
 		}
 	})
+}
+
+// wantTimedOut checks the first run of TestHangingCheckCannotHangProbe: the hanging
+// check abandoned at its timeout, the polite one cancelled at its own, the fast one done.
+func wantTimedOut(t *testing.T, rep report) {
+	t.Helper()
+	hang, polite, fast := rep.Checks[0], rep.Checks[1], rep.Checks[2]
+	if !errors.Is(hang.Err, ErrTimeout) || hang.Duration != time.Second {
+		t.Errorf("hang: %v after %v", hang.Err, hang.Duration)
+	}
+	if !errors.Is(polite.Err, ErrTimeout) || !errors.Is(polite.Err, context.DeadlineExceeded) || polite.Duration != 3*time.Second {
+		t.Errorf("polite: %v after %v", polite.Err, polite.Duration)
+	}
+	if fast.Status != StatusPass || fast.Duration != 0 {
+		t.Errorf("fast: %s after %v", fast.Status, fast.Duration)
+	}
 }
 
 // 1000 concurrent probes cause exactly one run; the next run happens only when the
@@ -294,7 +300,7 @@ func TestRunRespectsContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		rep := h.Run(ctx)
+		rep := h.run(ctx)
 		if took := time.Since(start); took != 100*time.Millisecond {
 			t.Errorf("Run took %v", took)
 		}
@@ -319,13 +325,13 @@ func TestStatusChangeHookAndHistory(t *testing.T) {
 		OnStatusChange: func(c Change) { mu.Lock(); changes = append(changes, c); mu.Unlock() },
 	})
 	ctx := context.Background()
-	h.Run(ctx)
-	h.Run(ctx)
+	h.run(ctx)
+	h.run(ctx)
 	fail.Store(true)
-	h.Run(ctx)
-	down := h.Run(ctx)
+	h.run(ctx)
+	down := h.run(ctx)
 	fail.Store(false)
-	up := h.Run(ctx)
+	up := h.run(ctx)
 
 	want := []struct{ from, to Status }{{"", StatusPass}, {StatusPass, StatusFail}, {StatusFail, StatusPass}}
 	if len(changes) != len(want) {
@@ -359,10 +365,10 @@ func TestStatusChangesLogged(t *testing.T) {
 			return nil
 		}}},
 	})
-	h.Run(context.Background())
+	h.run(context.Background())
 	fail.Store(true)
-	h.Run(context.Background())
-	h.Run(context.Background()) // no change, no record
+	h.run(context.Background())
+	h.run(context.Background()) // no change, no record
 	h.Drain()
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 {
@@ -404,8 +410,8 @@ func TestInterruptedRunNotCached(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		ran := make(chan Report)
-		go func() { ran <- h.Run(ctx) }()
+		ran := make(chan report)
+		go func() { ran <- h.run(ctx) }()
 		synctest.Wait() // the run is under way
 		probed := make(chan int)
 		go func() { probed <- probe(h.ReadyHandler(), "/ready").Code }()
@@ -417,7 +423,7 @@ func TestInterruptedRunNotCached(t *testing.T) {
 		}
 		synctest.Wait()
 		if s := h.snap.Load(); s != nil {
-			t.Errorf("interrupted run cached: %+v", s.report)
+			t.Errorf("interrupted run cached: %+v", s.rep)
 		}
 		close(gate)
 		if code := <-probed; code != http.StatusOK {
@@ -432,7 +438,7 @@ func TestInterruptedRunNotCached(t *testing.T) {
 		if len(got) != 1 || got[0].To != StatusPass {
 			t.Errorf("status changes %+v, want only the first pass", got)
 		}
-		if lastErr := h.Run(context.Background()).Checks[0].LastErr; lastErr != nil {
+		if lastErr := h.run(context.Background()).Checks[0].LastErr; lastErr != nil {
 			t.Errorf("the interruption was recorded as the check's last error: %v", lastErr)
 		}
 	})
@@ -451,12 +457,12 @@ func TestCheckFailingAtCallerDeadlineIsInterrupted(t *testing.T) {
 		return errors.New("read tcp: i/o timeout")
 	}}}})
 	h.Start(t.Context())
-	rep := h.Run(pastDeadline{context.Background()})
+	rep := h.run(pastDeadline{context.Background()})
 	err := rep.Checks[0].Err
 	if rep.Status != StatusFail || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "interrupted") {
 		t.Errorf("Run at the caller's deadline: %s, %v", rep.Status, err)
 	}
 	if s := h.snap.Load(); s != nil {
-		t.Errorf("interrupted run cached: %+v", s.report)
+		t.Errorf("interrupted run cached: %+v", s.rep)
 	}
 }

@@ -26,7 +26,7 @@ func TestDiskCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := mustNew(t, Config{Checks: []Check{Disk("disk", tt.cfg)}})
-			r := h.Run(context.Background()).Checks[0]
+			r := h.run(context.Background()).Checks[0]
 			if r.Status != tt.want {
 				t.Errorf("status %s (%v), want %s", r.Status, r.Err, tt.want)
 			}
@@ -54,7 +54,7 @@ func TestMemoryCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := mustNew(t, Config{Checks: []Check{Memory("memory", tt.cfg)}})
-			r := h.Run(context.Background()).Checks[0]
+			r := h.run(context.Background()).Checks[0]
 			if r.Status != tt.want {
 				t.Errorf("status %s (%v), want %s", r.Status, r.Err, tt.want)
 			}
@@ -84,7 +84,7 @@ func TestMemoryCheckFollowsMemoryLimit(t *testing.T) {
 		debug.FreeOSMemory()
 		used := readMemory().total
 		prev := debug.SetMemoryLimit(int64(used) * tt.num / tt.den)
-		r := h.Run(context.Background()).Checks[0]
+		r := h.run(context.Background()).Checks[0]
 		debug.SetMemoryLimit(prev)
 		if r.Status != tt.want {
 			t.Errorf("limit used*%d/%d with %d used: %s (%v), want %s", tt.num, tt.den, used, r.Status, r.Err, tt.want)

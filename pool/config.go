@@ -8,22 +8,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults, the production values of the original deployment (SQLAlchemy QueuePool tuned with
-// pool_size 20, max_overflow 30, pool_timeout 60, pool_recycle 3600, pool_pre_ping).
+// Values of Config fields left zero: SQLAlchemy's QueuePool tuned for a busy web service
+// (pool_size 20, max_overflow 30, pool_timeout 60, pool_recycle 3600, pool_pre_ping).
 const (
-	DefaultSize          = 20
-	DefaultOverflow      = 30
-	DefaultTimeout       = 60 * time.Second
-	DefaultRecycle       = time.Hour
-	DefaultPrePingIdle   = 500 * time.Millisecond
-	DefaultCheckTimeout  = 2 * time.Second
-	DefaultCheckQuery    = "SELECT 1"
-	DefaultName          = "default"
+	defaultSize          = 20
+	defaultOverflow      = 30
+	defaultTimeout       = 60 * time.Second
+	defaultRecycle       = time.Hour
+	defaultPrePingIdle   = 500 * time.Millisecond
+	defaultCheckTimeout  = 2 * time.Second
+	defaultCheckQuery    = "SELECT 1"
+	defaultName          = "default"
 	defaultJitterDivisor = 10
 )
 
-// Special Overflow values. SQLAlchemy spells them max_overflow=0 and max_overflow=-1; Set and
-// ParseURL translate those spellings.
+// Special Overflow values. SQLAlchemy spells them max_overflow=0 and max_overflow=-1; Set
+// translates those spellings.
 const (
 	// NoOverflow opens exactly Size connections and never more.
 	NoOverflow = -1
@@ -35,9 +35,10 @@ const (
 // the database for millions of connections.
 const maxConns = 1 << 16
 
-// Config tunes a Pool. The zero value is the production configuration of the original
-// deployment. Field names follow SQLAlchemy's create_engine arguments; each comment says which
-// database/sql setting the field drives.
+// Config tunes a Pool. The zero value is a production configuration: 20 connections kept
+// plus 30 under load, a 60 s acquire timeout, a one-hour recycle and pre-ping on. Field names
+// follow SQLAlchemy's create_engine arguments; each comment says which database/sql setting
+// the field drives.
 type Config struct {
 	// Size is SQLAlchemy's pool_size: connections kept open while idle (SetMaxIdleConns).
 	// Default 20.
@@ -115,58 +116,20 @@ type resolved struct {
 }
 
 func (c Config) resolve() (resolved, error) {
-	if c.Size == 0 {
-		c.Size = DefaultSize
+	if err := c.resolveCounts(); err != nil {
+		return resolved{}, err
 	}
-	if c.Size < 0 || c.Size > maxConns {
-		return resolved{}, fmt.Errorf("%w: Size %d must be between 1 and %d", ErrInvalidConfig, c.Size, maxConns)
+	if err := c.resolveRecycle(); err != nil {
+		return resolved{}, err
 	}
-	if c.Overflow == 0 {
-		c.Overflow = DefaultOverflow
-	}
-	if c.Overflow < UnlimitedOverflow || c.Overflow > maxConns {
-		return resolved{}, fmt.Errorf("%w: Overflow %d must be between 1 and %d, NoOverflow or UnlimitedOverflow", ErrInvalidConfig, c.Overflow, maxConns)
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Timeout < 0 {
-		return resolved{}, fmt.Errorf("%w: Timeout %v must be positive", ErrInvalidConfig, c.Timeout)
-	}
-	if c.Recycle == 0 {
-		c.Recycle = DefaultRecycle
-	}
-	if c.Recycle > 0 {
-		switch {
-		case c.RecycleJitter == 0:
-			c.RecycleJitter = c.Recycle / defaultJitterDivisor
-		case c.RecycleJitter >= c.Recycle:
-			return resolved{}, fmt.Errorf("%w: RecycleJitter %v must be shorter than Recycle %v", ErrInvalidConfig, c.RecycleJitter, c.Recycle)
-		}
-	}
-	if c.Recycle < 0 || c.RecycleJitter < 0 {
-		c.RecycleJitter = 0
-	}
-	if c.IdleTimeout < 0 {
-		return resolved{}, fmt.Errorf("%w: IdleTimeout %v must not be negative", ErrInvalidConfig, c.IdleTimeout)
-	}
-	if c.PrePingIdle == 0 {
-		c.PrePingIdle = DefaultPrePingIdle
-	}
-	if c.LeakThreshold < 0 {
-		return resolved{}, fmt.Errorf("%w: LeakThreshold %v must not be negative", ErrInvalidConfig, c.LeakThreshold)
-	}
-	if c.CheckTimeout == 0 {
-		c.CheckTimeout = DefaultCheckTimeout
-	}
-	if c.CheckTimeout < 0 {
-		return resolved{}, fmt.Errorf("%w: CheckTimeout %v must be positive", ErrInvalidConfig, c.CheckTimeout)
+	if err := c.resolveDurations(); err != nil {
+		return resolved{}, err
 	}
 	if c.CheckQuery == "" {
-		c.CheckQuery = DefaultCheckQuery
+		c.CheckQuery = defaultCheckQuery
 	}
 	if c.Name == "" {
-		c.Name = DefaultName
+		c.Name = defaultName
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -181,4 +144,67 @@ func (c Config) resolve() (resolved, error) {
 		r.maxOpen = c.Size + c.Overflow
 	}
 	return r, nil
+}
+
+// resolveCounts applies the defaults of Size and Overflow and checks their bounds.
+func (c *Config) resolveCounts() error {
+	if c.Size == 0 {
+		c.Size = defaultSize
+	}
+	if c.Size < 0 || c.Size > maxConns {
+		return fmt.Errorf("%w: Size %d must be between 1 and %d", ErrInvalidConfig, c.Size, maxConns)
+	}
+	if c.Overflow == 0 {
+		c.Overflow = defaultOverflow
+	}
+	if c.Overflow < UnlimitedOverflow || c.Overflow > maxConns {
+		return fmt.Errorf("%w: Overflow %d must be between 1 and %d, NoOverflow or UnlimitedOverflow", ErrInvalidConfig, c.Overflow, maxConns)
+	}
+	return nil
+}
+
+// resolveRecycle applies the defaults of Recycle and RecycleJitter; a jitter has no
+// meaning without a recycle.
+func (c *Config) resolveRecycle() error {
+	if c.Recycle == 0 {
+		c.Recycle = defaultRecycle
+	}
+	if c.Recycle > 0 {
+		switch {
+		case c.RecycleJitter == 0:
+			c.RecycleJitter = c.Recycle / defaultJitterDivisor
+		case c.RecycleJitter >= c.Recycle:
+			return fmt.Errorf("%w: RecycleJitter %v must be shorter than Recycle %v", ErrInvalidConfig, c.RecycleJitter, c.Recycle)
+		}
+	}
+	if c.Recycle < 0 || c.RecycleJitter < 0 {
+		c.RecycleJitter = 0
+	}
+	return nil
+}
+
+// resolveDurations applies the defaults of the other durations and checks their signs.
+func (c *Config) resolveDurations() error {
+	if c.Timeout == 0 {
+		c.Timeout = defaultTimeout
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("%w: Timeout %v must be positive", ErrInvalidConfig, c.Timeout)
+	}
+	if c.IdleTimeout < 0 {
+		return fmt.Errorf("%w: IdleTimeout %v must not be negative", ErrInvalidConfig, c.IdleTimeout)
+	}
+	if c.PrePingIdle == 0 {
+		c.PrePingIdle = defaultPrePingIdle
+	}
+	if c.LeakThreshold < 0 {
+		return fmt.Errorf("%w: LeakThreshold %v must not be negative", ErrInvalidConfig, c.LeakThreshold)
+	}
+	if c.CheckTimeout == 0 {
+		c.CheckTimeout = defaultCheckTimeout
+	}
+	if c.CheckTimeout < 0 {
+		return fmt.Errorf("%w: CheckTimeout %v must be positive", ErrInvalidConfig, c.CheckTimeout)
+	}
+	return nil
 }

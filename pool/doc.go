@@ -1,23 +1,22 @@
-// Package pool configures and watches a database/sql connection pool the way SQLAlchemy's
-// QueuePool was tuned in the original deployment, and adds what HikariCP brings: a bounded
-// acquire, a pre-ping that replaces dead connections before callers see them, recycling
-// spread over time, leak reports with the stack of the code that took the connection,
-// statistics and Prometheus metrics, and a readiness check.
+// Package pool configures and watches a database/sql connection pool with the knobs of
+// SQLAlchemy's QueuePool, and adds what HikariCP brings: a bounded acquire, a pre-ping that
+// replaces dead connections before callers see them, recycling spread over time, leak
+// reports with the stack of the code that took the connection, statistics and Prometheus
+// metrics, and a readiness check.
 //
-// It works with any database/sql driver; the tests run it against PostgreSQL through pgx's
-// stdlib driver and against SQLite (modernc.org/sqlite).
+// It works with any database/sql driver, which the program imports for its side effect of
+// registering itself: for PostgreSQL through pgx,
 //
-// # Usage
+//	import _ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 //
-//	cfg, dsn, err := pool.ParseURL(databaseURL) // pool_size=..&pool_timeout=.. are read and removed
-//	p, err := pool.Open("pgx", dsn, cfg)
-//	defer p.Close()
-//	row := p.QueryRowContext(ctx, "SELECT name FROM users WHERE id = $1", id) // acquire ≤ 60 s
-//	db := p.DB()                                                              // the *sql.DB itself
+// and then pool.Open("pgx", databaseURL, pool.Config{}). The Postgres example shows a whole
+// program; the tests run against PostgreSQL through pgx and against SQLite
+// (modernc.org/sqlite). Pool's methods bound the wait for a connection; DB returns the
+// *sql.DB itself.
 //
 // # Defaults and their database/sql mapping
 //
-// The zero Config is the production configuration:
+// The zero Config is a production configuration:
 //
 //	SQLAlchemy     Config          default      database/sql
 //	pool_size      Size            20           SetMaxIdleConns(Size)
@@ -33,9 +32,7 @@
 //
 // Overflow connections are closed when returned while Size are idle, as in QueuePool.
 // SQLAlchemy's max_overflow=0 is NoOverflow and -1 is UnlimitedOverflow; pool_recycle=-1 is a
-// negative Recycle. Config.Set parses these string forms (seconds or Go durations for times)
-// and ParseURL reads them from a URL query, which is how the reference backend maps its
-// DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT and DB_POOL_RECYCLE variables.
+// negative Recycle. Config.Set parses these string forms (seconds or Go durations for times).
 //
 // # Acquire timeout
 //
@@ -77,7 +74,12 @@
 // # Readiness
 //
 // Check runs "SELECT 1" within CheckTimeout (2 s). Its signature is func(context.Context)
-// error, so a health package takes p.Check without importing this one.
+// error, the Func of a health.Check.
+//
+// # Driver features
+//
+// sql.Conn.Raw hands its callback the pool's wrapper around the driver's connection;
+// DriverConn unwraps it, for pgx's CopyFrom, SQLite's Serialize and the like.
 //
 // # PgBouncer
 //

@@ -91,14 +91,17 @@ var (
 	_ driver.NamedValueChecker  = (*conn)(nil)
 )
 
-// Unwrap returns the driver's own connection. Inside sql.Conn.Raw the callback receives the
-// wrapper; DriverConn unwraps it.
+// Unwrap returns the driver's own connection.
 func (c *conn) Unwrap() driver.Conn { return c.ci }
 
 // DriverConn returns the driver's own connection when given the value sql.Conn.Raw passes to
-// its callback on a pooled *sql.DB, and v unchanged otherwise:
+// its callback on a Pool, and v unchanged otherwise.
 //
-//	err := c.Raw(func(dc any) error { pgxConn := pool.DriverConn(dc).(*stdlib.Conn).Conn(); ... })
+// Raw is how database/sql code reaches what only the driver offers: pgx's CopyFrom and
+// LISTEN/NOTIFY through *stdlib.Conn, SQLite's Serialize or backup API. On a Pool the
+// callback receives the pool's wrapper around the driver's connection (the wrapper recycles,
+// pings and watches it), so a type assertion to the driver's type or interface fails until
+// DriverConn unwraps it.
 func DriverConn(v any) any {
 	if c, ok := v.(*conn); ok {
 		return c.ci

@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/nexus-reussite/harden/health"
 	"github.com/nexus-reussite/harden/pool"
 )
 
-// The zero Config is the original deployment's QueuePool: 20 + 30 connections, 60 s
-// timeout, one-hour recycle, pre-ping on.
+// The zero Config is a production QueuePool: 20 + 30 connections, 60 s timeout, one-hour
+// recycle, pre-ping on.
 func ExampleOpen() {
 	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
 	if err != nil {
@@ -36,22 +38,8 @@ func ExampleOpen() {
 	// SELECT 1 + 1 = 2
 }
 
-// ParseURL takes SQLAlchemy's settings out of a database URL and leaves the rest for the
-// driver.
-func ExampleParseURL() {
-	cfg, dsn, err := pool.ParseURL("postgres://app@db:5432/nexus?sslmode=require&pool_size=10&max_overflow=0&pool_timeout=30&pool_recycle=1800")
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(dsn)
-	fmt.Println(cfg.Size, cfg.Overflow == pool.NoOverflow, cfg.Timeout, cfg.Recycle)
-	// Output:
-	// postgres://app@db:5432/nexus?sslmode=require
-	// 10 true 30s 30m0s
-}
-
-// Set reads the string forms of the environment contract (DB_POOL_SIZE, DB_MAX_OVERFLOW,
-// DB_POOL_TIMEOUT, DB_POOL_RECYCLE); an empty value keeps the default.
+// Set reads SQLAlchemy's string forms, as environment variables carry them; an empty value
+// keeps the default.
 func ExampleConfig_Set() {
 	env := map[string]string{"DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "30", "DB_POOL_TIMEOUT": "60", "DB_POOL_RECYCLE": ""}
 	var cfg pool.Config
@@ -96,17 +84,62 @@ func ExampleTimeoutError() {
 	// 1 of 1 in use; timeout 20ms
 }
 
-// Check is a func(context.Context) error, the shape health checkers take.
+// Check is the Func of a health check.
 func ExamplePool_Check() {
 	p, err := pool.Open("sqlite", ":memory:", pool.Config{})
 	if err != nil {
 		panic(err)
 	}
 	defer p.Close()
-	checks := map[string]func(context.Context) error{"database": p.Check}
-	fmt.Println(checks["database"](context.Background()))
+	h, err := health.New(health.Config{Checks: []health.Check{
+		{Name: "database", Func: p.Check, ComponentType: "datastore"},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Diagnose(context.Background(), io.Discard))
 	// Output:
 	// <nil>
+}
+
+// Behind sql.Conn.Raw, DriverConn reaches the driver's own connection: here SQLite's
+// Serialize, which copies the whole database into memory.
+func ExampleDriverConn() {
+	p, err := pool.Open("sqlite", ":memory:", pool.Config{Size: 1, Overflow: pool.NoOverflow})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	c, err := p.Conn(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "CREATE TABLE t (v text)"); err != nil {
+		panic(err)
+	}
+	type serializer interface{ Serialize() ([]byte, error) }
+	err = c.Raw(func(dc any) error {
+		_, wrapped := dc.(serializer)
+		s, ok := pool.DriverConn(dc).(serializer)
+		fmt.Println("wrapper is a serializer:", wrapped, "driver's connection:", ok)
+		if !ok {
+			return nil
+		}
+		b, err := s.Serialize()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n", b[:15])
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// wrapper is a serializer: false driver's connection: true
+	// SQLite format 3
 }
 
 // Stats combines database/sql's statistics with the pool's own counters.

@@ -8,11 +8,11 @@ import (
 
 // Close reasons, the values of the reason label of harden_pool_connections_closed_total.
 const (
-	ReasonRecycle     = "recycle"      // past pool_recycle, closed by the pool or by database/sql
-	ReasonMaxIdle     = "max_idle"     // returned while Size connections were already idle (overflow)
-	ReasonIdleTimeout = "idle_timeout" // idle longer than IdleTimeout
-	ReasonPing        = "ping_failed"  // pre-ping failed
-	ReasonBroken      = "broken"       // driver reported the connection broken
+	labelRecycle     = "recycle"      // past pool_recycle, closed by the pool or by database/sql
+	labelMaxIdle     = "max_idle"     // returned while Size connections were already idle (overflow)
+	labelIdleTimeout = "idle_timeout" // idle longer than IdleTimeout
+	labelPing        = "ping_failed"  // pre-ping failed
+	labelBroken      = "broken"       // driver reported the connection broken
 )
 
 // collector exports the pool's metrics. Values are read from Stats at scrape time; only the
@@ -86,11 +86,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.waitSeconds, s.WaitDuration.Seconds())
 	counter(c.opened, float64(s.Opened))
 	counter(c.openErrors, float64(s.OpenErrors))
-	counter(c.closed, float64(s.ClosedRecycle+s.MaxLifetimeClosed), ReasonRecycle)
-	counter(c.closed, float64(s.MaxIdleClosed), ReasonMaxIdle)
-	counter(c.closed, float64(s.MaxIdleTimeClosed), ReasonIdleTimeout)
-	counter(c.closed, float64(s.ClosedPing), ReasonPing)
-	counter(c.closed, float64(s.ClosedBroken), ReasonBroken)
+	counter(c.closed, float64(s.ClosedRecycle+s.MaxLifetimeClosed), labelRecycle)
+	counter(c.closed, float64(s.MaxIdleClosed), labelMaxIdle)
+	counter(c.closed, float64(s.MaxIdleTimeClosed), labelIdleTimeout)
+	counter(c.closed, float64(s.ClosedPing), labelPing)
+	counter(c.closed, float64(s.ClosedBroken), labelBroken)
 	counter(c.acquires, float64(s.Acquires))
 	counter(c.timeouts, float64(s.AcquireTimeouts))
 	counter(c.leaks, float64(s.Leaks))

@@ -88,8 +88,8 @@ func TestMetrics(t *testing.T) {
 
 	require.NoError(t, a.Close())
 	require.NoError(t, b.Close()) // overflow: closed, since Size connections are idle
-	assert.Equal(t, 1.0, sample(t, reg, "harden_pool_connections_closed_total", map[string]string{"pool": "main", "reason": pool.ReasonMaxIdle}))
-	assert.Equal(t, 0.0, sample(t, reg, "harden_pool_connections_closed_total", map[string]string{"pool": "main", "reason": pool.ReasonRecycle}))
+	assert.Equal(t, 1.0, sample(t, reg, "harden_pool_connections_closed_total", map[string]string{"pool": "main", "reason": "max_idle"}))
+	assert.Equal(t, 0.0, sample(t, reg, "harden_pool_connections_closed_total", map[string]string{"pool": "main", "reason": "recycle"}))
 	assert.Equal(t, 1.0, sample(t, reg, "harden_pool_connections_idle", l))
 	assert.Equal(t, 0.0, sample(t, reg, "harden_pool_utilization_ratio", l))
 

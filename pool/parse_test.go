@@ -3,7 +3,6 @@ package pool_test
 import (
 	"context"
 	"database/sql/driver"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 func TestSetEnvironmentForms(t *testing.T) {
-	// The values of the original .env.production.
+	// The defaults, written out as environment variables carry them.
 	var c pool.Config
 	for k, v := range map[string]string{
 		pool.KeySize: "20", pool.KeyOverflow: "30", pool.KeyTimeout: "60", pool.KeyRecycle: "3600",
@@ -61,45 +60,6 @@ func TestSetRejects(t *testing.T) {
 		err := c.Set(tc.key, tc.value)
 		require.ErrorIs(t, err, pool.ErrInvalidConfig, "%s=%q", tc.key, tc.value)
 		assert.Equal(t, pool.Config{}, c, "a rejected value leaves the config unchanged")
-	}
-}
-
-func TestParseURL(t *testing.T) {
-	cases := []struct {
-		raw, dsn string
-		want     pool.Config
-	}{
-		{"postgres://u:p@db:5432/app?sslmode=disable", "postgres://u:p@db:5432/app?sslmode=disable", pool.Config{}},
-		{"postgres://db/app", "postgres://db/app", pool.Config{}},
-		{"postgres://db/app?pool_size=5&sslmode=require&max_overflow=0&pool_timeout=2.5&pool_recycle=-1&pool_pre_ping=false",
-			"postgres://db/app?sslmode=require",
-			pool.Config{Size: 5, Overflow: pool.NoOverflow, Timeout: 2500 * time.Millisecond, Recycle: -1, DisablePrePing: true}},
-		{"postgres://db/app?pool_size=5", "postgres://db/app", pool.Config{Size: 5}},
-		{"postgres://u:p%3Fq@db/app?application_name=a%20b&pool%5Fsize=3#frag", "postgres://u:p%3Fq@db/app?application_name=a%20b#frag", pool.Config{Size: 3}},
-		{"file:app.db?_pragma=busy_timeout(5000)&echo=true", "file:app.db?_pragma=busy_timeout(5000)", pool.Config{Echo: true}},
-		{"/var/lib/app.db", "/var/lib/app.db", pool.Config{}},
-		{"postgres://db/app?pool_timeout=", "postgres://db/app", pool.Config{}},
-	}
-	for _, tc := range cases {
-		cfg, dsn, err := pool.ParseURL(tc.raw)
-		require.NoError(t, err, tc.raw)
-		assert.Equal(t, tc.dsn, dsn, tc.raw)
-		assert.Equal(t, tc.want, cfg, tc.raw)
-	}
-
-	_, _, err := pool.ParseURL("postgres://u:s3cret@db/app?pool_size=many")
-	require.ErrorIs(t, err, pool.ErrInvalidConfig)
-	assert.NotContains(t, err.Error(), "s3cret", "errors never carry the URL's password")
-
-	for _, raw := range []string{
-		"postgres://db/app?pool_size=1&pool_size=2",
-		"postgres://db/app?pool_size=0",
-		"postgres://db/app?pool_timeout=%zz",
-		"postgres://db/app?pool_recycle=forever",
-	} {
-		_, dsn, err := pool.ParseURL(raw)
-		require.ErrorIs(t, err, pool.ErrInvalidConfig, raw)
-		assert.Empty(t, dsn)
 	}
 }
 
@@ -153,50 +113,6 @@ func TestConfigInvalid(t *testing.T) {
 	_, err = pool.Open("no-such-driver", "", pool.Config{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown driver")
-}
-
-// FuzzParseURL: any URL parses or is rejected without panicking; a parsed URL comes back
-// with every pool setting removed and every other byte kept, so parsing it again changes
-// nothing.
-func FuzzParseURL(f *testing.F) {
-	for _, s := range []string{
-		"postgres://u:p@db:5432/app?sslmode=disable&pool_size=5&max_overflow=-1",
-		"file:app.db?_pragma=busy_timeout(5000)&pool_recycle=-1#x",
-		"postgres://db/app?pool_timeout=1m&pool_pre_ping=0&echo=t",
-		"?pool_size=1&&&pool%5Fsize",
-		"host=db password=a?b pool_size=3",
-		"",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		cfg, dsn, err := pool.ParseURL(raw)
-		if err != nil {
-			require.ErrorIs(t, err, pool.ErrInvalidConfig)
-			return
-		}
-		if !strings.ContainsAny(raw, "%+") && !containsAny(raw, pool.KeySize, pool.KeyOverflow, pool.KeyTimeout,
-			pool.KeyRecycle, pool.KeyPrePing, pool.KeyEcho) {
-			require.Equal(t, raw, dsn, "a URL without pool settings is kept as written")
-		}
-		require.LessOrEqual(t, len(dsn), len(raw))
-		again, dsn2, err := pool.ParseURL(dsn)
-		require.NoError(t, err)
-		require.Equal(t, pool.Config{}, again, "settings left in %q", dsn)
-		require.Equal(t, dsn, dsn2)
-		p, err := pool.New(nopConnector{}, cfg)
-		require.NoError(t, err, "ParseURL(%q) accepted a config New rejects", raw)
-		require.NoError(t, p.Close())
-	})
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // FuzzSet: any key and value is parsed or rejected with ErrInvalidConfig; an accepted value

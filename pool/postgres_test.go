@@ -415,29 +415,10 @@ func TestTransactionsAndRowsReturnConnections(t *testing.T) {
 	wg.Wait()
 }
 
-func TestParseURLThenOpenPostgres(t *testing.T) {
-	dsn := testenv.Postgres(t) // postgres://...?sslmode=disable
-	raw := dsn + "&pool_size=3&max_overflow=0&pool_timeout=5&pool_recycle=600&application_name=harden"
-	ctx := context.Background()
-
-	// Left in the URL, the settings reach the server as unknown run-time parameters.
-	unparsed, err := pool.Open("pgx", raw, pool.Config{})
-	require.NoError(t, err)
-	defer unparsed.Close()
-	require.ErrorContains(t, unparsed.Check(ctx), "unrecognized configuration parameter")
-
-	cfg, clean, err := pool.ParseURL(raw)
-	require.NoError(t, err)
-	p, err := pool.Open("pgx", clean, cfg)
-	require.NoError(t, err)
-	defer p.Close()
-	require.NoError(t, p.Check(ctx))
-	assert.Equal(t, 3, p.MaxOpen())
-	assert.Equal(t, 5*time.Second, p.Config().Timeout)
-	assert.Equal(t, 10*time.Minute, p.Config().Recycle)
-	var app string
-	require.NoError(t, p.QueryRowContext(ctx, "SELECT current_setting('application_name')").Scan(&app))
-	assert.Equal(t, "harden", app, "the driver's own parameters are kept")
+// The Postgres example runs against a real server.
+func TestExamplePostgres(t *testing.T) {
+	t.Setenv("DATABASE_URL", testenv.Postgres(t))
+	Example_postgres()
 }
 
 // TestConcurrentMixedUse drives every entry point at once over a pool smaller than the
@@ -469,33 +450,7 @@ func TestConcurrentMixedUse(t *testing.T) {
 	for g := range 16 {
 		callers.Go(func() {
 			for i := range 15 {
-				var err error
-				switch (g + i) % 5 {
-				case 0:
-					_, err = p.ExecContext(ctx, "INSERT INTO c VALUES ($1)", i)
-				case 1:
-					var rows *sql.Rows
-					if rows, err = p.QueryContext(ctx, "SELECT n FROM c LIMIT 5"); err == nil {
-						for rows.Next() {
-						}
-						err = rows.Close()
-					}
-				case 2:
-					var n int
-					err = p.QueryRowContext(ctx, "SELECT count(*) FROM c").Scan(&n)
-				case 3:
-					var tx *sql.Tx
-					if tx, err = p.BeginTx(ctx, nil); err == nil {
-						time.Sleep(30 * time.Millisecond) // held past the leak threshold
-						_, err = tx.ExecContext(ctx, "INSERT INTO c VALUES (-1)")
-						err = errors.Join(err, tx.Commit())
-					}
-				case 4:
-					var c *sql.Conn
-					if c, err = p.Conn(ctx); err == nil {
-						err = errors.Join(c.PingContext(ctx), c.Close())
-					}
-				}
+				err := mixedCall(ctx, p, (g+i)%5, i)
 				if err != nil && !errors.Is(err, pool.ErrTimeout) {
 					t.Errorf("caller %d call %d: %v", g, i, err)
 				}
@@ -554,4 +509,38 @@ func TestTimeoutBoundsDialToHungServer(t *testing.T) {
 	assert.GreaterOrEqual(t, waited, timeout)
 	assert.Less(t, waited, timeout+2*time.Second)
 	assert.Positive(t, p.Stats().OpenErrors)
+}
+
+// mixedCall makes call number i of TestConcurrentMixedUse through the entry point kind.
+func mixedCall(ctx context.Context, p *pool.Pool, kind, i int) error {
+	switch kind {
+	case 0:
+		_, err := p.ExecContext(ctx, "INSERT INTO c VALUES ($1)", i)
+		return err
+	case 1:
+		rows, err := p.QueryContext(ctx, "SELECT n FROM c LIMIT 5")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		return rows.Close()
+	case 2:
+		var n int
+		return p.QueryRowContext(ctx, "SELECT count(*) FROM c").Scan(&n)
+	case 3:
+		tx, err := p.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		time.Sleep(30 * time.Millisecond) // held past the leak threshold
+		_, err = tx.ExecContext(ctx, "INSERT INTO c VALUES (-1)")
+		return errors.Join(err, tx.Commit())
+	default:
+		c, err := p.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		return errors.Join(c.PingContext(ctx), c.Close())
+	}
 }

@@ -4,7 +4,8 @@
 //
 //	go test -run '^$' -bench . -benchtime 200ms ./health/
 //
-// Both sides run one passing check with results cached for a minute and answer with
+// BenchmarkRatio interleaves the two on cached /ready, for a ratio that machine load does
+// not skew. Both sides run one passing check with results cached for a minute and answer with
 // the status only, so the numbers measure the cached request path: lifecycle flags,
 // cache lookup, authorisation decision, headers and body.
 package healthbench
@@ -12,6 +13,7 @@ package healthbench
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -131,4 +133,47 @@ func BenchmarkReadyCachedMiddleware(b *testing.B) {
 func BenchmarkReadyCachedParallel(b *testing.B) {
 	b.Run("harden", func(b *testing.B) { runParallel(b, harden(b).ReadyHandler(), "/ready") })
 	b.Run("alexliesenfeld", func(b *testing.B) { runParallel(b, peerReady(b), "/ready") })
+}
+
+// BenchmarkRatio serves cached /ready from harden and from the peer in turn within one
+// loop, so load elsewhere on the machine hits both alike. ns/op is one round of both;
+// harden-x-peer is the median over rounds of harden's time over the peer's.
+func BenchmarkRatio(b *testing.B) {
+	sides := []http.Handler{harden(b).ReadyHandler(), peerReady(b)}
+	req, err := http.NewRequest(http.MethodGet, "/ready", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.RemoteAddr = "203.0.113.9:5555"
+	w := &discard{h: make(http.Header)}
+	for _, h := range sides {
+		h.ServeHTTP(w, req) // warm the caches
+	}
+	var spent [2]time.Duration
+	ratios := make([]float64, 0, 1<<16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		var round [2]time.Duration
+		for k := range sides {
+			i := (k + n) % len(sides)
+			start := time.Now()
+			w.reset()
+			sides[i].ServeHTTP(w, req)
+			round[i] = time.Since(start)
+			if w.code != http.StatusOK {
+				b.Fatalf("side %d answered %d", i, w.code)
+			}
+		}
+		spent[0] += round[0]
+		spent[1] += round[1]
+		ratios = append(ratios, float64(round[0])/float64(round[1]))
+		n++
+	}
+	b.StopTimer()
+	slices.Sort(ratios)
+	b.ReportMetric(float64(spent[0].Nanoseconds())/float64(n), "harden-ns/op")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/float64(n), "peer-ns/op")
+	b.ReportMetric(ratios[len(ratios)/2], "harden-x-peer")
 }

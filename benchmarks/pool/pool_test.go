@@ -16,6 +16,9 @@ import (
 	"github.com/nexus-reussite/harden/pool"
 )
 
+// acquireTimeout is the pool's default Config.Timeout, which the peer applies by hand.
+const acquireTimeout = 60 * time.Second
+
 // plainDB is the hand-configured peer: what the pool sets, done directly.
 func plainDB(b *testing.B, dsn string, maxOpen, maxIdle int) *sql.DB {
 	b.Helper()
@@ -79,7 +82,7 @@ func pgSides(b *testing.B) []side {
 	db := plainDB(b, dsn, 50, 20)
 	return []side{
 		{"sqldb", viaDB(db)},
-		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
+		{"sqldb+timeout", viaDBTimeout(db, acquireTimeout)},
 		{"pool.DB", viaDB(p.DB())},
 		{"pool", viaPool(p)},
 	}
@@ -101,7 +104,7 @@ func sqliteSides(b *testing.B) []side {
 	b.Cleanup(func() { _ = p.Close() })
 	return []side{
 		{"sqldb", viaDB(db)},
-		{"sqldb+timeout", viaDBTimeout(db, pool.DefaultTimeout)},
+		{"sqldb+timeout", viaDBTimeout(db, acquireTimeout)},
 		{"pool.DB", viaDB(p.DB())},
 		{"pool", viaPool(p)},
 	}

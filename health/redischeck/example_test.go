@@ -3,6 +3,7 @@ package redischeck_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/nexus-reussite/harden/health"
@@ -15,13 +16,15 @@ func ExamplePing() {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	defer rdb.Close()
 	h, err := health.New(health.Config{
-		Timeout: time.Second,
-		Checks:  []health.Check{redischeck.Ping("redis", rdb)},
+		Timeout:        time.Second,
+		Checks:         []health.Check{redischeck.Ping("redis", rdb)},
+		OnStatusChange: func(c health.Change) { fmt.Println(c.Check, c.To) },
 	})
 	if err != nil {
 		panic(err)
 	}
-	rep := h.Run(context.Background())
-	fmt.Println(rep.Status, rep.Checks[0].ComponentType)
-	// Output: fail datastore
+	fmt.Println(h.Diagnose(context.Background(), io.Discard))
+	// Output:
+	// redis fail
+	// health: failed: redis
 }

@@ -14,18 +14,17 @@ package redischeck
 import (
 	"context"
 	"fmt"
-	"reflect"
 
 	"github.com/nexus-reussite/harden/health"
 	"github.com/redis/go-redis/v9"
 )
 
 // Ping returns a health check that pings c. It is a "datastore" component. A nil
-// client, including a nil *redis.Client held in the interface, is reported by
-// health.New as a configuration error.
+// client, including a nil *redis.Client, *redis.ClusterClient or *redis.Ring held in
+// the interface, is reported by health.New as a configuration error.
 func Ping(name string, c redis.UniversalClient) health.Check {
 	chk := health.Check{Name: name, ComponentType: "datastore"}
-	if c == nil || isNilPointer(c) {
+	if isNil(c) {
 		// Leaving Func nil makes health.New reject the check.
 		return chk
 	}
@@ -40,11 +39,20 @@ func Ping(name string, c redis.UniversalClient) health.Check {
 	return chk
 }
 
-// isNilPointer reports whether c is a typed nil pointer (a nil *redis.Client, say),
+// isNil reports whether c is nil or holds a nil pointer to one of go-redis's clients,
 // which the nil comparison of the interface does not catch.
-func isNilPointer(c redis.UniversalClient) bool {
-	v := reflect.ValueOf(c)
-	return v.Kind() == reflect.Pointer && v.IsNil()
+func isNil(c redis.UniversalClient) bool {
+	switch v := c.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return v == nil
+	case *redis.ClusterClient:
+		return v == nil
+	case *redis.Ring:
+		return v == nil
+	}
+	return false
 }
 
 func ping(ctx context.Context, c redis.Cmdable) error {

@@ -2,6 +2,10 @@ package redischeck_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +18,21 @@ import (
 
 func TestPingSharedServer(t *testing.T) {
 	c, _ := testenv.Redis(t)
-	h, err := health.New(health.Config{Checks: []health.Check{redischeck.Ping("redis", c)}})
+	h, err := health.New(health.Config{
+		Checks:    []health.Check{redischeck.Ping("redis", c)},
+		Authorize: func(*http.Request) bool { return true },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := h.Run(context.Background())
-	if rep.Status != health.StatusPass || rep.Checks[0].ComponentType != "datastore" {
-		t.Fatalf("%+v", rep.Checks)
+	if err := h.Diagnose(context.Background(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	h.Start(t.Context())
+	w := httptest.NewRecorder()
+	h.HealthHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/health", nil))
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, `"redis":[{"componentType":"datastore","status":"pass"`) {
+		t.Fatalf("%d %s", w.Code, body)
 	}
 }
 
@@ -40,22 +52,22 @@ func TestPingServerKilledAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if rep := h.Run(ctx); rep.Status != health.StatusPass {
-		t.Fatalf("server up: %+v", rep.Checks)
+	if err := h.Diagnose(ctx, io.Discard); err != nil {
+		t.Fatalf("server up: %v", err)
 	}
 	srv.Kill()
-	rep := h.Run(ctx)
-	if rep.Status != health.StatusFail || rep.Checks[0].Err == nil {
-		t.Fatalf("server killed: %+v", rep.Checks)
+	start := time.Now()
+	if err := h.Diagnose(ctx, io.Discard); !errors.Is(err, health.ErrFailed) {
+		t.Fatalf("server killed: %v", err)
 	}
-	if d := rep.Checks[0].Duration; d > 1500*time.Millisecond {
+	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("check ran %v past its 1s timeout", d)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if rep := h.Run(ctx); rep.Status != health.StatusPass {
-		t.Fatalf("server restarted: %+v", rep.Checks)
+	if err := h.Diagnose(ctx, io.Discard); err != nil {
+		t.Fatalf("server restarted: %v", err)
 	}
 	if got := strings.Join(flips, " "); got != ">pass pass>fail fail>pass" {
 		t.Errorf("status changes %q", got)
@@ -70,17 +82,18 @@ func TestPingClusterUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := h.Run(context.Background()); rep.Status != health.StatusFail {
-		t.Fatalf("%+v", rep.Checks)
+	if err := h.Diagnose(context.Background(), io.Discard); !errors.Is(err, health.ErrFailed) {
+		t.Fatalf("Diagnose = %v", err)
 	}
 }
 
 func TestPingNilClientRejected(t *testing.T) {
 	var client *redis.Client
 	var cluster *redis.ClusterClient
-	for name, c := range map[string]redis.UniversalClient{"nil": nil, "nil *Client": client, "nil *ClusterClient": cluster} {
-		if _, err := health.New(health.Config{Checks: []health.Check{redischeck.Ping("redis", c)}}); err == nil {
-			t.Errorf("%s accepted", name)
+	var ring *redis.Ring
+	for name, c := range map[string]redis.UniversalClient{"nil": nil, "nil *Client": client, "nil *ClusterClient": cluster, "nil *Ring": ring} {
+		if _, err := health.New(health.Config{Checks: []health.Check{redischeck.Ping("redis", c)}}); !errors.Is(err, health.ErrInvalidConfig) {
+			t.Errorf("%s: New = %v, want ErrInvalidConfig", name, err)
 		}
 	}
 }
