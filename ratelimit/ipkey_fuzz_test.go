@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// FuzzClientKeyAppend checks the appended client key against the formatting of
+// FuzzAppendIPKey checks the appended client key against the formatting of
 // netip.Addr.String and netip.Prefix.String.
-func FuzzClientKeyAppend(f *testing.F) {
+func FuzzAppendIPKey(f *testing.F) {
 	f.Add("192.0.2.1", 64)
 	f.Add("2001:db8:1:2:3:4:5:6", 64)
 	f.Add("2001:db8:1:2:3:4:5:6", 128)
