@@ -290,7 +290,8 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	var buf [keyBufSize]byte
 	key := l.appendKey(buf[:0], r, ip)
-	d, decidedAt, err := l.take(r.Context(), key, cost)
+	var d store.Decision
+	decidedAt, err := l.take(r.Context(), &d, key, cost)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client left; the store is not to blame
@@ -312,14 +313,15 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	next.ServeHTTP(w, r)
 }
 
-// take asks the store about key; a memory store takes it without a string and says
-// when it decided (Unix nanoseconds), other stores leave that 0.
-func (l *Limiter) take(ctx context.Context, key []byte, cost uint64) (store.Decision, int64, error) {
+// take asks the store about key, into *d; a memory store takes it without a string and
+// says when it decided (Unix nanoseconds), other stores leave that 0.
+func (l *Limiter) take(ctx context.Context, d *store.Decision, key []byte, cost uint64) (int64, error) {
 	if l.mem != nil {
-		return l.mem.takeBytes(key, l.rule, l.strategy, cost)
+		return l.mem.takeBytes(d, key, l.rule, l.strategy, cost)
 	}
-	d, err := l.store.Take(ctx, string(key), l.rule, l.strategy, cost)
-	return d, 0, err
+	var err error
+	*d, err = l.store.Take(ctx, string(key), l.rule, l.strategy, cost)
+	return 0, err
 }
 
 // rejected handles a request the store did not admit. It takes the decision by value so

@@ -103,21 +103,22 @@ func newMemoryStore(cfg MemoryConfig) (*memoryStore, error) {
 
 // Take implements store.Store.
 func (s *memoryStore) Take(_ context.Context, key string, rule store.Rule, strategy store.Strategy, cost uint64) (store.Decision, error) {
-	d, _, err := s.take(key, nil, rule, strategy, cost)
+	var d store.Decision
+	_, err := s.take(&d, key, nil, rule, strategy, cost)
 	return d, err
 }
 
-// takeBytes is Take for the key held in kb, which it does not retain: a key already
-// present costs no allocation, a new one is copied into a string. It also returns the
-// instant of the store's clock, in Unix nanoseconds, at which it decided.
-func (s *memoryStore) takeBytes(kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (store.Decision, int64, error) {
-	return s.take("", kb, rule, strategy, cost)
+// takeBytes is Take into *d for the key held in kb, which it does not retain: a key
+// already present costs no allocation, a new one is copied into a string. It returns
+// the instant of the store's clock, in Unix nanoseconds, at which it decided.
+func (s *memoryStore) takeBytes(d *store.Decision, kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (int64, error) {
+	return s.take(d, "", kb, rule, strategy, cost)
 }
 
 // take is takeBytes for the key in kb when kb is not nil, else for key.
-func (s *memoryStore) take(key string, kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (store.Decision, int64, error) {
+func (s *memoryStore) take(d *store.Decision, key string, kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (int64, error) {
 	if len(rule) == 0 || len(rule) > store.MaxLimits || strategy > store.SlidingWindow {
-		return store.Decision{}, 0, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
+		return 0, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
 	}
 	var hash uint64
 	if kb != nil {
@@ -142,27 +143,20 @@ func (s *memoryStore) take(key string, kb []byte, rule store.Rule, strategy stor
 			}
 			e = s.insert(sh, key, now)
 		}
-		if d, ok := e.take(rule, strategy, now, cost); ok {
-			return d, now, nil
+		e.mu.Lock()
+		if e.dead { // removed from the map meanwhile: look again
+			e.mu.Unlock()
+			continue
 		}
+		if !e.matches(rule, strategy) {
+			e.reset(rule, strategy)
+		}
+		if expires := store.Evaluate(d, rule, strategy, e.states[:e.n], now, cost); d.Allowed {
+			e.expires = expires
+		}
+		e.mu.Unlock()
+		return now, nil
 	}
-}
-
-// take charges the entry, or reports false when the entry left the map meanwhile.
-func (e *memEntry) take(rule store.Rule, strategy store.Strategy, now int64, cost uint64) (store.Decision, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.dead {
-		return store.Decision{}, false
-	}
-	if !e.matches(rule, strategy) {
-		e.reset(rule, strategy)
-	}
-	d, expires := store.Evaluate(rule, strategy, e.states[:e.n], now, cost)
-	if d.Allowed {
-		e.expires = expires
-	}
-	return d, true
 }
 
 // len returns the number of keys held.

@@ -29,11 +29,12 @@ func TestMemoryTakeBytes(t *testing.T) {
 	require.NoError(t, err)
 	rule := MustParseRule("2 per minute")
 	buf := []byte("k:one")
-	d, _, err := s.takeBytes(buf, rule, store.FixedWindow, 1)
+	var d store.Decision
+	_, err = s.takeBytes(&d, buf, rule, store.FixedWindow, 1)
 	require.NoError(t, err)
 	assert.True(t, d.Allowed)
 	copy(buf, "k:two")
-	d, _, err = s.takeBytes(buf, rule, store.FixedWindow, 1)
+	_, err = s.takeBytes(&d, buf, rule, store.FixedWindow, 1)
 	require.NoError(t, err)
 	assert.True(t, d.Allowed)
 	assert.Equal(t, uint64(1), d.Limits[0].Remaining, "k:two is a key of its own")
@@ -42,12 +43,12 @@ func TestMemoryTakeBytes(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, d.Allowed)
 	assert.Zero(t, d.Limits[0].Remaining, "Take counts on the key takeBytes created")
-	d, _, err = s.takeBytes([]byte("k:one"), rule, store.FixedWindow, 1)
+	_, err = s.takeBytes(&d, []byte("k:one"), rule, store.FixedWindow, 1)
 	require.NoError(t, err)
 	assert.False(t, d.Allowed)
 	assert.Equal(t, 2, s.len())
 
-	_, _, err = s.takeBytes(buf, nil, store.FixedWindow, 1)
+	_, err = s.takeBytes(&d, buf, nil, store.FixedWindow, 1)
 	assert.ErrorIs(t, err, ErrInvalidRule)
 }
 
@@ -60,9 +61,10 @@ func BenchmarkMemoryTakeBytes(b *testing.B) {
 			s, err := newMemoryStore(MemoryConfig{})
 			require.NoError(b, err)
 			key := []byte("default:ip:198.51.100.7")
+			var d store.Decision
 			b.ReportAllocs()
 			for b.Loop() {
-				if d, _, _ := s.takeBytes(key, rule, st, 1); !d.Allowed {
+				if _, _ = s.takeBytes(&d, key, rule, st, 1); !d.Allowed {
 					b.Fatal("rejected")
 				}
 			}

@@ -248,11 +248,8 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 // TestDenyBodyIsProblemJSON checks the 429 from a Redis-backed limiter end to end.
 func TestDenyBodyIsProblemJSON(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
-	require.NoError(t, err)
-	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule("1 per minute"), Store: rs})
-	require.NoError(t, err)
-	ts := httptest.NewServer(lim.Handler(&backend{}))
+	h, _ := redisLimited(t, c, prefix, "1 per minute")
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	require.Equal(t, http.StatusOK, get(t, ts.URL).StatusCode)
 	resp, err := http.Get(ts.URL)
@@ -272,11 +269,7 @@ func TestDenyBodyIsProblemJSON(t *testing.T) {
 // store's prefix.
 func TestLimitSharedThroughRedis(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
-	require.NoError(t, err)
-	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule("2 per minute;100 per day"), Store: rs})
-	require.NoError(t, err)
-	h := lim.Handler(&backend{})
+	h, rs := redisLimited(t, c, prefix, "2 per minute;100 per day")
 	var got []string
 	for range 3 {
 		w := httptest.NewRecorder()
@@ -294,11 +287,8 @@ func TestLimitSharedThroughRedis(t *testing.T) {
 func TestServicesOnOneRedisKeepTheirOwnCounts(t *testing.T) {
 	c, prefix := testenv.Redis(t)
 	service := func(p string) http.Handler {
-		rs, err := redisstore.New(c, redisstore.Config{Prefix: p, Timeout: 2 * time.Second})
-		require.NoError(t, err)
-		lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule("2 per minute"), Store: rs})
-		require.NoError(t, err)
-		return lim.Handler(&backend{})
+		h, _ := redisLimited(t, c, p, "2 per minute")
+		return h
 	}
 	codes := func(h http.Handler, n int) []int {
 		var out []int
@@ -317,6 +307,16 @@ func TestServicesOnOneRedisKeepTheirOwnCounts(t *testing.T) {
 
 	billingReplica := service(prefix + "billing:")
 	assert.Equal(t, []int{429}, codes(billingReplica, 1), "the same prefix shares the counts")
+}
+
+// redisLimited returns a backend behind a limiter of rule on a Redis store with prefix.
+func redisLimited(t *testing.T, c *redis.Client, prefix, rule string) (http.Handler, *redisstore.Store) {
+	t.Helper()
+	rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule(rule), Store: rs})
+	require.NoError(t, err)
+	return lim.Handler(&backend{}), rs
 }
 
 // keys lists the Redis keys under prefix.

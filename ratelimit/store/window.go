@@ -46,12 +46,15 @@ type WindowState struct {
 }
 
 // Evaluate applies one take of cost units to the states of a key's limits at now (Unix
-// nanoseconds): it advances every state, charges all of them when all fit, and describes
-// the outcome. states must have len(rule) elements; they are updated only when the take
-// is allowed, and expires is then the Unix time in nanoseconds after which no window of
-// the key counts anything (when a store may forget the key); zero otherwise. A store
-// must validate rule and strategy first (Rule.Validate).
-func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint64) (d Decision, expires int64) {
+// nanoseconds) and describes the outcome in *d: it advances every state, charges all
+// of them when all fit, and fills d.Allowed, d.N and d.Limits. states must have
+// len(rule) elements; they are updated only when the take is allowed, and Evaluate then
+// returns the Unix time in nanoseconds after which no window of the key counts anything
+// (when a store may forget the key); zero otherwise. A store must validate rule and
+// strategy first (Rule.Validate). Each strategy has its own loop, so that the fixed
+// window's status is computed inline.
+func Evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int64, cost uint64) (expires int64) {
+	states = states[:len(rule)]
 	d.N = len(rule)
 	d.Allowed = true
 	for i, l := range rule {
@@ -60,6 +63,19 @@ func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint6
 			break
 		}
 	}
+	limits := d.Limits[:len(rule)]
+	if s == SlidingWindow {
+		for i, l := range rule {
+			st := s.advance(l, states[i], now)
+			if d.Allowed {
+				st.Count += cost
+				states[i] = st
+				expires = max(expires, s.end(l, st))
+			}
+			limits[i] = slidingStatus(l, st, now, cost)
+		}
+		return expires
+	}
 	for i, l := range rule {
 		st := s.advance(l, states[i], now)
 		if d.Allowed {
@@ -67,9 +83,9 @@ func Evaluate(rule Rule, s Strategy, states []WindowState, now int64, cost uint6
 			states[i] = st
 			expires = max(expires, s.end(l, st))
 		}
-		d.Limits[i] = s.Status(l, st, now, cost)
+		limits[i] = fixedStatus(l, st, now, cost)
 	}
-	return d, expires
+	return expires
 }
 
 // advance returns st as seen at now: an ended window is replaced by a new one. A now
@@ -125,6 +141,10 @@ func (s Strategy) Status(l Limit, st WindowState, now int64, cost uint64) LimitS
 	if s == SlidingWindow {
 		return slidingStatus(l, st, now, cost)
 	}
+	return fixedStatus(l, st, now, cost)
+}
+
+func fixedStatus(l Limit, st WindowState, now int64, cost uint64) LimitStatus {
 	ls := LimitStatus{Limit: l, Reset: time.Duration(st.Start + int64(l.Period) - now)}
 	if st.Count < l.Count {
 		ls.Remaining = l.Count - st.Count
