@@ -51,8 +51,7 @@ type WindowState struct {
 // len(rule) elements; they are updated only when the take is allowed, and Evaluate then
 // returns the Unix time in nanoseconds after which no window of the key counts anything
 // (when a store may forget the key); zero otherwise. A store must validate rule and
-// strategy first (Rule.Validate). Each strategy has its own loop, so that the fixed
-// window's status is computed inline.
+// strategy first (Rule.Validate).
 func Evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int64, cost uint64) (expires int64) {
 	states = states[:len(rule)]
 	d.N = len(rule)
@@ -63,19 +62,6 @@ func Evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int6
 			break
 		}
 	}
-	limits := d.Limits[:len(rule)]
-	if s == SlidingWindow {
-		for i, l := range rule {
-			st := s.advance(l, states[i], now)
-			if d.Allowed {
-				st.Count += cost
-				states[i] = st
-				expires = max(expires, s.end(l, st))
-			}
-			limits[i] = slidingStatus(l, st, now, cost)
-		}
-		return expires
-	}
 	for i, l := range rule {
 		st := s.advance(l, states[i], now)
 		if d.Allowed {
@@ -83,7 +69,11 @@ func Evaluate(d *Decision, rule Rule, s Strategy, states []WindowState, now int6
 			states[i] = st
 			expires = max(expires, s.end(l, st))
 		}
-		limits[i] = fixedStatus(l, st, now, cost)
+		if s == SlidingWindow {
+			d.Limits[i] = slidingStatus(l, st, now, cost)
+		} else {
+			d.Limits[i] = fixedStatus(l, st, now, cost)
+		}
 	}
 	return expires
 }
