@@ -1,14 +1,19 @@
 package ratelimit
 
-import "context"
+import (
+	"context"
+
+	"github.com/nexus-reussite/harden/ratelimit/store"
+)
 
 type decisionKey struct{}
 
-// DecisionFrom returns the decision that rejected the request, inside a DenyHandler.
-func DecisionFrom(ctx context.Context) (Decision, bool) {
-	d, ok := ctx.Value(decisionKey{}).(*Decision)
+// DecisionFrom returns the decision that rejected the request, inside a DenyHandler:
+// d.RetryAfter() and d.Tightest() say how long to wait and which limit was hit.
+func DecisionFrom(ctx context.Context) (d store.Decision, ok bool) {
+	p, ok := ctx.Value(decisionKey{}).(*store.Decision)
 	if !ok {
-		return Decision{}, false
+		return store.Decision{}, false
 	}
-	return *d, true
+	return *p, true
 }

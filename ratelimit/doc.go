@@ -9,33 +9,34 @@
 // "5 per 30 seconds" (limits separated by ";" or ","; periods second, minute, hour, day,
 // month = 30 days, year = 365 days, optionally with a multiplier). A request is admitted
 // only if every limit of the rule admits it, and a rejected request charges none of
-// them. Errors give the byte position of the problem. DefaultRule is the production
-// default, "1000 per day;100 per hour;2 per second".
+// them. Errors give the byte position of the problem. DefaultRule,
+// "1000 per day;100 per hour;2 per second", applies when Config.Rule is empty.
 //
-// # Strategies
-//
-// FixedWindow (the default) opens a window at the first request and counts until it
-// ends, as go-limiter does. SlidingWindow weighs the previous window by the share of it
-// still inside the sliding period, so a client cannot spend two quotas around a window
-// edge.
+// Windows are fixed by default: a window opens at a client's first request and counts
+// until it ends, as go-limiter does. Config.SlidingWindow weighs the previous window by
+// the share of it still inside the sliding period instead, so a client cannot spend two
+// quotas around a window edge.
 //
 // # Middleware
 //
 // New(Config{}) limits each client IP to DefaultRule in memory. The main settings and
 // their defaults:
 //
-//   - Rule: DefaultRule. Strategy: FixedWindow. Name: "default".
-//   - Store: a private MemoryStore (262144 keys at most, idle keys swept every minute).
-//     Pass a redisstore.Store to share counts across instances, or any go-limiter store
-//     through NewGoLimiterStore.
-//   - Key: the client IP. Forwarded and X-Forwarded-For are believed only from
-//     TrustedProxies (none by default) and walked from the right; IPv6 clients are
-//     grouped by /64 (IPv6PrefixLen). HeaderKey, ContextKey, FirstKey and CompositeKey
-//     build API-key, user and composite keys; a key function that finds nothing falls
-//     back to the client IP.
-//   - Scope: ScopeGlobal counts all routes together; ScopeRoute and ScopeRouteMethod
-//     count each r.Pattern (and method) apart. Limiter.With derives a per-route limiter
-//     sharing the store and settings, to stack a tighter limit on some routes.
+//   - Store: a memory store private to the limiter (262144 keys at most, idle keys
+//     swept every minute). A redisstore.Store shares counts across instances; its
+//     Prefix, which names the application, is required, so two services on one Redis
+//     never share counters unless given the same prefix.
+//   - Key: the client IP. Forwarding headers are believed only from TrustedProxies
+//     (none by default), and only the family named by ClientIPHeader: X-Forwarded-For
+//     by default, walked from the right; "Forwarded" (RFC 7239); or a single-address
+//     header such as X-Real-IP. Headers of other families are ignored, since a proxy
+//     passes through the ones it does not set. IPv6 clients are grouped by /64
+//     (IPv6PrefixLen). HeaderKey, ContextKey, FirstKey and CompositeKey build API-key,
+//     user and composite keys, and IPKey(cfg) the client IP exactly as the limiter of
+//     cfg resolves it; a key function that finds nothing falls back to the client IP.
+//   - Routes: every request the limiter guards counts together; PerRoute counts each
+//     r.Pattern apart. Limiter.With derives a per-route limiter sharing the store and
+//     settings, to stack a tighter limit on some routes.
 //   - Cost: 1 unit per request. ExemptPaths, ExemptCIDRs and Exempt let requests
 //     through uncounted.
 //   - Headers: RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers)
@@ -48,30 +49,9 @@
 //   - Shadow: count and log would-be rejections without rejecting.
 //   - Registerer: harden_ratelimit_requests_total{limiter,outcome} and
 //     harden_ratelimit_store_errors_total{limiter}. Logger: discard by default.
-//   - Now: time.Now, the clock of X-RateLimit-Reset.
+//   - Now: time.Now, the clock of X-RateLimit-Reset and of the default memory store.
 //
-// # Usage
-//
-//	rule, err := ratelimit.ParseRule(cmp.Or(os.Getenv("RATELIMIT_DEFAULT"), ratelimit.DefaultRule))
-//	lim, err := ratelimit.New(ratelimit.Config{
-//		Rule:           rule,
-//		TrustedProxies: []string{"10.0.0.0/8"},
-//		ExemptPaths:    []string{"/live", "/ready", "/health", "/metrics"},
-//	})
-//	login, err := lim.With("login", ratelimit.MustParseRule("5 per minute"))
-//	mux.Handle("POST /api/auth/login", login.Handler(loginHandler))
-//	http.ListenAndServe(":5000", lim.Handler(mux))
-//
-// # Cost
-//
-// With the memory store, an admitted request costs one allocation with rate limit
-// headers (the formatted values and the array backing the header slices share it) and
-// none with HeadersNone: keys are built on the stack and looked up without a string,
-// and X-Forwarded-For is walked in place. The clock is read once: X-RateLimit-Reset
-// reuses the store's reading when the limiter and its memory store share a clock, as
-// they do by default. Other stores receive the key as a string, one allocation more. A
-// rejected request with the default problem+json body costs thirteen.
-//
-// Stores implement Store; package ratelimit/storetest is the conformance suite every
-// implementation must pass.
+// The package example wires a limiter around a mux with a tighter rule on one route.
+// Package ratelimit/store is the contract a backend implements, and
+// ratelimit/storetest the conformance suite every backend must pass.
 package ratelimit

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unsafe"
+
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 // HeaderMode selects the rate limit headers a Limiter sets.
@@ -23,14 +24,15 @@ const (
 	HeadersNone
 )
 
-// Header names.
+// Header names, in canonical form (http.CanonicalHeaderKey) so that they can be used as
+// map keys directly.
 const (
-	HeaderPolicy     = "RateLimit-Policy"
-	HeaderRateLimit  = "RateLimit"
-	HeaderLimit      = "X-RateLimit-Limit"
-	HeaderRemaining  = "X-RateLimit-Remaining"
-	HeaderReset      = "X-RateLimit-Reset"
-	HeaderRetryAfter = "Retry-After"
+	headerPolicy     = "Ratelimit-Policy"
+	headerRateLimit  = "Ratelimit"
+	headerLimit      = "X-Ratelimit-Limit"
+	headerRemaining  = "X-Ratelimit-Remaining"
+	headerReset      = "X-Ratelimit-Reset"
+	headerRetryAfter = "Retry-After"
 )
 
 // policyNames returns the quoted policy identifiers of each limit, e.g. "default-1h".
@@ -79,195 +81,107 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// Canonical forms of the header names (http.CanonicalHeaderKey), used as map keys so
-// that setting a header does not canonicalize its name on every request.
-const (
-	canonPolicy    = "Ratelimit-Policy"
-	canonRateLimit = "Ratelimit"
-	canonLimit     = "X-Ratelimit-Limit"
-	canonRemaining = "X-Ratelimit-Remaining"
-	canonReset     = "X-Ratelimit-Reset"
-)
-
-// writeHeaders sets the headers of mode for d. The draft fields are added, so limiters
-// stacked on one route each report their policies; the legacy fields describe the
-// tightest limit and are replaced only by a tighter one.
+// writeHeaders sets the headers of the limiter's mode for d, decided at the Unix time
+// decidedAt (nanoseconds, 0 if unknown). The draft fields are added, so limiters stacked
+// on one route each report their policies; the legacy fields describe the tightest limit
+// and are replaced only by a tighter one.
 //
-// All values formatted here share one allocation with the backing array of the new
-// header slices: one allocation in every mode that sets headers, unless many limits
-// with long names make the values outgrow the largest block (see holdValues).
-// X-RateLimit-Reset is counted from the instant the memory store decided at when the
-// limiter's clock is the store's, and from a reading of the limiter's clock otherwise.
-func (l *Limiter) writeHeaders(h http.Header, d *Decision) {
-	if l.headers == HeadersNone {
+// The values are formatted into one buffer and become one string, and the new header
+// slices are cut from one array, each with its own capacity, so that appending to one
+// never writes into another: two allocations per response, whatever the mode.
+func (l *Limiter) writeHeaders(h http.Header, d *store.Decision, decidedAt int64) {
+	draft := l.headers == HeadersAll || l.headers == HeadersDraft
+	legacy := l.headers == HeadersAll || l.headers == HeadersLegacy
+	var t store.LimitStatus
+	if legacy {
+		t = d.Tightest()
+		legacy = !tighterBefore(h, t.Remaining)
+	}
+	if !draft && !legacy {
 		return
 	}
-	draft := l.headers != HeadersLegacy
-	legacy := l.headers != HeadersDraft
 	var buf [512]byte
 	b := buf[:0]
+	var ends [4]int // where the RateLimit, X-RateLimit-Limit and -Remaining values end
 	if draft {
-		for i := 0; i < d.N; i++ {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			st := &d.Limits[i]
-			b = append(b, l.policyNames[i]...)
-			b = append(b, ";r="...)
-			b = strconv.AppendUint(b, st.Remaining, 10)
-			b = append(b, ";t="...)
-			b = strconv.AppendInt(b, ceilSeconds(st.Reset), 10)
-		}
+		b = l.appendRateLimit(b, d)
 	}
-	rateLimitEnd := len(b)
-	var t *LimitStatus
-	if legacy {
-		t = &LimitStatus{}
-		if i := d.tightest(); i >= 0 {
-			t = &d.Limits[i]
-		}
-		if len(h) > 0 {
-			if prev := h[canonRemaining]; len(prev) > 0 && prev[0] != "" {
-				if n, err := strconv.ParseUint(prev[0], 10, 64); err == nil && n <= t.Remaining {
-					legacy = false // a limiter before this one reported a tighter limit
-				}
-			}
-		}
-	}
-	var limitEnd, remainingEnd int
+	ends[0] = len(b)
 	if legacy {
 		b = strconv.AppendUint(b, t.Limit.Count, 10)
-		limitEnd = len(b)
+		ends[1] = len(b)
 		b = strconv.AppendUint(b, t.Remaining, 10)
-		remainingEnd = len(b)
-		b = strconv.AppendInt(b, l.resetAt(d, t.Reset), 10)
+		ends[2] = len(b)
+		b = strconv.AppendInt(b, l.resetAt(decidedAt, t.Reset), 10)
+		ends[3] = len(b)
 	}
-	n := 0
+	v := string(b)
+	slots := make([]string, 0, 5)
 	if draft {
-		n += 2
+		slots = addValue(h, headerPolicy, l.policy, slots)
+		slots = addValue(h, headerRateLimit, v[:ends[0]], slots)
 	}
 	if legacy {
-		n += 3
+		slots = setValue(h, headerLimit, v[ends[0]:ends[1]], slots)
+		slots = setValue(h, headerRemaining, v[ends[1]:ends[2]], slots)
+		setValue(h, headerReset, v[ends[2]:ends[3]], slots)
 	}
-	if n == 0 {
-		return
+}
+
+// appendRateLimit appends the RateLimit value of d: per limit, its policy name, the
+// units remaining and the seconds until the quota is whole again.
+func (l *Limiter) appendRateLimit(b []byte, d *store.Decision) []byte {
+	for i, st := range d.Limits[:d.N] {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, l.policyNames[i]...)
+		b = append(b, ";r="...)
+		b = strconv.AppendUint(b, st.Remaining, 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, ceilSeconds(st.Reset), 10)
 	}
-	v, slots := holdValues(b, n)
-	if draft {
-		addHeader(h, canonPolicy, l.policy, slots[0:1:1])
-		addHeader(h, canonRateLimit, v[:rateLimitEnd], slots[1:2:2])
-		slots = slots[2:]
+	return b
+}
+
+// tighterBefore reports whether a limiter before this one already reported a limit with
+// at most remaining units left in h.
+func tighterBefore(h http.Header, remaining uint64) bool {
+	prev := h[headerRemaining]
+	if len(prev) == 0 {
+		return false
 	}
-	if legacy {
-		slots[0], slots[1], slots[2] = v[rateLimitEnd:limitEnd], v[limitEnd:remainingEnd], v[remainingEnd:]
-		h[canonLimit] = slots[0:1:1]
-		h[canonRemaining] = slots[1:2:2]
-		h[canonReset] = slots[2:3:3]
+	n, err := strconv.ParseUint(prev[0], 10, 64)
+	return err == nil && n <= remaining
+}
+
+// addValue is h.Add(k, v) for a canonical k. A new value slice is cut from slots (which
+// must have room for it), with a capacity of one.
+func addValue(h http.Header, k, v string, slots []string) []string {
+	if old := h[k]; len(old) > 0 {
+		h[k] = append(old, v)
+		return slots
 	}
+	return setValue(h, k, v, slots)
+}
+
+// setValue is h.Set(k, v) for a canonical k, the value slice cut from slots like
+// addValue's.
+func setValue(h http.Header, k, v string, slots []string) []string {
+	slots = append(slots, v)
+	n := len(slots)
+	h[k] = slots[n-1 : n : n]
+	return slots
 }
 
 // resetAt is the X-RateLimit-Reset value of a limit whose window is whole again after
-// reset: that instant as a Unix time, rounded up to the second. It reads the limiter's
-// clock unless d carries the instant the limiter's memory store decided at and that
-// store's clock is the limiter's, in which case reset is counted from the same instant
-// the store counted it from.
-func (l *Limiter) resetAt(d *Decision, reset time.Duration) int64 {
-	var now time.Time
-	if d.at != 0 && l.memClock {
-		now = time.Unix(0, d.at)
-	} else {
+// reset: that instant as a Unix time, rounded up to the second. It is counted from
+// decidedAt when the limiter's default memory store decided then on the limiter's own
+// clock, and from a reading of the limiter's clock otherwise.
+func (l *Limiter) resetAt(decidedAt int64, reset time.Duration) int64 {
+	now := time.Unix(0, decidedAt)
+	if decidedAt == 0 || !l.ownStore {
 		now = l.now()
 	}
 	return now.Add(reset).Add(time.Second - 1).Unix()
-}
-
-// sameFunc reports whether a and b are one func value: the same function, and for a
-// closure the same captured variables. Two references to a top-level function such as
-// time.Now are one value. Equal funcs built apart (two identical closures) are reported
-// as different, which only costs a clock reading.
-func sameFunc(a, b func() time.Time) bool {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&a)) == *(*unsafe.Pointer)(unsafe.Pointer(&b))
-}
-
-// addHeader is h.Add(k, v) for a canonical k, using slot (of length 1) as the new
-// value slice when h has no value for k yet.
-func addHeader(h http.Header, k, v string, slot []string) {
-	if len(h) > 0 {
-		if old := h[k]; len(old) > 0 {
-			h[k] = append(old, v)
-			return
-		}
-	}
-	slot[0] = v
-	h[k] = slot
-}
-
-// headerBlock is the single allocation behind the headers writeHeaders sets: S is an
-// array of strings, the backing array of the new header slices, and B an array of
-// bytes holding the formatted values that those strings point into.
-type headerBlock[S, B any] struct {
-	slots S
-	bytes B
-}
-
-// holdValues copies b into a new allocation that also holds n (2, 3 or 5) string
-// slots, and returns the copy as a string with the n slots. The bytes are never
-// written again, so the string is immutable as strings must be. Each block fills a
-// malloc size class (the size noted); values too long for the largest take two
-// allocations.
-func holdValues(b []byte, n int) (string, []string) {
-	l := len(b)
-	switch n {
-	case 2:
-		switch {
-		case l <= 48:
-			return fillBlock(new(headerBlock[[2]string, [48]byte]), b, n) // 80
-		case l <= 80:
-			return fillBlock(new(headerBlock[[2]string, [80]byte]), b, n) // 112
-		case l <= 112:
-			return fillBlock(new(headerBlock[[2]string, [112]byte]), b, n) // 144
-		case l <= 160:
-			return fillBlock(new(headerBlock[[2]string, [160]byte]), b, n) // 192
-		case l <= 224:
-			return fillBlock(new(headerBlock[[2]string, [224]byte]), b, n) // 256
-		case l <= 352:
-			return fillBlock(new(headerBlock[[2]string, [352]byte]), b, n) // 384
-		case l <= 480:
-			return fillBlock(new(headerBlock[[2]string, [480]byte]), b, n) // 512
-		}
-	case 3:
-		switch {
-		case l <= 32:
-			return fillBlock(new(headerBlock[[3]string, [32]byte]), b, n) // 80
-		case l <= 64:
-			return fillBlock(new(headerBlock[[3]string, [64]byte]), b, n) // 112
-		}
-	case 5:
-		switch {
-		case l <= 48:
-			return fillBlock(new(headerBlock[[5]string, [48]byte]), b, n) // 128
-		case l <= 96:
-			return fillBlock(new(headerBlock[[5]string, [96]byte]), b, n) // 176
-		case l <= 144:
-			return fillBlock(new(headerBlock[[5]string, [144]byte]), b, n) // 224
-		case l <= 176:
-			return fillBlock(new(headerBlock[[5]string, [176]byte]), b, n) // 256
-		case l <= 240:
-			return fillBlock(new(headerBlock[[5]string, [240]byte]), b, n) // 320
-		case l <= 304:
-			return fillBlock(new(headerBlock[[5]string, [304]byte]), b, n) // 384
-		case l <= 432:
-			return fillBlock(new(headerBlock[[5]string, [432]byte]), b, n) // 512
-		}
-	}
-	return string(b), make([]string, n)
-}
-
-// fillBlock is holdValues in p, whose S is an array of n strings and B an array of at
-// least len(b) bytes.
-func fillBlock[S, B any](p *headerBlock[S, B], b []byte, n int) (string, []string) {
-	bytes := unsafe.Slice((*byte)(unsafe.Pointer(&p.bytes)), unsafe.Sizeof(p.bytes))
-	copy(bytes, b)
-	slots := unsafe.Slice((*string)(unsafe.Pointer(&p.slots)), unsafe.Sizeof(p.slots)/unsafe.Sizeof(""))
-	return unsafe.String(&bytes[0], len(b)), slots[:n:n]
 }

@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// FuzzAppendIPKey checks the appended client key against the formatting it replaced.
+// FuzzAppendIPKey checks the appended client key against the formatting of
+// netip.Addr.String and netip.Prefix.String.
 func FuzzAppendIPKey(f *testing.F) {
 	f.Add("192.0.2.1", 64)
 	f.Add("2001:db8:1:2:3:4:5:6", 64)
@@ -27,11 +28,9 @@ func FuzzAppendIPKey(f *testing.F) {
 				want = "ip:" + p.String()
 			}
 		}
-		if got := string(appendIPKey([]byte("prefix:"), a, bits)); got != "prefix:"+want {
-			t.Fatalf("appendIPKey(%v, %d) = %q, want %q", a, bits, got, "prefix:"+want)
-		}
-		if got := ipKey(a, bits); got != want {
-			t.Fatalf("ipKey(%v, %d) = %q, want %q", a, bits, got, want)
+		k := clientKey{v6bits: bits}
+		if got := string(k.append([]byte("prefix:"), a)); got != "prefix:"+want {
+			t.Fatalf("append(%v) with /%d = %q, want %q", a, bits, got, "prefix:"+want)
 		}
 	})
 }

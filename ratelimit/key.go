@@ -17,44 +17,59 @@ import (
 // client IP, so a missing header or anonymous user can never escape the limit.
 type KeyFunc func(r *http.Request) string
 
-// IPKey returns a KeyFunc keyed by client IP: the TCP peer, or, when the peer is one of
-// trustedProxies (CIDRs or addresses), the first untrusted hop of X-Forwarded-For
-// walked from the right. Headers from untrusted peers are ignored.
-// IPv6 addresses are grouped by their first ipv6PrefixLen bits (0 means 64), since one
-// subscriber usually holds a whole /64. Keys look like "ip:192.0.2.1" and
-// "ip:2001:db8:1:2::/64"; a request without a usable address gets "ip:unknown".
-func IPKey(trustedProxies []string, ipv6PrefixLen int) (KeyFunc, error) {
-	res, err := clientip.New(clientip.Config{TrustedProxies: trustedProxies})
+// IPKey returns the KeyFunc a Limiter built from cfg counts a client by when Config.Key
+// gives no key: the client IP, resolved from cfg.TrustedProxies, cfg.ClientIPHeader and
+// cfg.IPv6PrefixLen exactly as the limiter resolves it (the other fields are ignored). Use
+// it to compose keys, such as CompositeKey(HeaderKey("X-Api-Key"), ip), that must name
+// the same client as the limiter. Keys look like "ip:192.0.2.1" and
+// "ip:2001:db8:1:2::/64"; a request without a usable address gets "ip:unknown". Errors
+// wrap ErrInvalidConfig.
+func IPKey(cfg Config) (KeyFunc, error) {
+	k, err := newClientKey(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: trusted proxies: %w", ErrInvalidConfig, err)
-	}
-	if ipv6PrefixLen == 0 {
-		ipv6PrefixLen = 64
-	}
-	if ipv6PrefixLen < 1 || ipv6PrefixLen > 128 {
-		return nil, fmt.Errorf("%w: IPv6 prefix length %d out of range 1..128", ErrInvalidConfig, ipv6PrefixLen)
+		return nil, err
 	}
 	return func(r *http.Request) string {
-		return ipKey(res.ClientIP(r), ipv6PrefixLen)
+		var buf [64]byte
+		return string(k.append(buf[:0], k.resolver.ClientIP(r)))
 	}, nil
 }
 
-func ipKey(a netip.Addr, v6bits int) string {
-	var buf [64]byte
-	return string(appendIPKey(buf[:0], a, v6bits))
+// clientKey names a client by its IP address: the resolver finds the address, and IPv6
+// addresses are grouped by their first v6bits bits, since one subscriber usually holds a
+// whole /64.
+type clientKey struct {
+	resolver *clientip.Resolver
+	v6bits   int
 }
 
-// appendIPKey appends the key of client address a to b: "ip:" and the address, or for
-// IPv6 its prefix of v6bits bits (1 to 128), or "ip:unknown" for the zero Addr.
-func appendIPKey(b []byte, a netip.Addr, v6bits int) []byte {
+// newClientKey reads the client address settings of cfg and applies their defaults.
+func newClientKey(cfg Config) (clientKey, error) {
+	bits := cfg.IPv6PrefixLen
+	if bits == 0 {
+		bits = 64
+	}
+	if bits < 1 || bits > 128 {
+		return clientKey{}, fmt.Errorf("%w: IPv6PrefixLen %d out of range 1..128", ErrInvalidConfig, cfg.IPv6PrefixLen)
+	}
+	res, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
+	if err != nil {
+		return clientKey{}, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
+	}
+	return clientKey{resolver: res, v6bits: bits}, nil
+}
+
+// append appends the key of client address a to b: "ip:" and the address, or for IPv6
+// its prefix of v6bits bits, or "ip:unknown" for the zero Addr.
+func (k clientKey) append(b []byte, a netip.Addr) []byte {
 	if !a.IsValid() {
 		return append(b, "ip:unknown"...)
 	}
 	b = append(b, "ip:"...)
-	if a.Is4() || v6bits == 128 {
+	if a.Is4() || k.v6bits == 128 {
 		return a.AppendTo(b)
 	}
-	p, _ := a.Prefix(v6bits)
+	p, _ := a.Prefix(k.v6bits)
 	return p.AppendTo(b)
 }
 

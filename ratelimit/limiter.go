@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,24 +15,7 @@ import (
 
 	"github.com/nexus-reussite/harden/internal/clientip"
 	"github.com/nexus-reussite/harden/internal/problem"
-)
-
-// Scope selects which requests share a counter, besides the client key.
-type Scope uint8
-
-const (
-	// ScopeGlobal counts every request the limiter guards together, whatever the route
-	// (the default): wrap the whole mux to cap a client across the application, or
-	// wrap several routes to give them one shared limit.
-	ScopeGlobal Scope = iota
-	// ScopeRoute counts each route apart, by r.Pattern (the pattern the ServeMux
-	// matched, never the raw path). The limiter must then wrap handlers inside the mux,
-	// where r.Pattern is set.
-	ScopeRoute
-	// ScopeRouteMethod counts each route and method apart: for patterns without a
-	// method, GET and POST have their own counters. Methods outside the standard set
-	// share one counter.
-	ScopeRouteMethod
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 // Config configures a Limiter. The zero value limits each client IP to DefaultRule in
@@ -43,24 +27,33 @@ type Config struct {
 	// Rule is enforced for every request; see ParseRule. Default DefaultRule
 	// ("1000 per day;100 per hour;2 per second").
 	Rule Rule
-	// Strategy is FixedWindow (the default) or SlidingWindow.
-	Strategy Strategy
-	// Store keeps the counters. Default: a MemoryStore with the default MemoryConfig,
-	// private to this limiter. Share a redisstore.Store to enforce limits across
-	// instances.
-	Store Store
-	// Scope selects which requests share a counter. Default ScopeGlobal.
-	Scope Scope
+	// SlidingWindow counts with the sliding-window counter: the previous window weighs
+	// by the share of it still inside the sliding period, so a client cannot spend two
+	// quotas around a window edge. Default false: fixed windows, opened at a client's
+	// first request, as go-limiter and Flask-Limiter's fixed-window strategy count.
+	SlidingWindow bool
+	// Store keeps the counters. Default: a memory store private to this limiter and
+	// those derived from it with With, holding up to 262144 keys (idle keys are swept
+	// every minute, and the store evicts keys when full), on the clock Now. A
+	// redisstore.Store enforces limits across instances.
+	Store store.Store
+	// PerRoute counts each route apart, by r.Pattern (the pattern the ServeMux matched,
+	// never the raw path); the limiter must then wrap handlers inside the mux, where
+	// r.Pattern is set. Default false: every request the limiter guards counts
+	// together, whatever the route, to cap a client across the application (around
+	// the mux) or to give several routes one shared limit.
+	PerRoute bool
 	// Key names the client. Default (and fallback when Key returns ""): the client IP,
-	// see TrustedProxies and IPv6PrefixLen.
+	// resolved with TrustedProxies, ClientIPHeader and IPv6PrefixLen as IPKey does.
 	Key KeyFunc
 	// TrustedProxies lists the CIDRs or addresses of reverse proxies whose ClientIPHeader
 	// is believed. Default none: the TCP peer is the client.
 	TrustedProxies []string
 	// ClientIPHeader names the header family the trusted proxies set, the only one
-	// believed: "X-Forwarded-For" (the default, with X-Forwarded-Proto), "Forwarded"
-	// (RFC 7239), or a header holding one address that the proxy overwrites, such as
-	// "X-Real-IP" or "CF-Connecting-IP". Every other forwarding header is ignored.
+	// believed: "X-Forwarded-For" (the default), "Forwarded" (RFC 7239), or a header
+	// holding one address that the proxy overwrites, such as "X-Real-IP" or
+	// "CF-Connecting-IP". Every other forwarding header is ignored, since a proxy
+	// passes through untouched the headers it does not set itself.
 	ClientIPHeader string
 	// IPv6PrefixLen groups IPv6 clients by this many leading bits. Default 64.
 	IPv6PrefixLen int
@@ -96,7 +89,8 @@ type Config struct {
 	// harden_ratelimit_store_errors_total). Limiters may share one registry. Default:
 	// no metrics.
 	Registerer prometheus.Registerer
-	// Now is the clock for X-RateLimit-Reset. Default time.Now.
+	// Now is the clock of X-RateLimit-Reset and of the default memory store. Default
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -105,8 +99,7 @@ type Limiter struct {
 	*shared
 	name        string
 	rule        Rule
-	strategy    Strategy
-	scope       Scope
+	perRoute    bool
 	policy      string
 	policyNames []string
 	m           limiterMetrics
@@ -114,12 +107,12 @@ type Limiter struct {
 
 // shared is what a limiter and those derived from it with With have in common.
 type shared struct {
-	store        Store
-	mem          *MemoryStore // store, when it is one: taken without building a key string
-	memClock     bool         // mem reads the limiter's clock, so its decision instant can be reused
+	store        store.Store
+	mem          *memoryStore // store, when it is one: taken without building a key string
+	ownStore     bool         // mem was made by New on the limiter's clock
+	strategy     store.Strategy
+	ip           clientKey
 	key          KeyFunc
-	resolver     *clientip.Resolver
-	v6bits       int
 	exemptPaths  map[string]struct{}
 	exemptCIDRs  []netip.Prefix
 	exempt       func(*http.Request) bool
@@ -137,37 +130,33 @@ type shared struct {
 
 // New returns a Limiter, or an error wrapping ErrInvalidConfig or ErrInvalidRule.
 func New(cfg Config) (*Limiter, error) {
-	if cfg.Name == "" {
-		cfg.Name = "default"
+	sh, err := newShared(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Rule == nil {
-		cfg.Rule = MustParseRule(DefaultRule)
+	name, rule := cfg.Name, cfg.Rule
+	if name == "" {
+		name = "default"
 	}
-	if !cfg.Strategy.valid() {
-		return nil, fmt.Errorf("%w: unknown strategy %d", ErrInvalidConfig, cfg.Strategy)
+	if rule == nil {
+		rule = MustParseRule(DefaultRule)
 	}
-	if cfg.Scope > ScopeRouteMethod {
-		return nil, fmt.Errorf("%w: unknown scope %d", ErrInvalidConfig, cfg.Scope)
-	}
+	return sh.limiter(name, rule, cfg.PerRoute)
+}
+
+// newShared checks cfg and applies its defaults, except for the name and rule.
+func newShared(cfg Config) (*shared, error) {
 	if cfg.Headers > HeadersNone {
 		return nil, fmt.Errorf("%w: unknown header mode %d", ErrInvalidConfig, cfg.Headers)
 	}
-	if cfg.IPv6PrefixLen == 0 {
-		cfg.IPv6PrefixLen = 64
-	}
-	if cfg.IPv6PrefixLen < 1 || cfg.IPv6PrefixLen > 128 {
-		return nil, fmt.Errorf("%w: IPv6PrefixLen %d out of range 1..128", ErrInvalidConfig, cfg.IPv6PrefixLen)
-	}
-	res, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
+	ip, err := newClientKey(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
+		return nil, err
 	}
 	sh := &shared{
 		store:       cfg.Store,
+		ip:          ip,
 		key:         cfg.Key,
-		resolver:    res,
-		v6bits:      cfg.IPv6PrefixLen,
-		exemptPaths: make(map[string]struct{}, len(cfg.ExemptPaths)),
 		exempt:      cfg.Exempt,
 		cost:        cfg.Cost,
 		shadow:      cfg.Shadow,
@@ -178,22 +167,23 @@ func New(cfg Config) (*Limiter, error) {
 		log:         cfg.Logger,
 		now:         cfg.Now,
 	}
-	for _, p := range cfg.ExemptPaths {
-		sh.exemptPaths[p] = struct{}{}
+	sh.setDefaults(cfg.SlidingWindow)
+	if err := sh.setExemptions(cfg.ExemptPaths, cfg.ExemptCIDRs); err != nil {
+		return nil, err
 	}
-	for _, c := range cfg.ExemptCIDRs {
-		p, err := clientip.ParsePrefix(c)
-		if err != nil {
-			return nil, fmt.Errorf("%w: ExemptCIDRs: %w", ErrInvalidConfig, err)
-		}
-		sh.exemptCIDRs = append(sh.exemptCIDRs, p)
+	if err := sh.setStore(); err != nil {
+		return nil, err
 	}
-	if sh.store == nil {
-		if sh.store, err = NewMemoryStore(MemoryConfig{}); err != nil {
-			return nil, err
-		}
+	if sh.vecs, err = newMetricVecs(cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("%w: Registerer: %w", ErrInvalidConfig, err)
 	}
-	sh.mem, _ = sh.store.(*MemoryStore)
+	return sh, nil
+}
+
+func (sh *shared) setDefaults(sliding bool) {
+	if sliding {
+		sh.strategy = store.SlidingWindow
+	}
 	if sh.deny == nil {
 		sh.deny = http.HandlerFunc(defaultDeny)
 	}
@@ -206,14 +196,38 @@ func New(cfg Config) (*Limiter, error) {
 	if sh.now == nil {
 		sh.now = time.Now
 	}
-	sh.memClock = sh.mem != nil && sameFunc(sh.now, sh.mem.now)
-	if sh.vecs, err = newMetricVecs(cfg.Registerer); err != nil {
-		return nil, fmt.Errorf("%w: Registerer: %w", ErrInvalidConfig, err)
-	}
-	return sh.limiter(cfg.Name, cfg.Rule, cfg.Strategy, cfg.Scope)
 }
 
-func (sh *shared) limiter(name string, rule Rule, strategy Strategy, scope Scope) (*Limiter, error) {
+func (sh *shared) setExemptions(paths, cidrs []string) error {
+	sh.exemptPaths = make(map[string]struct{}, len(paths))
+	for _, p := range paths {
+		sh.exemptPaths[p] = struct{}{}
+	}
+	for _, c := range cidrs {
+		p, err := clientip.ParsePrefix(c)
+		if err != nil {
+			return fmt.Errorf("%w: ExemptCIDRs: %w", ErrInvalidConfig, err)
+		}
+		sh.exemptCIDRs = append(sh.exemptCIDRs, p)
+	}
+	return nil
+}
+
+// setStore makes the default memory store on the limiter's clock when no store is set,
+// and notes a memory store, whose keys need no string.
+func (sh *shared) setStore() error {
+	if sh.store == nil {
+		mem, err := newMemoryStore(MemoryConfig{Now: sh.now})
+		if err != nil {
+			return err
+		}
+		sh.store, sh.ownStore = mem, true
+	}
+	sh.mem, _ = sh.store.(*memoryStore)
+	return nil
+}
+
+func (sh *shared) limiter(name string, rule Rule, perRoute bool) (*Limiter, error) {
 	if err := validName(name); err != nil {
 		return nil, err
 	}
@@ -225,8 +239,7 @@ func (sh *shared) limiter(name string, rule Rule, strategy Strategy, scope Scope
 		shared:      sh,
 		name:        name,
 		rule:        append(Rule(nil), rule...),
-		strategy:    strategy,
-		scope:       scope,
+		perRoute:    perRoute,
 		policy:      policyHeader(names, rule),
 		policyNames: names,
 		m:           sh.vecs.forLimiter(name),
@@ -237,24 +250,21 @@ func validName(name string) error {
 	if len(name) == 0 || len(name) > 64 {
 		return fmt.Errorf("%w: name %q must have 1 to 64 characters", ErrInvalidConfig, name)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return fmt.Errorf("%w: name %q may only hold letters, digits, '_', '.' and '-'", ErrInvalidConfig, name)
-		}
+	valid := func(c rune) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+	}
+	if strings.IndexFunc(name, func(c rune) bool { return !valid(c) }) >= 0 {
+		return fmt.Errorf("%w: name %q may only hold letters, digits, '_', '.' and '-'", ErrInvalidConfig, name)
 	}
 	return nil
 }
 
-// With returns a limiter enforcing rule per route (ScopeRoute) under name, sharing l's
-// store, strategy, keys, exemptions, failure policy, headers, handlers, logger and
-// metrics. Wrap a route with it inside the mux, on top of l around the mux, to give
-// the route a tighter limit in addition to the default one:
-//
-//	login, _ := lim.With("login", ratelimit.MustParseRule("5 per minute"))
-//	mux.Handle("POST /api/auth/login", login.Handler(loginHandler))
+// With returns a limiter enforcing rule per route (as Config.PerRoute) under name,
+// sharing l's store, strategy, keys, exemptions, failure policy, headers, handlers,
+// logger and metrics. Wrap a route with it inside the mux, on top of l around the mux,
+// to give the route a tighter limit in addition to the default one (see the example).
 func (l *Limiter) With(name string, rule Rule) (*Limiter, error) {
-	return l.limiter(name, rule, l.strategy, ScopeRoute)
+	return l.limiter(name, rule, true)
 }
 
 // Name returns the limiter's name.
@@ -272,28 +282,16 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 
 func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	var ip netip.Addr
-	if l.isExempt(r, &ip) {
+	cost := l.units(r, &ip)
+	if cost == 0 {
 		l.m.exempt.Inc()
 		next.ServeHTTP(w, r)
 		return
 	}
-	cost := uint64(1)
-	if l.cost != nil {
-		if cost = l.cost(r); cost == 0 {
-			l.m.exempt.Inc()
-			next.ServeHTTP(w, r)
-			return
-		}
-	}
 	var buf [keyBufSize]byte
 	key := l.appendKey(buf[:0], r, ip)
-	var d Decision
-	var err error
-	if l.mem != nil {
-		d, err = l.mem.takeBytes(key, l.rule, l.strategy, cost)
-	} else {
-		d, err = l.store.Take(r.Context(), string(key), l.rule, l.strategy, cost)
-	}
+	var d store.Decision
+	decidedAt, err := l.take(r.Context(), &d, key, cost)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client left; the store is not to blame
@@ -305,19 +303,30 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		l.log.Info("rate limit store recovered", "limiter", l.name)
 	}
 	if !d.Allowed {
-		l.rejected(w, r, next, key, d)
+		l.rejected(w, r, next, key, d, decidedAt)
 		return
 	}
 	l.m.admitted.Inc()
 	if !l.shadow {
-		l.writeHeaders(w.Header(), &d)
+		l.writeHeaders(w.Header(), &d, decidedAt)
 	}
 	next.ServeHTTP(w, r)
 }
 
+// take asks the store about key, into *d; a memory store takes it without a string and
+// says when it decided (Unix nanoseconds), other stores leave that 0.
+func (l *Limiter) take(ctx context.Context, d *store.Decision, key []byte, cost uint64) (int64, error) {
+	if l.mem != nil {
+		return l.mem.takeBytes(d, key, l.rule, l.strategy, cost)
+	}
+	var err error
+	*d, err = l.store.Take(ctx, string(key), l.rule, l.strategy, cost)
+	return 0, err
+}
+
 // rejected handles a request the store did not admit. It takes the decision by value so
 // that only rejected requests put one on the heap.
-func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Handler, key []byte, d Decision) {
+func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Handler, key []byte, d store.Decision, decidedAt int64) {
 	if l.shadow {
 		l.m.shadow.Inc()
 		l.log.Info("rate limit exceeded (shadow mode, request let through)",
@@ -327,8 +336,8 @@ func (l *Limiter) rejected(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	l.m.limited.Inc()
 	h := w.Header()
-	l.writeHeaders(h, &d)
-	h.Set(HeaderRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter())), 10))
+	l.writeHeaders(h, &d, decidedAt)
+	h.Set(headerRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter())), 10))
 	l.deny.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), decisionKey{}, &d)))
 }
 
@@ -350,6 +359,18 @@ func (l *Limiter) storeFailed(w http.ResponseWriter, r *http.Request, next http.
 	next.ServeHTTP(w, r)
 }
 
+// units returns the units r spends: 0 for an exempt request, else its Cost. It
+// resolves the client IP into *ip when an exemption needs it.
+func (l *Limiter) units(r *http.Request, ip *netip.Addr) uint64 {
+	if l.isExempt(r, ip) {
+		return 0
+	}
+	if l.cost == nil {
+		return 1
+	}
+	return l.cost(r)
+}
+
 // isExempt checks the exemptions; it resolves the client IP into *ip when it needs it.
 func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 	if _, ok := l.exemptPaths[r.URL.Path]; ok {
@@ -359,7 +380,7 @@ func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 		return true
 	}
 	if len(l.exemptCIDRs) > 0 {
-		*ip = l.resolver.ClientIP(r)
+		*ip = l.ip.resolver.ClientIP(r)
 		for _, p := range l.exemptCIDRs {
 			if p.Contains(*ip) {
 				return true
@@ -372,8 +393,8 @@ func (l *Limiter) isExempt(r *http.Request, ip *netip.Addr) bool {
 // keyBufSize is the stack buffer a store key is built in; longer keys spill to the heap.
 const keyBufSize = 192
 
-// appendKey appends the store key of r to b: the limiter name, the route (and method)
-// for the route scopes, and the client. ip is the client IP when isExempt resolved it.
+// appendKey appends the store key of r to b: the limiter name, the route when counted
+// per route, and the client. ip is the client IP when isExempt resolved it.
 func (l *Limiter) appendKey(b []byte, r *http.Request, ip netip.Addr) []byte {
 	var client string
 	if l.key != nil {
@@ -381,13 +402,7 @@ func (l *Limiter) appendKey(b []byte, r *http.Request, ip netip.Addr) []byte {
 	}
 	b = append(b, l.name...)
 	b = append(b, ':')
-	switch l.scope {
-	case ScopeRoute:
-		b = append(b, r.Pattern...)
-		b = append(b, ':')
-	case ScopeRouteMethod:
-		b = append(b, method(r.Method)...)
-		b = append(b, ' ')
+	if l.perRoute {
 		b = append(b, r.Pattern...)
 		b = append(b, ':')
 	}
@@ -395,35 +410,21 @@ func (l *Limiter) appendKey(b []byte, r *http.Request, ip netip.Addr) []byte {
 		return append(b, client...)
 	}
 	if !ip.IsValid() {
-		ip = l.resolver.ClientIP(r)
+		ip = l.ip.resolver.ClientIP(r)
 	}
-	return appendIPKey(b, ip, l.v6bits)
-}
-
-// method bounds the method part of keys to the standard methods.
-func method(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "OTHER"
+	return l.ip.append(b, ip)
 }
 
 func defaultDeny(w http.ResponseWriter, r *http.Request) {
 	p := problem.Problem{Status: http.StatusTooManyRequests, Detail: "Rate limit exceeded; retry later."}
 	if d, ok := DecisionFrom(r.Context()); ok {
-		t := d.Tightest()
-		var buf [128]byte
-		b := append(buf[:0], "Rate limit of "...)
-		b = t.Limit.appendText(b)
-		p.Detail = string(append(b, " exceeded; retry later."...))
+		p.Detail = "Rate limit of " + d.Tightest().Limit.String() + " exceeded; retry later."
 		p.Extensions = map[string]any{"retry_after": max(1, ceilSeconds(d.RetryAfter()))}
 	}
 	problem.Write(w, p)
 }
 
 func defaultUnavailable(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set(HeaderRetryAfter, "1")
+	w.Header().Set(headerRetryAfter, "1")
 	problem.Error(w, http.StatusServiceUnavailable, "Rate limiting is temporarily unavailable; retry later.")
 }

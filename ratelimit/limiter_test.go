@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -55,9 +56,7 @@ func codes(h http.Handler, n int, method, target, remote string, hdr ...string) 
 
 func TestDefaultsAndHeaders(t *testing.T) {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
-	require.NoError(t, err)
-	l := newLimiter(t, ratelimit.Config{Store: store, Now: func() time.Time { return now }})
+	l := newLimiter(t, ratelimit.Config{Now: func() time.Time { return now }})
 	assert.Equal(t, "default", l.Name())
 	assert.Equal(t, ratelimit.MustParseRule(ratelimit.DefaultRule), l.Rule())
 	h := l.Handler(okHandler)
@@ -246,30 +245,28 @@ func TestPerRouteOnTopOfDefault(t *testing.T) {
 	assert.Equal(t, "4", w.Header().Get("X-RateLimit-Remaining"))
 }
 
-func TestScopes(t *testing.T) {
-	mk := func(scope ratelimit.Scope) http.Handler {
-		l := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule("1 per minute"), Scope: scope})
+func TestPerRoute(t *testing.T) {
+	mk := func(perRoute bool) http.Handler {
+		l := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule("1 per minute"), PerRoute: perRoute})
 		mux := http.NewServeMux()
 		mux.Handle("/a", l.Handler(okHandler))
 		mux.Handle("/b/{id}", l.Handler(okHandler))
+		mux.Handle("GET /c", l.Handler(okHandler))
+		mux.Handle("POST /c", l.Handler(okHandler))
 		return mux
 	}
-	global := mk(ratelimit.ScopeGlobal)
+	global := mk(false)
 	assert.Equal(t, 200, do(global, "GET", "/a", "192.0.2.1:1").Code)
 	assert.Equal(t, 429, do(global, "GET", "/b/1", "192.0.2.1:1").Code, "one limit shared by the routes")
 
-	route := mk(ratelimit.ScopeRoute)
+	route := mk(true)
 	assert.Equal(t, 200, do(route, "GET", "/a", "192.0.2.1:1").Code)
 	assert.Equal(t, 200, do(route, "GET", "/b/1", "192.0.2.1:1").Code)
 	assert.Equal(t, 429, do(route, "GET", "/b/2", "192.0.2.1:1").Code, "counted by pattern, not raw path")
-	assert.Equal(t, 429, do(route, "POST", "/a", "192.0.2.1:1").Code)
-
-	method := mk(ratelimit.ScopeRouteMethod)
-	assert.Equal(t, 200, do(method, "GET", "/a", "192.0.2.1:1").Code)
-	assert.Equal(t, 200, do(method, "POST", "/a", "192.0.2.1:1").Code)
-	assert.Equal(t, 429, do(method, "GET", "/a", "192.0.2.1:1").Code)
-	assert.Equal(t, 200, do(method, "FOO", "/a", "192.0.2.1:1").Code)
-	assert.Equal(t, 429, do(method, "BAR", "/a", "192.0.2.1:1").Code, "unknown methods share one counter")
+	assert.Equal(t, 429, do(route, "POST", "/a", "192.0.2.1:1").Code, "a pattern without a method counts every method")
+	assert.Equal(t, 200, do(route, "GET", "/c", "192.0.2.1:1").Code)
+	assert.Equal(t, 200, do(route, "POST", "/c", "192.0.2.1:1").Code, "patterns with a method count apart")
+	assert.Equal(t, 429, do(route, "GET", "/c", "192.0.2.1:1").Code)
 }
 
 func TestCost(t *testing.T) {
@@ -312,12 +309,12 @@ func TestShadowMode(t *testing.T) {
 
 // stoppedStore is go-limiter's memory store after Close: every take fails, as any
 // backend that went away.
-func stoppedStore(t *testing.T) ratelimit.Store {
+func stoppedStore(t *testing.T) store.Store {
 	t.Helper()
 	s, err := memorystore.New(&memorystore.Config{Tokens: 10, Interval: time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, s.Close(context.Background()))
-	return ratelimit.NewGoLimiterStore(s)
+	return store.NewGoLimiter(s)
 }
 
 func TestStoreFailurePolicy(t *testing.T) {
@@ -369,8 +366,6 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	for name, cfg := range map[string]ratelimit.Config{
 		"name":        {Name: "a b"},
 		"long name":   {Name: strings.Repeat("n", 65)},
-		"strategy":    {Strategy: 7},
-		"scope":       {Scope: 9},
 		"headers":     {Headers: 9},
 		"v6 prefix":   {IPv6PrefixLen: 129},
 		"neg prefix":  {IPv6PrefixLen: -1},
@@ -399,7 +394,7 @@ func TestKeyFuncs(t *testing.T) {
 	type userKey struct{}
 	user := ratelimit.ContextKey("user", func(ctx context.Context) string { s, _ := ctx.Value(userKey{}).(string); return s })
 	apiKey := ratelimit.HeaderKey("x-api-key")
-	ip, err := ratelimit.IPKey(nil, 0)
+	ip, err := ratelimit.IPKey(ratelimit.Config{})
 	require.NoError(t, err)
 
 	r := httptest.NewRequest("GET", "/", nil)
@@ -419,10 +414,17 @@ func TestKeyFuncs(t *testing.T) {
 	r = r.WithContext(context.WithValue(r.Context(), userKey{}, "42"))
 	assert.Equal(t, "user:42", ratelimit.FirstKey(user, apiKey, ip)(r))
 
-	_, err = ratelimit.IPKey([]string{"bad"}, 0)
-	assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig)
-	_, err = ratelimit.IPKey(nil, 200)
-	assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig)
+	for _, cfg := range []ratelimit.Config{
+		{TrustedProxies: []string{"bad"}},
+		{IPv6PrefixLen: 200},
+		{ClientIPHeader: "X-Forwarded-Proto"},
+		{ClientIPHeader: "bad header"},
+	} {
+		_, err = ratelimit.IPKey(cfg)
+		assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig, "%+v", cfg)
+		_, err = ratelimit.New(cfg)
+		assert.ErrorIs(t, err, ratelimit.ErrInvalidConfig, "%+v", cfg)
+	}
 	bad := &http.Request{RemoteAddr: "@unix"}
 	assert.Equal(t, "ip:unknown", ip(bad))
 }
@@ -476,38 +478,51 @@ func TestResponseControllerThroughMiddleware(t *testing.T) {
 	assert.Equal(t, "hijacked", string(b))
 }
 
+// FuzzIPKey feeds every forwarding header at once to IPKey in each header family: the
+// key is well formed, headers outside the family never change it, and without trusted
+// proxies no header does.
 func FuzzIPKey(f *testing.F) {
-	f.Add("10.0.0.1:80", "203.0.113.5, 10.0.0.2", "")
-	f.Add("[2001:db8::1]:1", "", `for="[2001:db8:aa::1]:80"`)
-	f.Add("10.0.0.1:80", "", `for="[2001:db8:aa::1`)
-	f.Add("garbage", "1.1.1.1", "for=1.1.1.1")
-	key, err := ratelimit.IPKey([]string{"10.0.0.0/8", "::1"}, 64)
-	if err != nil {
-		f.Fatal(err)
-	}
-	direct, err := ratelimit.IPKey(nil, 64)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, remote, xff, fwd string) {
-		r := &http.Request{RemoteAddr: remote, Header: http.Header{}}
-		if xff != "" {
-			r.Header.Set("X-Forwarded-For", xff)
+	f.Add("10.0.0.1:80", "203.0.113.5, 10.0.0.2", "", "", uint8(0))
+	f.Add("[2001:db8::1]:1", "", `for="[2001:db8:aa::1]:80"`, "", uint8(1))
+	f.Add("10.0.0.1:80", "", `for="[2001:db8:aa::1`, "198.51.100.2", uint8(2))
+	f.Add("garbage", "1.1.1.1", "for=1.1.1.1", "1.1.1.1", uint8(1))
+	families := []string{"X-Forwarded-For", "Forwarded", "X-Real-IP"}
+	var trusted, untrusted []ratelimit.KeyFunc
+	for _, h := range families {
+		k, err := ratelimit.IPKey(ratelimit.Config{TrustedProxies: []string{"10.0.0.0/8", "::1"}, ClientIPHeader: h})
+		if err != nil {
+			f.Fatal(err)
 		}
-		if fwd != "" {
-			r.Header.Set("Forwarded", fwd)
+		trusted = append(trusted, k)
+		if k, err = ratelimit.IPKey(ratelimit.Config{ClientIPHeader: h}); err != nil {
+			f.Fatal(err)
 		}
-		k := key(r)
+		untrusted = append(untrusted, k)
+	}
+	f.Fuzz(func(t *testing.T, remote, xff, fwd, real string, family uint8) {
+		i := int(family) % len(families)
+		values := map[string]string{"X-Forwarded-For": xff, "Forwarded": fwd, "X-Real-IP": real}
+		all := &http.Request{RemoteAddr: remote, Header: http.Header{}}
+		own := &http.Request{RemoteAddr: remote, Header: http.Header{}}
+		for name, v := range values {
+			all.Header.Set(name, v)
+			if name == families[i] {
+				own.Header.Set(name, v)
+			}
+		}
+		k := trusted[i](all)
 		if !strings.HasPrefix(k, "ip:") || len(k) > 3+len("ffff:ffff:ffff:ffff::/64") {
 			t.Fatalf("key %q", k)
 		}
-		if strings.Contains(k, ":") && strings.Count(k, ":") > 1 && !strings.HasSuffix(k, "/64") {
+		if strings.Count(k, ":") > 1 && !strings.HasSuffix(k, "/64") {
 			t.Fatalf("IPv6 key %q not grouped by /64", k)
 		}
-		// Untrusted peers: the headers change nothing.
+		if o := trusted[i](own); o != k {
+			t.Fatalf("%s family: headers of other families changed the key from %q to %q", families[i], o, k)
+		}
 		bare := &http.Request{RemoteAddr: remote, Header: http.Header{}}
-		if d := direct(r); d != direct(bare) {
-			t.Fatalf("untrusted resolver used headers: %q vs %q", d, direct(bare))
+		if d := untrusted[i](all); d != untrusted[i](bare) {
+			t.Fatalf("no trusted proxy, yet headers changed the key: %q vs %q", d, untrusted[i](bare))
 		}
 	})
 }
@@ -538,9 +553,9 @@ func TestHostileForwardingHeaders(t *testing.T) {
 // blockingStore stands for a store that answers only when the request context ends.
 type blockingStore struct{}
 
-func (blockingStore) Take(ctx context.Context, _ string, _ ratelimit.Rule, _ ratelimit.Strategy, _ uint64) (ratelimit.Decision, error) {
+func (blockingStore) Take(ctx context.Context, _ string, _ ratelimit.Rule, _ store.Strategy, _ uint64) (store.Decision, error) {
 	<-ctx.Done()
-	return ratelimit.Decision{}, ctx.Err()
+	return store.Decision{}, ctx.Err()
 }
 
 func TestClientGoneIsNotAStoreFailure(t *testing.T) {

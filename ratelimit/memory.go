@@ -7,31 +7,47 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
-// MemoryConfig configures a MemoryStore.
+// MemoryConfig configures the memory store of NewMemoryStore.
+//
+// Deprecated: leave Config.Store nil for a memory store private to the limiter and
+// those derived from it with With; Config.Now is its clock.
 type MemoryConfig struct {
-	// MaxKeys bounds the number of keys held. When a new key arrives and its shard is
-	// full, keys whose windows have all ended are swept first; if none has, an arbitrary
-	// key of that shard is evicted (and counted by Evictions). Default 262144 (about
-	// 64 MiB with three-limit rules).
+	// MaxKeys bounds the number of keys held. Default 262144.
 	MaxKeys int
-	// SweepInterval is how often a shard, when a new key is added to it, drops the keys
-	// whose windows have all ended. Sweeping runs inline, so the store has no goroutine
-	// and needs no Close. Default 1 minute.
+	// SweepInterval is how often a shard drops the keys whose windows have all ended.
+	// Default 1 minute.
 	SweepInterval time.Duration
-	// Now is the clock. Default time.Now. A Limiter whose Config.Now is the same func
-	// value (time.Now for both by default) counts X-RateLimit-Reset from the instant
-	// the store decided at, and reads the clock once per request.
+	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
 
+// NewMemoryStore returns a Store held in process memory.
+//
+// Deprecated: leave Config.Store nil for a memory store private to the limiter and
+// those derived from it with With; Config.Now is its clock.
+func NewMemoryStore(cfg MemoryConfig) (Store, error) {
+	return newMemoryStore(cfg)
+}
+
+// Store is the interface of the backends that keep a Limiter's counters.
+//
+// Deprecated: use store.Store.
+type Store = store.Store
+
+// memShards is the number of independently locked parts of a memoryStore.
 const memShards = 64
 
-// MemoryStore is a Store held in process memory: counters of all limits of a key under
-// one lock, in a sharded map of bounded size. It is safe for concurrent use, allocates
-// nothing when the key is known, and implements both strategies.
-type MemoryStore struct {
+// memoryStore keeps counters in process memory: the windows of all limits of a key under
+// one lock, in a sharded map of bounded size. When a new key arrives and its shard is
+// full, keys whose windows have all ended are swept first; if none has, an arbitrary key
+// of that shard is evicted. Shards also drop ended keys every sweep interval as keys are
+// added; sweeping runs inline, so the store has no goroutine and needs no Close. It is
+// safe for concurrent use and allocates nothing when the key is known.
+type memoryStore struct {
 	seed      maphash.Seed
 	now       func() time.Time
 	perShard  int
@@ -44,23 +60,21 @@ type memShard struct {
 	mu        sync.RWMutex
 	m         map[string]*memEntry
 	lastSweep int64
-	_         [32]byte // keep neighbouring shard locks off one cache line
 }
 
 type memEntry struct {
 	mu       sync.Mutex
 	dead     bool // removed from the map; a taker holding it must look again
-	strategy Strategy
+	strategy store.Strategy
 	n        int
 	expires  int64 // Unix ns after which every window has ended
-	periods  [MaxLimits]time.Duration
-	states   [MaxLimits]WindowState
+	periods  [store.MaxLimits]time.Duration
+	states   [store.MaxLimits]store.WindowState
 }
 
-var _ Store = (*MemoryStore)(nil)
+var _ store.Store = (*memoryStore)(nil)
 
-// NewMemoryStore returns a MemoryStore.
-func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
+func newMemoryStore(cfg MemoryConfig) (*memoryStore, error) {
 	if cfg.MaxKeys < 0 || cfg.SweepInterval < 0 {
 		return nil, fmt.Errorf("%w: MaxKeys and SweepInterval must not be negative", ErrInvalidConfig)
 	}
@@ -73,7 +87,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &MemoryStore{
+	s := &memoryStore{
 		seed:     maphash.MakeSeed(),
 		now:      cfg.Now,
 		perShard: max(1, cfg.MaxKeys/memShards),
@@ -87,21 +101,24 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	return s, nil
 }
 
-// Take implements Store.
-func (s *MemoryStore) Take(_ context.Context, key string, rule Rule, strategy Strategy, cost uint64) (Decision, error) {
-	return s.take(key, nil, rule, strategy, cost)
+// Take implements store.Store.
+func (s *memoryStore) Take(_ context.Context, key string, rule store.Rule, strategy store.Strategy, cost uint64) (store.Decision, error) {
+	var d store.Decision
+	_, err := s.take(&d, key, nil, rule, strategy, cost)
+	return d, err
 }
 
-// takeBytes is Take for the key held in kb, which it does not retain: a key already
-// present costs no allocation, a new one is copied into a string.
-func (s *MemoryStore) takeBytes(kb []byte, rule Rule, strategy Strategy, cost uint64) (Decision, error) {
-	return s.take("", kb, rule, strategy, cost)
+// takeBytes is Take into *d for the key held in kb, which it does not retain: a key
+// already present costs no allocation, a new one is copied into a string. It returns
+// the instant of the store's clock, in Unix nanoseconds, at which it decided.
+func (s *memoryStore) takeBytes(d *store.Decision, kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (int64, error) {
+	return s.take(d, "", kb, rule, strategy, cost)
 }
 
-// take is Take for the key in kb when kb is not nil, else for key.
-func (s *MemoryStore) take(key string, kb []byte, rule Rule, strategy Strategy, cost uint64) (d Decision, err error) {
-	if len(rule) == 0 || len(rule) > MaxLimits || !strategy.valid() {
-		return d, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
+// take is takeBytes for the key in kb when kb is not nil, else for key.
+func (s *memoryStore) take(d *store.Decision, key string, kb []byte, rule store.Rule, strategy store.Strategy, cost uint64) (int64, error) {
+	if len(rule) == 0 || len(rule) > store.MaxLimits || strategy > store.SlidingWindow {
+		return 0, fmt.Errorf("%w: %d limits, strategy %v", ErrInvalidRule, len(rule), strategy)
 	}
 	var hash uint64
 	if kb != nil {
@@ -127,24 +144,23 @@ func (s *MemoryStore) take(key string, kb []byte, rule Rule, strategy Strategy, 
 			e = s.insert(sh, key, now)
 		}
 		e.mu.Lock()
-		if e.dead {
+		if e.dead { // removed from the map meanwhile: look again
 			e.mu.Unlock()
 			continue
 		}
 		if !e.matches(rule, strategy) {
 			e.reset(rule, strategy)
 		}
-		if exp := evaluate(&d, rule, strategy, e.states[:e.n], now, cost); d.Allowed {
-			e.expires = exp
+		if expires := store.Evaluate(d, rule, strategy, e.states[:e.n], now, cost); d.Allowed {
+			e.expires = expires
 		}
-		d.at = now
 		e.mu.Unlock()
-		return d, nil
+		return now, nil
 	}
 }
 
-// Len returns the number of keys held.
-func (s *MemoryStore) Len() int {
+// len returns the number of keys held.
+func (s *memoryStore) len() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -155,12 +171,8 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-// Evictions returns the number of live keys evicted because the store was full.
-func (s *MemoryStore) Evictions() uint64 { return s.evictions.Load() }
-
-// Sweep drops every key whose windows have all ended, and returns how many it dropped.
-// Shards also sweep themselves every SweepInterval as keys are added.
-func (s *MemoryStore) Sweep() int {
+// sweepAll drops every key whose windows have all ended, and returns how many it dropped.
+func (s *memoryStore) sweepAll() int {
 	now := s.now().UnixNano()
 	n := 0
 	for i := range s.shards {
@@ -172,7 +184,7 @@ func (s *MemoryStore) Sweep() int {
 	return n
 }
 
-func (s *MemoryStore) insert(sh *memShard, key string, now int64) *memEntry {
+func (s *memoryStore) insert(sh *memShard, key string, now int64) *memEntry {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if e := sh.m[key]; e != nil {
@@ -211,7 +223,7 @@ func (sh *memShard) sweepLocked(now int64) int {
 	return n
 }
 
-func (e *memEntry) matches(rule Rule, strategy Strategy) bool {
+func (e *memEntry) matches(rule store.Rule, strategy store.Strategy) bool {
 	if e.n != len(rule) || e.strategy != strategy {
 		return false
 	}
@@ -223,10 +235,10 @@ func (e *memEntry) matches(rule Rule, strategy Strategy) bool {
 	return true
 }
 
-func (e *memEntry) reset(rule Rule, strategy Strategy) {
+func (e *memEntry) reset(rule store.Rule, strategy store.Strategy) {
 	e.n, e.strategy = len(rule), strategy
 	for i, l := range rule {
 		e.periods[i] = l.Period
-		e.states[i] = WindowState{}
+		e.states[i] = store.WindowState{}
 	}
 }

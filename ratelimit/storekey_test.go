@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 // recordingStore admits everything and records the keys it is asked for.
@@ -20,15 +21,21 @@ type recordingStore struct {
 	keys []string
 }
 
-func (s *recordingStore) Take(_ context.Context, key string, rule ratelimit.Rule, _ ratelimit.Strategy, _ uint64) (ratelimit.Decision, error) {
+func (s *recordingStore) Take(_ context.Context, key string, rule ratelimit.Rule, _ store.Strategy, _ uint64) (store.Decision, error) {
 	s.mu.Lock()
 	s.keys = append(s.keys, key)
 	s.mu.Unlock()
-	d := ratelimit.Decision{Allowed: true, N: len(rule)}
+	d := store.Decision{Allowed: true, N: len(rule)}
 	for i, l := range rule {
-		d.Limits[i] = ratelimit.LimitStatus{Limit: l, Remaining: l.Count - 1}
+		d.Limits[i] = store.LimitStatus{Limit: l, Remaining: l.Count - 1}
 	}
 	return d, nil
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }
 
 func (s *recordingStore) last() string {
@@ -40,8 +47,9 @@ func (s *recordingStore) last() string {
 	return s.keys[len(s.keys)-1]
 }
 
-// TestStoreKeys pins the keys a limiter hands its store, and shows the memory store,
-// which the limiter looks up without building a string, counts under the same keys.
+// TestStoreKeys pins the keys a limiter hands its store, shows that IPKey of the same
+// Config names the same client, and shows the default memory store, which the limiter
+// looks up without building a string, counts under the same keys.
 func TestStoreKeys(t *testing.T) {
 	long := strings.Repeat("k", 300) // longer than the key's stack buffer
 	for _, tc := range []struct {
@@ -60,13 +68,16 @@ func TestStoreKeys(t *testing.T) {
 		{"unknown", ratelimit.Config{}, "GET", "", "@unix", nil, "default:ip:unknown"},
 		{"forwarded through proxy", ratelimit.Config{Name: "api", TrustedProxies: []string{"10.0.0.0/8"}}, "GET", "", "10.0.0.1:1",
 			[]string{"X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.0.0.2"}, "api:ip:198.51.100.7"},
-		{"route", ratelimit.Config{Name: "r", Scope: ratelimit.ScopeRoute}, "POST", "/b/{id}", "192.0.2.1:1", nil, "r:/b/{id}:ip:192.0.2.1"},
-		{"route and method", ratelimit.Config{Name: "r", Scope: ratelimit.ScopeRouteMethod}, "POST", "/b/{id}", "192.0.2.1:1", nil, "r:POST /b/{id}:ip:192.0.2.1"},
-		{"route and other method", ratelimit.Config{Name: "r", Scope: ratelimit.ScopeRouteMethod}, "BREW", "/b/{id}", "192.0.2.1:1", nil, "r:OTHER /b/{id}:ip:192.0.2.1"},
+		{"route", ratelimit.Config{Name: "r", PerRoute: true}, "POST", "/b/{id}", "192.0.2.1:1", nil, "r:/b/{id}:ip:192.0.2.1"},
+		{"route with method", ratelimit.Config{Name: "r", PerRoute: true}, "POST", "POST /b/{id}", "192.0.2.1:1", nil, "r:POST /b/{id}:ip:192.0.2.1"},
+		{"forwarded family", ratelimit.Config{Name: "api", TrustedProxies: []string{"10.0.0.0/8"}, ClientIPHeader: "Forwarded"}, "GET", "", "10.0.0.1:1",
+			[]string{"X-Forwarded-For", "6.6.6.6", "Forwarded", "for=198.51.100.7"}, "api:ip:198.51.100.7"},
+		{"single-address header", ratelimit.Config{Name: "api", TrustedProxies: []string{"10.0.0.0/8"}, ClientIPHeader: "X-Real-IP"}, "GET", "", "10.0.0.1:1",
+			[]string{"X-Forwarded-For", "6.6.6.6", "Forwarded", "for=6.6.6.7", "X-Real-IP", "198.51.100.7"}, "api:ip:198.51.100.7"},
 		{"key func", ratelimit.Config{Key: ratelimit.HeaderKey("X-User")}, "GET", "", "192.0.2.1:1", []string{"X-User", "u"},
 			"default:hdr:X-User:0bfe935e70c321c7ca3afc75ce0d0ca2"},
 		{"key func without key", ratelimit.Config{Key: ratelimit.HeaderKey("X-User")}, "GET", "", "192.0.2.1:1", nil, "default:ip:192.0.2.1"},
-		{"long key", ratelimit.Config{Key: func(*http.Request) string { return long }, Scope: ratelimit.ScopeRoute}, "GET", "/a", "192.0.2.1:1", nil,
+		{"long key", ratelimit.Config{Key: func(*http.Request) string { return long }, PerRoute: true}, "GET", "/a", "192.0.2.1:1", nil,
 			"default:/a:" + long},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,17 +96,17 @@ func TestStoreKeys(t *testing.T) {
 			newLimiter(t, cfg).Handler(okHandler).ServeHTTP(httptest.NewRecorder(), newReq())
 			assert.Equal(t, tc.want, rec.last())
 
-			mem, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
-			require.NoError(t, err)
-			cfg.Store = mem
+			if cfg.Key == nil {
+				ip, err := ratelimit.IPKey(cfg)
+				require.NoError(t, err)
+				assert.True(t, strings.HasSuffix(tc.want, ":"+ip(newReq())), "IPKey gives %q", ip(newReq()))
+			}
+
+			cfg.Store = nil // the default memory store, keyed without a string
 			cfg.Rule = ratelimit.MustParseRule("1 per minute")
-			w := httptest.NewRecorder()
-			newLimiter(t, cfg).Handler(okHandler).ServeHTTP(w, newReq())
-			require.Equal(t, http.StatusOK, w.Code)
-			assert.Equal(t, 1, mem.Len())
-			d, err := mem.Take(context.Background(), tc.want, cfg.Rule, ratelimit.FixedWindow, 1)
-			require.NoError(t, err)
-			assert.False(t, d.Allowed, "the request was counted under %q", tc.want)
+			h := newLimiter(t, cfg).Handler(okHandler)
+			require.Equal(t, http.StatusOK, serve(h, newReq()).Code)
+			assert.Equal(t, http.StatusTooManyRequests, serve(h, newReq()).Code)
 		})
 	}
 }

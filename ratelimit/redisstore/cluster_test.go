@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nexus-reussite/harden/internal/testenv"
-	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 	"github.com/nexus-reussite/harden/ratelimit/storetest"
 )
 
@@ -46,10 +46,10 @@ func startClusterNode(t *testing.T) string {
 
 func TestClusterConformance(t *testing.T) {
 	addr := startClusterNode(t)
-	storetest.Run(t, func(t *testing.T, clock *storetest.Clock) ratelimit.Store {
+	storetest.Run(t, func(t *testing.T, clock *storetest.Clock) store.Store {
 		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}, ContextTimeoutEnabled: true})
 		t.Cleanup(func() { _ = c.Close() })
-		s, err := redisstore.New(c, redisstore.Config{Now: clock.Now, Timeout: 5 * time.Second})
+		s, err := redisstore.New(c, redisstore.Config{Prefix: "test:", Now: clock.Now, Timeout: 5 * time.Second})
 		require.NoError(t, err)
 		return s
 	})

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/nexus-reussite/harden/internal/testenv"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 // backend is the application behind the limiter; it counts what reached it.
@@ -45,18 +47,18 @@ func get(t *testing.T, url string) *http.Response {
 // client, in front of one backend; concurrent clients hitting both never get more than
 // the limit through.
 func TestTwoInstancesShareExactCount(t *testing.T) {
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
-		t.Run(st.String(), func(t *testing.T) {
+	for _, sliding := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fixed", true: "sliding"}[sliding], func(t *testing.T) {
 			_, prefix := testenv.Redis(t)
 			app := &backend{}
 			var servers []*httptest.Server
 			for range 2 {
 				c, _ := testenv.Redis(t)
-				store, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 5 * time.Second})
+				rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 5 * time.Second})
 				require.NoError(t, err)
 				lim, err := ratelimit.New(ratelimit.Config{
 					Name: "api", Rule: ratelimit.MustParseRule("50 per hour;1000 per day"),
-					Strategy: st, Store: store, FailClosed: true,
+					SlidingWindow: sliding, Store: rs, FailClosed: true,
 				})
 				require.NoError(t, err)
 				srv := httptest.NewServer(lim.Handler(app))
@@ -147,12 +149,12 @@ func TestRedisKilled(t *testing.T) {
 			srv := testenv.StartRedisServer(t)
 			c := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 			t.Cleanup(func() { _ = c.Close() })
-			store, err := redisstore.New(c, redisstore.Config{Timeout: 2 * time.Second, FailureThreshold: 3, Cooldown: 100 * time.Millisecond})
+			rs, err := redisstore.New(c, redisstore.Config{Prefix: "test:", Timeout: 2 * time.Second, FailureThreshold: 3, Cooldown: 100 * time.Millisecond})
 			require.NoError(t, err)
 			reg := prometheus.NewRegistry()
 			logs := &syncBuffer{}
 			lim, err := ratelimit.New(ratelimit.Config{
-				Name: "api", Rule: ratelimit.MustParseRule("3 per hour"), Store: store,
+				Name: "api", Rule: ratelimit.MustParseRule("3 per hour"), Store: rs,
 				FailClosed: failClosed, Registerer: reg, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 			})
 			require.NoError(t, err)
@@ -171,7 +173,7 @@ func TestRedisKilled(t *testing.T) {
 				start := time.Now()
 				resp := get(t, ts.URL)
 				require.Less(t, time.Since(start), 5*time.Second, "request %d hung on the dead store", i)
-				assert.Empty(t, resp.Header.Get(ratelimit.HeaderPolicy))
+				assert.Empty(t, resp.Header.Get("RateLimit-Policy"))
 				if failClosed {
 					require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 					assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
@@ -180,7 +182,7 @@ func TestRedisKilled(t *testing.T) {
 					require.Equal(t, http.StatusOK, resp.StatusCode)
 				}
 			}
-			assert.True(t, store.CircuitOpen(), "breaker open after consecutive failures")
+			assert.True(t, rs.CircuitOpen(), "breaker open after consecutive failures")
 			assert.Equal(t, 20.0, counter(t, reg, "harden_ratelimit_store_errors_total", map[string]string{"limiter": "api"}))
 			outcome := "failed_open"
 			if failClosed {
@@ -193,9 +195,9 @@ func TestRedisKilled(t *testing.T) {
 			// The restarted server is empty: once the breaker lets a probe through,
 			// counting starts again from zero and the limit applies.
 			require.Eventually(t, func() bool {
-				return get(t, ts.URL).Header.Get(ratelimit.HeaderPolicy) != ""
+				return get(t, ts.URL).Header.Get("RateLimit-Policy") != ""
 			}, 10*time.Second, 20*time.Millisecond, "store never recovered")
-			assert.False(t, store.CircuitOpen())
+			assert.False(t, rs.CircuitOpen())
 			assert.Equal(t, http.StatusOK, get(t, ts.URL).StatusCode)
 			assert.Equal(t, http.StatusOK, get(t, ts.URL).StatusCode)
 			assert.Equal(t, http.StatusTooManyRequests, get(t, ts.URL).StatusCode)
@@ -226,18 +228,18 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 		c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ReadTimeout: 2 * time.Second,
 			PoolTimeout: 3 * time.Second, ContextTimeoutEnabled: ctxTimeouts})
 		t.Cleanup(func() { _ = ln.Close(); _ = c.Close() })
-		store, err := redisstore.New(c, redisstore.Config{Timeout: 50 * time.Millisecond, FailureThreshold: 3, Cooldown: time.Hour})
+		rs, err := redisstore.New(c, redisstore.Config{Prefix: "test:", Timeout: 50 * time.Millisecond, FailureThreshold: 3, Cooldown: time.Hour})
 		require.NoError(t, err)
 		rule := ratelimit.MustParseRule("1 per second")
 		for i := range 3 {
 			start := time.Now()
-			_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
-			require.ErrorIs(t, err, ratelimit.ErrStoreUnavailable)
+			_, err := rs.Take(t.Context(), "k", rule, store.FixedWindow, 1)
+			require.ErrorIs(t, err, store.ErrUnavailable)
 			require.NotErrorIs(t, err, redisstore.ErrCircuitOpen, "call %d", i)
 			require.Less(t, time.Since(start), time.Second, "call %d waited for the read timeout (ContextTimeoutEnabled %v)", i, ctxTimeouts)
 		}
 		for range 100 {
-			_, err := store.Take(t.Context(), "k", rule, ratelimit.FixedWindow, 1)
+			_, err := rs.Take(t.Context(), "k", rule, store.FixedWindow, 1)
 			require.ErrorIs(t, err, redisstore.ErrCircuitOpen)
 		}
 	}
@@ -246,11 +248,8 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 // TestDenyBodyIsProblemJSON checks the 429 from a Redis-backed limiter end to end.
 func TestDenyBodyIsProblemJSON(t *testing.T) {
 	c, prefix := testenv.Redis(t)
-	store, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
-	require.NoError(t, err)
-	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule("1 per minute"), Store: store})
-	require.NoError(t, err)
-	ts := httptest.NewServer(lim.Handler(&backend{}))
+	h, _ := redisLimited(t, c, prefix, "1 per minute")
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	require.Equal(t, http.StatusOK, get(t, ts.URL).StatusCode)
 	resp, err := http.Get(ts.URL)
@@ -262,5 +261,70 @@ func TestDenyBodyIsProblemJSON(t *testing.T) {
 	assert.Equal(t, 429.0, body["status"])
 	assert.Contains(t, body["detail"], "1 per minute")
 	assert.Equal(t, "60", resp.Header.Get("Retry-After"))
-	assert.Equal(t, `"default-1m";r=0;t=60`, resp.Header.Get(ratelimit.HeaderRateLimit))
+	assert.Equal(t, `"default-1m";r=0;t=60`, resp.Header.Get("RateLimit"))
+}
+
+// TestLimitSharedThroughRedis is the flow of Example: a limiter on a Redis store admits
+// two requests a minute, and keeps both windows of the rule in one Redis key under the
+// store's prefix.
+func TestLimitSharedThroughRedis(t *testing.T) {
+	c, prefix := testenv.Redis(t)
+	h, rs := redisLimited(t, c, prefix, "2 per minute;100 per day")
+	var got []string
+	for range 3 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		got = append(got, strconv.Itoa(w.Code)+" "+w.Header().Get("X-RateLimit-Remaining"))
+	}
+	assert.Equal(t, []string{"200 1", "200 0", "429 0"}, got)
+	assert.Equal(t, []string{rs.Key("default:ip:192.0.2.1", store.FixedWindow)}, keys(t, c, prefix))
+}
+
+// TestServicesOnOneRedisKeepTheirOwnCounts runs two services on one Redis server, each
+// with its own store prefix and both with the default limiter name: a client that spent
+// its quota on one still has its whole quota on the other. A limiter given the first
+// service's prefix shares its counts, as configured.
+func TestServicesOnOneRedisKeepTheirOwnCounts(t *testing.T) {
+	c, prefix := testenv.Redis(t)
+	service := func(p string) http.Handler {
+		h, _ := redisLimited(t, c, p, "2 per minute")
+		return h
+	}
+	codes := func(h http.Handler, n int) []int {
+		var out []int
+		for range n {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			out = append(out, w.Code)
+		}
+		return out
+	}
+	billing, search := service(prefix+"billing:"), service(prefix+"search:")
+	assert.Equal(t, []int{200, 200, 429}, codes(billing, 3))
+	assert.Equal(t, []int{200, 200, 429}, codes(search, 3), "search counts apart from billing")
+	assert.Len(t, keys(t, c, prefix+"billing:"), 1)
+	assert.Len(t, keys(t, c, prefix+"search:"), 1)
+
+	billingReplica := service(prefix + "billing:")
+	assert.Equal(t, []int{429}, codes(billingReplica, 1), "the same prefix shares the counts")
+}
+
+// redisLimited returns a backend behind a limiter of rule on a Redis store with prefix.
+func redisLimited(t *testing.T, c *redis.Client, prefix, rule string) (http.Handler, *redisstore.Store) {
+	t.Helper()
+	rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
+	require.NoError(t, err)
+	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule(rule), Store: rs})
+	require.NoError(t, err)
+	return lim.Handler(&backend{}), rs
+}
+
+// keys lists the Redis keys under prefix.
+func keys(t *testing.T, c *redis.Client, prefix string) []string {
+	t.Helper()
+	var out []string
+	for it := c.Scan(t.Context(), 0, prefix+"*", 1000).Iterator(); it.Next(t.Context()); {
+		out = append(out, it.Val())
+	}
+	return out
 }

@@ -14,10 +14,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
-// ErrCircuitOpen is wrapped (with ratelimit.ErrStoreUnavailable) by the errors of calls
+// ErrCircuitOpen is wrapped (with store.ErrUnavailable) by the errors of calls
 // refused while the circuit breaker is open.
 var ErrCircuitOpen = errors.New("redisstore: circuit open")
 
@@ -26,8 +26,9 @@ var ErrInvalidConfig = errors.New("redisstore: invalid config")
 
 // Config configures a Store.
 type Config struct {
-	// Prefix starts every key. It must not contain '{' or '}'. Default
-	// "harden:ratelimit:".
+	// Prefix starts every key, and is required: name the application in it (for
+	// example "myapp:ratelimit:"), so that two services on one Redis never share
+	// counters unless they are given the same prefix. It must not contain '{' or '}'.
 	Prefix string
 	// Timeout bounds each call to Redis. Default 50ms. Clients with
 	// ContextTimeoutEnabled take the cheapest path; others are bounded by a goroutine
@@ -44,7 +45,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Store is a ratelimit.Store on Redis. It is safe for concurrent use.
+// Store is a store.Store on Redis. It is safe for concurrent use.
 type Store struct {
 	client      redis.Scripter
 	script      *redis.Script // takeScript, run by EVALSHA with a fallback to EVAL
@@ -55,7 +56,7 @@ type Store struct {
 	breaker     breaker
 }
 
-var _ ratelimit.Store = (*Store)(nil)
+var _ store.Store = (*Store)(nil)
 
 // New returns a Store using client: a *redis.Client, *redis.ClusterClient, *redis.Ring
 // or any redis.UniversalClient.
@@ -64,10 +65,10 @@ func New(client redis.Scripter, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
 	}
 	if cfg.Prefix == "" {
-		cfg.Prefix = "harden:ratelimit:"
+		return nil, fmt.Errorf("%w: Prefix is required and should name the application (for example \"myapp:ratelimit:\"): services with the same prefix on one Redis share their counters", ErrInvalidConfig)
 	}
 	if strings.ContainsAny(cfg.Prefix, "{}") {
-		return nil, fmt.Errorf("%w: prefix %q must not contain '{' or '}'", ErrInvalidConfig, cfg.Prefix)
+		return nil, fmt.Errorf("%w: Prefix %q must not contain '{' or '}'", ErrInvalidConfig, cfg.Prefix)
 	}
 	if cfg.Timeout < 0 || cfg.FailureThreshold < 0 || cfg.Cooldown < 0 {
 		return nil, fmt.Errorf("%w: Timeout, FailureThreshold and Cooldown must not be negative", ErrInvalidConfig)
@@ -110,25 +111,25 @@ func (s *Store) CircuitOpen() bool { return s.breaker.isOpen() }
 // as hash tag, and the strategy. Every limit of a rule lives in this one value, so a take
 // touches a single key (and slot, in a Redis Cluster). A key holding '}' (which would
 // end the tag early) or empty is replaced in the tag by a SHA-256 digest.
-func (s *Store) Key(key string, strategy ratelimit.Strategy) string {
+func (s *Store) Key(key string, strategy store.Strategy) string {
 	tag := key
 	if tag == "" || strings.IndexByte(tag, '}') >= 0 {
 		sum := sha256.Sum256([]byte(key))
 		tag = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	if strategy == ratelimit.SlidingWindow {
+	if strategy == store.SlidingWindow {
 		return s.prefix + "{" + tag + "}:s"
 	}
 	return s.prefix + "{" + tag + "}:f"
 }
 
-// Take implements ratelimit.Store in one round trip.
-func (s *Store) Take(ctx context.Context, key string, rule ratelimit.Rule, strategy ratelimit.Strategy, cost uint64) (ratelimit.Decision, error) {
+// Take implements store.Store in one round trip.
+func (s *Store) Take(ctx context.Context, key string, rule store.Rule, strategy store.Strategy, cost uint64) (store.Decision, error) {
 	if err := rule.Validate(); err != nil {
-		return ratelimit.Decision{}, err
+		return store.Decision{}, err
 	}
-	if strategy != ratelimit.FixedWindow && strategy != ratelimit.SlidingWindow {
-		return ratelimit.Decision{}, fmt.Errorf("%w: strategy %v", ratelimit.ErrUnsupported, strategy)
+	if strategy != store.FixedWindow && strategy != store.SlidingWindow {
+		return store.Decision{}, fmt.Errorf("%w: strategy %v", store.ErrUnsupported, strategy)
 	}
 	keys := []string{s.Key(key, strategy)}
 	packed := make([]byte, 16*len(rule))
@@ -141,27 +142,27 @@ func (s *Store) Take(ctx context.Context, key string, rule ratelimit.Rule, strat
 		now = strconv.FormatInt(s.now().UnixMilli(), 10)
 	}
 	kind := "f"
-	if strategy == ratelimit.SlidingWindow {
+	if strategy == store.SlidingWindow {
 		kind = "s"
 	}
 	args := []any{now, cost, kind, packed}
 
 	if !s.breaker.allow() {
-		return ratelimit.Decision{}, fmt.Errorf("%w: %w", ratelimit.ErrStoreUnavailable, ErrCircuitOpen)
+		return store.Decision{}, fmt.Errorf("%w: %w", store.ErrUnavailable, ErrCircuitOpen)
 	}
 	res, err := s.run(ctx, keys, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			s.breaker.done(abandoned)
-			return ratelimit.Decision{}, ctx.Err()
+			return store.Decision{}, ctx.Err()
 		}
 		s.breaker.done(failed)
-		return ratelimit.Decision{}, fmt.Errorf("%w: redis: %w", ratelimit.ErrStoreUnavailable, err)
+		return store.Decision{}, fmt.Errorf("%w: redis: %w", store.ErrUnavailable, err)
 	}
 	s.breaker.done(succeeded)
 	d, err := decision(rule, strategy, res, cost)
 	if err != nil {
-		return ratelimit.Decision{}, fmt.Errorf("%w: %w", ratelimit.ErrStoreUnavailable, err)
+		return store.Decision{}, fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return d, nil
 }
@@ -196,24 +197,24 @@ func (s *Store) run(ctx context.Context, keys []string, args []any) ([]any, erro
 }
 
 // decision turns the script's reply into a Decision with the shared arithmetic.
-func decision(rule ratelimit.Rule, strategy ratelimit.Strategy, res []any, cost uint64) (ratelimit.Decision, error) {
+func decision(rule store.Rule, strategy store.Strategy, res []any, cost uint64) (store.Decision, error) {
 	if len(res) != 3 {
-		return ratelimit.Decision{}, fmt.Errorf("script returned %d values, want 3", len(res))
+		return store.Decision{}, fmt.Errorf("script returned %d values, want 3", len(res))
 	}
 	allowed, _ := res[0].(int64)
 	nowMS, ok := res[1].(int64)
 	packed, ok2 := res[2].(string)
 	if !ok || !ok2 || len(packed) != 32*len(rule) {
-		return ratelimit.Decision{}, fmt.Errorf("unexpected script reply %T %T of %d bytes", res[1], res[2], len(packed))
+		return store.Decision{}, fmt.Errorf("unexpected script reply %T %T of %d bytes", res[1], res[2], len(packed))
 	}
-	d := ratelimit.Decision{Allowed: allowed == 1, N: len(rule)}
+	d := store.Decision{Allowed: allowed == 1, N: len(rule)}
 	now := nowMS * int64(time.Millisecond)
 	f := func(i int) float64 {
 		return math.Float64frombits(binary.LittleEndian.Uint64([]byte(packed[8*i : 8*i+8])))
 	}
 	for i, l := range rule {
-		st := ratelimit.WindowState{Start: int64(f(4*i + 1)), Count: uint64(max(f(4*i+2), 0)), Prev: uint64(max(f(4*i+3), 0))}
-		if strategy == ratelimit.FixedWindow {
+		st := store.WindowState{Start: int64(f(4*i + 1)), Count: uint64(max(f(4*i+2), 0)), Prev: uint64(max(f(4*i+3), 0))}
+		if strategy == store.FixedWindow {
 			st.Start *= int64(time.Millisecond)
 		}
 		d.Limits[i] = strategy.Status(l, st, now, cost)

@@ -1,8 +1,8 @@
-// Package storetest is the conformance suite of ratelimit.Store implementations. Every
+// Package storetest is the conformance suite of store.Store implementations. Every
 // store of this module runs it; run it against your own store too:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, clock *storetest.Clock) ratelimit.Store {
+//		storetest.Run(t, func(t *testing.T, clock *storetest.Clock) store.Store {
 //			return newMyStore(t, clock.Now)
 //		})
 //	}
@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
 // Clock is a manual clock, safe for concurrent use.
@@ -50,13 +50,13 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // Factory returns a new store whose clock is clock.Now.
-type Factory func(t *testing.T, clock *Clock) ratelimit.Store
+type Factory func(t *testing.T, clock *Clock) store.Store
 
 // Run runs the conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore Factory) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s ratelimit.Store, c *Clock, key string)
+		fn   func(t *testing.T, s store.Store, c *Clock, key string)
 	}{
 		{"FixedAdmitsExactlyCount", testFixedAdmitsExactlyCount},
 		{"FixedWindowReopens", testFixedWindowReopens},
@@ -79,13 +79,18 @@ func Run(t *testing.T, newStore Factory) {
 	}
 }
 
+// per is a limit of count units per period.
+func per(count uint64, period time.Duration) store.Limit {
+	return store.Limit{Count: count, Period: period}
+}
+
 func randomHex() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-func take(t *testing.T, s ratelimit.Store, key string, rule ratelimit.Rule, st ratelimit.Strategy, cost uint64) ratelimit.Decision {
+func take(t *testing.T, s store.Store, key string, rule store.Rule, st store.Strategy, cost uint64) store.Decision {
 	t.Helper()
 	d, err := s.Take(context.Background(), key, rule, st, cost)
 	if err != nil {
@@ -102,7 +107,7 @@ func take(t *testing.T, s ratelimit.Store, key string, rule ratelimit.Rule, st r
 	return d
 }
 
-func expect(t *testing.T, d ratelimit.Decision, allowed bool, remaining ...uint64) {
+func expect(t *testing.T, d store.Decision, allowed bool, remaining ...uint64) {
 	t.Helper()
 	if d.Allowed != allowed {
 		t.Fatalf("Allowed = %v, want %v (decision %+v)", d.Allowed, allowed, d.Limits[:d.N])
@@ -114,10 +119,10 @@ func expect(t *testing.T, d ratelimit.Decision, allowed bool, remaining ...uint6
 	}
 }
 
-func testFixedAdmitsExactlyCount(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("3 per minute")
+func testFixedAdmitsExactlyCount(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(3, time.Minute)}
 	for want := uint64(2); ; want-- {
-		d := take(t, s, key, rule, ratelimit.FixedWindow, 1)
+		d := take(t, s, key, rule, store.FixedWindow, 1)
 		expect(t, d, true, want)
 		if d.Limits[0].Reset != time.Minute {
 			t.Fatalf("Reset = %v, want 1m", d.Limits[0].Reset)
@@ -126,41 +131,41 @@ func testFixedAdmitsExactlyCount(t *testing.T, s ratelimit.Store, c *Clock, key 
 			break
 		}
 	}
-	d := take(t, s, key, rule, ratelimit.FixedWindow, 1)
+	d := take(t, s, key, rule, store.FixedWindow, 1)
 	expect(t, d, false, 0)
 	if got := d.RetryAfter(); got != time.Minute {
 		t.Fatalf("RetryAfter = %v, want 1m", got)
 	}
 	c.Advance(59 * time.Second)
-	d = take(t, s, key, rule, ratelimit.FixedWindow, 1)
+	d = take(t, s, key, rule, store.FixedWindow, 1)
 	expect(t, d, false, 0)
 	if got := d.RetryAfter(); got != time.Second {
 		t.Fatalf("RetryAfter after 59s = %v, want 1s", got)
 	}
 }
 
-func testFixedWindowReopens(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("2 per 10 seconds")
+func testFixedWindowReopens(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(2, 10*time.Second)}
 	c.Advance(3 * time.Second) // windows open at the first charge, not on a grid
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 1), true, 1)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 1), true, 1)
 	c.Advance(9 * time.Second)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 1), true, 0)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 1), false, 0)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 1), true, 0)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 1), false, 0)
 	c.Advance(time.Second)
-	d := take(t, s, key, rule, ratelimit.FixedWindow, 1)
+	d := take(t, s, key, rule, store.FixedWindow, 1)
 	expect(t, d, true, 1)
 	if d.Limits[0].Reset != 10*time.Second {
 		t.Fatalf("Reset of the new window = %v, want 10s", d.Limits[0].Reset)
 	}
 	c.Advance(time.Hour)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 1), true, 1)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 1), true, 1)
 }
 
-func testAllOrNothing(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
+func testAllOrNothing(t *testing.T, s store.Store, c *Clock, key string) {
+	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		t.Run(st.String(), func(t *testing.T) {
 			k := key + ":" + st.String()
-			rule := ratelimit.MustParseRule("2 per second;3 per minute")
+			rule := store.Rule{per(2, time.Second), per(3, time.Minute)}
 			expect(t, take(t, s, k, rule, st, 1), true, 1, 2)
 			expect(t, take(t, s, k, rule, st, 1), true, 0, 1)
 			// Rejected by the second window: the minute window is not charged.
@@ -187,23 +192,23 @@ func testAllOrNothing(t *testing.T, s ratelimit.Store, c *Clock, key string) {
 	}
 }
 
-func testCost(t *testing.T, s ratelimit.Store, _ *Clock, key string) {
-	rule := ratelimit.MustParseRule("10 per minute")
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 4), true, 6)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 7), false, 6)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 6), true, 0)
-	expect(t, take(t, s, key, rule, ratelimit.FixedWindow, 1), false, 0)
+func testCost(t *testing.T, s store.Store, _ *Clock, key string) {
+	rule := store.Rule{per(10, time.Minute)}
+	expect(t, take(t, s, key, rule, store.FixedWindow, 4), true, 6)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 7), false, 6)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 6), true, 0)
+	expect(t, take(t, s, key, rule, store.FixedWindow, 1), false, 0)
 	k2 := key + ":big"
-	d := take(t, s, k2, rule, ratelimit.FixedWindow, 11)
+	d := take(t, s, k2, rule, store.FixedWindow, 11)
 	expect(t, d, false, 10)
 	if d.RetryAfter() <= 0 {
 		t.Fatalf("a cost above the limit never fits, RetryAfter = %v", d.RetryAfter())
 	}
 }
 
-func testKeysIndependent(t *testing.T, s ratelimit.Store, _ *Clock, key string) {
-	rule := ratelimit.MustParseRule("1 per hour")
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
+func testKeysIndependent(t *testing.T, s store.Store, _ *Clock, key string) {
+	rule := store.Rule{per(1, time.Hour)}
+	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		a, b := key+":a:"+st.String(), key+":b:"+st.String()
 		expect(t, take(t, s, a, rule, st, 1), true, 0)
 		expect(t, take(t, s, a, rule, st, 1), false, 0)
@@ -211,27 +216,27 @@ func testKeysIndependent(t *testing.T, s ratelimit.Store, _ *Clock, key string) 
 	}
 }
 
-func testSlidingNoDoubleBurst(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("10 per minute")
+func testSlidingNoDoubleBurst(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(10, time.Minute)}
 	fixed, sliding := key+":fixed", key+":sliding"
 	// One request opens both windows, nine more come 50 s later.
-	expect(t, take(t, s, fixed, rule, ratelimit.FixedWindow, 1), true)
-	expect(t, take(t, s, sliding, rule, ratelimit.SlidingWindow, 1), true)
+	expect(t, take(t, s, fixed, rule, store.FixedWindow, 1), true)
+	expect(t, take(t, s, sliding, rule, store.SlidingWindow, 1), true)
 	c.Advance(50 * time.Second)
 	for i := 0; i < 9; i++ {
-		expect(t, take(t, s, fixed, rule, ratelimit.FixedWindow, 1), true)
-		expect(t, take(t, s, sliding, rule, ratelimit.SlidingWindow, 1), true)
+		expect(t, take(t, s, fixed, rule, store.FixedWindow, 1), true)
+		expect(t, take(t, s, sliding, rule, store.SlidingWindow, 1), true)
 	}
-	expect(t, take(t, s, fixed, rule, ratelimit.FixedWindow, 1), false, 0)
-	expect(t, take(t, s, sliding, rule, ratelimit.SlidingWindow, 1), false, 0)
+	expect(t, take(t, s, fixed, rule, store.FixedWindow, 1), false, 0)
+	expect(t, take(t, s, sliding, rule, store.SlidingWindow, 1), false, 0)
 	// 20 s later the sliding minute still holds 10*(50/60) of the previous window.
 	c.Advance(20 * time.Second)
 	admitted, burst := 0, 0
 	for i := 0; i < 10; i++ {
-		if take(t, s, sliding, rule, ratelimit.SlidingWindow, 1).Allowed {
+		if take(t, s, sliding, rule, store.SlidingWindow, 1).Allowed {
 			admitted++
 		}
-		if take(t, s, fixed, rule, ratelimit.FixedWindow, 1).Allowed {
+		if take(t, s, fixed, rule, store.FixedWindow, 1).Allowed {
 			burst++
 		}
 	}
@@ -245,30 +250,30 @@ func testSlidingNoDoubleBurst(t *testing.T, s ratelimit.Store, c *Clock, key str
 	}
 }
 
-func testSlidingRetryAfterIsExact(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("10 per minute")
+func testSlidingRetryAfterIsExact(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(10, time.Minute)}
 	c.Advance(50 * time.Second)
 	for i := 0; i < 10; i++ {
-		expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true)
+		expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true)
 	}
 	c.Advance(20 * time.Second) // estimate 10*50/60 = 8.33
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true, 0)
-	d := take(t, s, key, rule, ratelimit.SlidingWindow, 1) // 9.33 + 1 > 10
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true, 0)
+	d := take(t, s, key, rule, store.SlidingWindow, 1) // 9.33 + 1 > 10
 	expect(t, d, false, 0)
 	// It fits once the previous window weighs 8: at 12 s into the window, 2 s from now.
 	if got := d.RetryAfter(); got != 2*time.Second {
 		t.Fatalf("RetryAfter = %v, want 2s", got)
 	}
 	c.Advance(2*time.Second - time.Millisecond)
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), false)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), false)
 	c.Advance(time.Millisecond)
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true, 0)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true, 0)
 	// When the current window alone is over the limit the wait runs into the next one.
 	k := key + ":next"
 	for i := 0; i < 10; i++ {
-		expect(t, take(t, s, k, rule, ratelimit.SlidingWindow, 1), true)
+		expect(t, take(t, s, k, rule, store.SlidingWindow, 1), true)
 	}
-	d = take(t, s, k, rule, ratelimit.SlidingWindow, 1)
+	d = take(t, s, k, rule, store.SlidingWindow, 1)
 	expect(t, d, false)
 	// Now 72 s: the window ends in 48 s, then 10*(60-t)/60 <= 9 needs t = 6 s.
 	if got := d.RetryAfter(); got != 54*time.Second {
@@ -279,27 +284,30 @@ func testSlidingRetryAfterIsExact(t *testing.T, s ratelimit.Store, c *Clock, key
 	}
 }
 
-func testSlidingDecays(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("4 per second;100 per minute")
+func testSlidingDecays(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(4, time.Second), per(100, time.Minute)}
 	for i := 0; i < 4; i++ {
-		expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true)
+		expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true)
 	}
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), false, 0, 96)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), false, 0, 96)
 	c.Advance(1500 * time.Millisecond) // previous second weighs half: 2 left
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true, 1)
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), true, 0)
-	expect(t, take(t, s, key, rule, ratelimit.SlidingWindow, 1), false)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true, 1)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), true, 0)
+	expect(t, take(t, s, key, rule, store.SlidingWindow, 1), false)
 	c.Advance(2 * time.Second)
-	d := take(t, s, key, rule, ratelimit.SlidingWindow, 1)
+	d := take(t, s, key, rule, store.SlidingWindow, 1)
 	expect(t, d, true, 3, 93)
 }
 
-func testMaxLimits(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.MustParseRule("8 per second;9 per 2 seconds;10 per 5 seconds;11 per 10 seconds;12 per minute;13 per hour;14 per day;15 per year")
-	if len(rule) != ratelimit.MaxLimits {
-		t.Fatalf("rule has %d limits, want %d", len(rule), ratelimit.MaxLimits)
+func testMaxLimits(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{
+		per(8, time.Second), per(9, 2*time.Second), per(10, 5*time.Second), per(11, 10*time.Second),
+		per(12, time.Minute), per(13, time.Hour), per(14, 24*time.Hour), per(15, 365*24*time.Hour),
 	}
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
+	if len(rule) != store.MaxLimits {
+		t.Fatalf("rule has %d limits, want %d", len(rule), store.MaxLimits)
+	}
+	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		k := key + ":" + st.String()
 		for i := 0; i < 8; i++ {
 			expect(t, take(t, s, k, rule, st, 1), true)
@@ -309,19 +317,19 @@ func testMaxLimits(t *testing.T, s ratelimit.Store, c *Clock, key string) {
 	}
 }
 
-func testLargeCounts(t *testing.T, s ratelimit.Store, c *Clock, key string) {
-	rule := ratelimit.Rule{{Count: ratelimit.MaxCount, Period: 365 * 24 * time.Hour}}
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
+func testLargeCounts(t *testing.T, s store.Store, c *Clock, key string) {
+	rule := store.Rule{per(store.MaxCount, 365*24*time.Hour)}
+	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		k := key + ":" + st.String()
-		expect(t, take(t, s, k, rule, st, ratelimit.MaxCount-1), true, 1)
+		expect(t, take(t, s, k, rule, st, store.MaxCount-1), true, 1)
 		expect(t, take(t, s, k, rule, st, 2), false, 1)
 		expect(t, take(t, s, k, rule, st, 1), true, 0)
 	}
 }
 
-func testConcurrentExactCount(t *testing.T, s ratelimit.Store, _ *Clock, key string) {
-	rule := ratelimit.MustParseRule("1000 per day;100 per hour")
-	for _, st := range []ratelimit.Strategy{ratelimit.FixedWindow, ratelimit.SlidingWindow} {
+func testConcurrentExactCount(t *testing.T, s store.Store, _ *Clock, key string) {
+	rule := store.Rule{per(1000, 24*time.Hour), per(100, time.Hour)}
+	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		k := key + ":" + st.String()
 		var admitted atomic.Int64
 		var wg sync.WaitGroup
