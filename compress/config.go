@@ -234,12 +234,12 @@ func (c Config) settings() (settings, error) {
 
 // typeSet is the allow-list of media types, lower-cased, without parameters.
 type typeSet struct {
-	byLen    [][]string // exact types, indexed by length: a lookup compares a few strings
-	prefixes []string   // "text/" for "text/*"
+	exact    map[string]bool
+	prefixes []string // "text/" for "text/*"
 }
 
 func newTypeSet(types []string) (typeSet, error) {
-	var ts typeSet
+	ts := typeSet{exact: map[string]bool{}}
 	for _, t := range types {
 		mt, _, err := mime.ParseMediaType(t)
 		if err != nil || !strings.Contains(mt, "/") {
@@ -252,41 +252,18 @@ func newTypeSet(types []string) (typeSet, error) {
 			ts.prefixes = append(ts.prefixes, top+"/")
 			continue
 		}
-		if ts.exact(mt) {
-			continue
-		}
-		if len(mt) >= len(ts.byLen) {
-			ts.byLen = append(ts.byLen, make([][]string, len(mt)+1-len(ts.byLen))...)
-		}
-		ts.byLen[len(mt)] = append(ts.byLen[len(mt)], mt)
+		ts.exact[mt] = true
 	}
 	return ts, nil
 }
 
-// exact reports whether mt is one of the listed types, byte for byte.
-func (ts typeSet) exact(mt string) bool {
-	if len(mt) >= len(ts.byLen) {
-		return false
-	}
-	for _, t := range ts.byLen[len(mt)] {
-		if t == mt {
-			return true
-		}
-	}
-	return false
-}
-
-// allows reports whether the Content-Type header value ct is on the list. It does not
-// allocate for values already in lower case.
+// allows reports whether the Content-Type header value ct is on the list.
 func (ts typeSet) allows(ct string) bool {
-	if ts.exact(ct) {
-		return true // a bare type, as handlers usually set it
-	}
 	mt := mediaType(ct)
 	if mt == "" {
 		return false
 	}
-	if ts.exact(mt) {
+	if ts.exact[mt] {
 		return true
 	}
 	for _, p := range ts.prefixes {
@@ -294,10 +271,7 @@ func (ts typeSet) allows(ct string) bool {
 			return true
 		}
 	}
-	if hasUpper(mt) {
-		return ts.exact(strings.ToLower(mt))
-	}
-	return false
+	return hasUpper(mt) && ts.exact[strings.ToLower(mt)]
 }
 
 // mediaType returns the type/subtype part of a Content-Type value, trimmed.
