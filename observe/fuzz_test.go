@@ -1,8 +1,10 @@
 package observe
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,7 +18,7 @@ func FuzzRequestID(f *testing.F) {
 	for _, s := range []string{"", "abc", "a b", strings.Repeat("x", 200), "\x00", `","level":"ERROR`, "é", "lb:1/2+3=4@5"} {
 		f.Add(s)
 	}
-	o, err := New(Config{MaxRequestIDLength: 64})
+	o, err := New(Config{MaxRequestIDLength: 64, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -70,6 +72,9 @@ func FuzzTraceparent(f *testing.F) {
 		if in[3:35] != tp.traceID || in[36:52] != tp.spanID {
 			t.Fatalf("ids not taken from their positions in %q", in)
 		}
+		if flags, err := strconv.ParseUint(in[53:55], 16, 8); err != nil || tp.sampled != (flags&1 == 1) {
+			t.Fatalf("sampled %v for flags %q", tp.sampled, in[53:55])
+		}
 	})
 }
 
@@ -113,7 +118,7 @@ func FuzzMetricsToken(f *testing.F) {
 		"Bearer", "Bearer ", "Bearers3cret", "Bearer\ts3cret", "\x00Bearer s3cret"} {
 		f.Add(s)
 	}
-	o, err := New(Config{Registerer: prometheus.NewRegistry(), MetricsToken: "s3cret"})
+	o, err := New(Config{Registerer: prometheus.NewRegistry(), MetricsToken: "s3cret", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}

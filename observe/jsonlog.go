@@ -16,9 +16,9 @@ func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 // (nil means INFO), in exactly the format of slog.NewJSONHandler with only Level set.
 //
 // An Observer whose Logger uses this handler, directly or under ContextHandler, encodes
-// its access lines itself instead of going through slog: the bytes are the same, the cost
-// is several times lower and there is no allocation. Lines are written to w with one
-// Write call each, serialized, so w need not be safe for concurrent use.
+// its access lines itself instead of going through slog: the bytes are the same and the
+// cost is lower. Lines are written to w with one Write call each, serialized, so w need
+// not be safe for concurrent use.
 func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	if level == nil {
 		level = slog.LevelInfo
@@ -27,7 +27,7 @@ func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	return &jsonHandler{
 		JSONHandler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}),
 		out:         out,
-		bufs:        sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }},
+		bufs:        sync.Pool{New: func() any { return new([]byte) }},
 	}
 }
 
@@ -36,15 +36,14 @@ func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 // plain slog JSON handlers, so only records logged through it unchanged take the fast path.
 type jsonHandler struct {
 	*slog.JSONHandler
-	out   *lockedWriter
-	bufs  sync.Pool // of *[]byte, line buffers for the access log
-	clock secondCache
+	out  *lockedWriter
+	bufs sync.Pool // of *[]byte, line buffers for the access log
 }
 
 // writeAccess encodes a and writes it as one line.
 func (h *jsonHandler) writeAccess(a *accessLine) {
 	bp := h.bufs.Get().(*[]byte)
-	b := a.appendJSON((*bp)[:0], &h.clock)
+	b := a.appendJSON((*bp)[:0])
 	_, _ = h.out.Write(b)
 	if cap(b) <= 16<<10 { // keep the pool from holding a few huge buffers
 		*bp = b
