@@ -27,7 +27,7 @@ import (
 const accessMessage = "http request"
 
 // accessLine holds the fields of one access log line. The slog path turns it into
-// attributes; NewJSONHandler's path encodes it with appendJSON.
+// attributes; NewJSONLogger's path encodes it with appendJSON.
 type accessLine struct {
 	time       time.Time
 	level      slog.Level

@@ -116,7 +116,7 @@ func FuzzAccessLine(f *testing.F) {
 var timeField = regexp.MustCompile(`^\{"time":"[^"]*",`)
 
 // TestJSONHandlerAccessLinesEqualSlog serves the same requests through an Observer
-// logging to NewJSONHandler (fast path) and one logging to slog.NewJSONHandler, and
+// logging to NewJSONLogger (fast path) and one logging to slog.NewJSONHandler, and
 // expects the same lines but for their time.
 func TestJSONHandlerAccessLinesEqualSlog(t *testing.T) {
 	var fast, ref bytes.Buffer
@@ -160,7 +160,7 @@ func TestJSONHandlerAccessLinesEqualSlog(t *testing.T) {
 // request fields, so ContextHandler must not add them a second time.
 func TestContextHandlerAccessLineHasOneRequestID(t *testing.T) {
 	for name, wrap := range map[string]func(*bytes.Buffer) slog.Handler{
-		"fast":  func(b *bytes.Buffer) slog.Handler { return ContextHandler(NewJSONHandler(b, nil)) },
+		"fast":  func(b *bytes.Buffer) slog.Handler { return ContextHandler(NewJSONLogger(b, nil).Handler()) },
 		"other": func(b *bytes.Buffer) slog.Handler { return ContextHandler(slog.NewJSONHandler(b, nil)) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -225,12 +225,12 @@ func TestJSONHandlerSerializesWrites(t *testing.T) {
 	assert.Zero(t, w.broken)
 }
 
-func TestNewJSONHandlerLevelAndDerivedHandlers(t *testing.T) {
+func TestNewJSONLoggerLevelAndDerivedHandlers(t *testing.T) {
 	var buf bytes.Buffer
-	h := NewJSONHandler(&buf, slog.LevelWarn)
+	h := NewJSONLogger(&buf, slog.LevelWarn).Handler()
 	assert.False(t, h.Enabled(context.Background(), slog.LevelInfo))
 	assert.True(t, h.Enabled(context.Background(), slog.LevelWarn))
-	assert.True(t, NewJSONHandler(&buf, nil).Enabled(context.Background(), slog.LevelInfo))
+	assert.True(t, NewJSONLogger(&buf, nil).Enabled(context.Background(), slog.LevelInfo))
 
 	// A handler with attributes is no longer the fast one: access lines go through slog
 	// and keep the attributes.
@@ -241,7 +241,7 @@ func TestNewJSONHandlerLevelAndDerivedHandlers(t *testing.T) {
 }
 
 // BenchmarkAccessLine compares writing one access line through slog.JSONHandler with the
-// fast path of NewJSONHandler, alternately in one loop; fast-vs-slog is the fast path's
+// fast path of NewJSONLogger, alternately in one loop; fast-vs-slog is the fast path's
 // share of slog's time (lower is better).
 func BenchmarkAccessLine(b *testing.B) {
 	a := accessLine{
@@ -251,7 +251,7 @@ func BenchmarkAccessLine(b *testing.B) {
 		userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
 	}
 	ref := slog.NewJSONHandler(io.Discard, nil)
-	fast := NewJSONHandler(io.Discard, nil).(*jsonHandler)
+	fast := NewJSONLogger(io.Discard, nil).Handler().(*jsonHandler)
 	ctx := context.Background()
 	var slogNS, fastNS time.Duration
 	b.ReportAllocs()

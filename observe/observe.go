@@ -24,7 +24,7 @@ import (
 type Observer struct {
 	cfg          Config       // with defaults applied
 	logHandler   slog.Handler // where access lines go: the logger's, without ContextHandler
-	fastLog      *jsonHandler // set when logHandler is a NewJSONHandler: lines bypass slog
+	fastLog      *jsonHandler // set when logHandler is NewJSONLogger's: lines bypass slog
 	ips          *clientip.Resolver
 	skip         map[string]bool
 	idHeader     string
