@@ -71,7 +71,7 @@ func TestAccessLineMatchesSlog(t *testing.T) {
 			a := base
 			edit(&a)
 			require.True(t, a.encodable())
-			assert.Equal(t, string(slogLine(t, &a)), string(a.appendJSON(nil)))
+			assert.Equal(t, string(slogLine(t, &a)), string(a.appendJSON(nil, &secondCache{})))
 		})
 	}
 }
@@ -87,11 +87,13 @@ func TestAccessLineOutOfRangeYearIsLeftToSlog(t *testing.T) {
 
 // FuzzAccessLine checks that the fast encoder writes exactly what slog.JSONHandler
 // writes, for any request data a client controls (method, path, user agent, request
-// ID, client address) and any status, size, duration, time and zone.
+// ID, client address) and any status, size, duration, time and zone. One cache serves
+// every input, as one handler serves every request.
 func FuzzAccessLine(f *testing.F) {
 	f.Add("GET", "/api/formulas", "curl/8.5.0", "req-1", []byte{203, 0, 113, 9}, 200, int64(3072), int64(1234), int64(1764667800123456789), int8(0), false)
 	f.Add("P\"OST", "/a\nb\xff", "x\u2028\x00", "", []byte{}, 500, int64(-1), int64(0), int64(0), int8(-20), true)
 	f.Add("GET", "/", "", "", []byte{0x20, 1, 0xd, 0xb8, 15: 1}, 304, int64(0), int64(1), int64(1764667800123456789), int8(4), false)
+	clock := &secondCache{}
 	f.Fuzz(func(t *testing.T, method, path, ua, id string, ip []byte, status int, n, micros, unixNano int64, zone int8, aborted bool) {
 		loc := time.UTC
 		if zone != 0 {
@@ -106,10 +108,27 @@ func FuzzAccessLine(f *testing.F) {
 		if !a.encodable() {
 			return
 		}
-		got := a.appendJSON(nil)
+		got := a.appendJSON(nil, clock)
 		require.Equal(t, string(slogLine(t, &a)), string(got))
 		require.True(t, json.Valid(got), "%q", got)
 	})
+}
+
+// TestSecondCacheFormatsLikeTime formats a run of instants that share seconds, cross
+// seconds, change zone and carry a monotonic reading, as time.RFC3339Nano would.
+func TestSecondCacheFormatsLikeTime(t *testing.T) {
+	var c secondCache
+	cet := time.FixedZone("CET", 3600)
+	base := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC)
+	for i, tt := range []time.Time{
+		base, base.Add(1), base.Add(999_999_999), base.Add(time.Second), base.Add(time.Second).In(cet),
+		base.Add(time.Second + 120_000_000), base.Add(time.Second + 120_000_000).In(cet),
+		time.Now(), time.Now().Local(), time.Date(0, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, cet),
+	} {
+		want := tt.Round(0).Format(time.RFC3339Nano)
+		assert.Equal(t, want, string(c.appendRFC3339Nano(nil, tt)), "instant %d", i)
+	}
 }
 
 // timeField matches the time of a line, the one field that differs between two runs.

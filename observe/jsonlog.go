@@ -35,14 +35,15 @@ func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 // plain slog JSON handlers, so only records logged through it unchanged take the fast path.
 type jsonHandler struct {
 	*slog.JSONHandler
-	out  *lockedWriter
-	bufs sync.Pool // of *[]byte, line buffers for the access log
+	out   *lockedWriter
+	bufs  sync.Pool // of *[]byte, line buffers for the access log
+	clock secondCache
 }
 
 // writeAccess encodes a and writes it as one line.
 func (h *jsonHandler) writeAccess(a *accessLine) {
 	bp := h.bufs.Get().(*[]byte)
-	b := a.appendJSON((*bp)[:0])
+	b := a.appendJSON((*bp)[:0], &h.clock)
 	_, _ = h.out.Write(b)
 	if cap(b) <= 16<<10 { // keep the pool from holding a few huge buffers
 		*bp = b
