@@ -234,12 +234,12 @@ func checkEncodings(encs []Encoding) ([]Encoding, error) {
 
 // typeSet is the allow-list of media types, lower-cased, without parameters.
 type typeSet struct {
-	exact    map[string]bool
+	exact    []string // a handful of types: scanning them is cheaper than hashing
 	prefixes []string // "text/" for "text/*"
 }
 
 func newTypeSet(types []string) (typeSet, error) {
-	ts := typeSet{exact: map[string]bool{}}
+	var ts typeSet
 	for _, t := range types {
 		mt, _, err := mime.ParseMediaType(t)
 		if err != nil || !strings.Contains(mt, "/") {
@@ -252,18 +252,23 @@ func newTypeSet(types []string) (typeSet, error) {
 			ts.prefixes = append(ts.prefixes, top+"/")
 			continue
 		}
-		ts.exact[mt] = true
+		if !slices.Contains(ts.exact, mt) {
+			ts.exact = append(ts.exact, mt)
+		}
 	}
 	return ts, nil
 }
 
 // allows reports whether the Content-Type header value ct is on the list.
 func (ts typeSet) allows(ct string) bool {
+	if slices.Contains(ts.exact, ct) {
+		return true // a bare type, as handlers usually set it
+	}
 	mt := mediaType(ct)
 	if mt == "" {
 		return false
 	}
-	if ts.exact[mt] {
+	if slices.Contains(ts.exact, mt) {
 		return true
 	}
 	for _, p := range ts.prefixes {
@@ -271,7 +276,7 @@ func (ts typeSet) allows(ct string) bool {
 			return true
 		}
 	}
-	return hasUpper(mt) && ts.exact[strings.ToLower(mt)]
+	return hasUpper(mt) && slices.Contains(ts.exact, strings.ToLower(mt))
 }
 
 // mediaType returns the type/subtype part of a Content-Type value, trimmed.

@@ -2,14 +2,20 @@ package observe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 )
 
 // request is the per-request state the middleware keeps and the context getters read.
-// One is allocated per request and never reused: handlers may keep the context.
+// It is also the request's context: its parent with the state as the value of ctxKey,
+// as context.WithValue would make, without an allocation of its own. One is allocated
+// per request and never reused: handlers may keep the context, and the request ID
+// header value is backed by it.
 type request struct {
+	context.Context // the parent
+
 	start     time.Time
 	rw        responseWriter
 	body      *countingBody // the request body, counted when its length is unknown
@@ -19,9 +25,25 @@ type request struct {
 	route     atomic.Pointer[string] // set by SetRoute
 	logger    atomic.Pointer[slog.Logger]
 	parentLog *slog.Logger
+	idValue   [1]string // the X-Request-Id header value
 }
 
 type ctxKey struct{}
+
+// Value returns the request state for ctxKey and asks the parent for any other key.
+// Deadline, Done and Err are the parent's, so cancellation propagates as it does through
+// context.WithValue.
+func (st *request) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// String names the context like context.WithValue does, for debugging output.
+func (st *request) String() string {
+	return fmt.Sprint(st.Context) + ".WithValue(observe.ctxKey)"
+}
 
 func fromContext(ctx context.Context) *request {
 	if ctx == nil {

@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
@@ -131,7 +130,8 @@ func (o *Observer) start(w http.ResponseWriter, r *http.Request) (*request, *htt
 			st.traceID = st.sentry.tx.TraceID.String()
 		}
 	}
-	r = r.WithContext(context.WithValue(ctx, ctxKey{}, st))
+	st.Context = ctx
+	r = r.WithContext(st)
 	if o.cfg.Router != nil {
 		_, r.Pattern = o.cfg.Router.Handler(r)
 	}
@@ -156,7 +156,8 @@ func (o *Observer) identify(st *request, resp, req http.Header) (traceParent, bo
 	if !validRequestID(st.id, o.cfg.MaxRequestIDLength) {
 		st.id = o.cfg.GenerateRequestID()
 	}
-	resp[o.idHeader] = []string{st.id}
+	st.idValue[0] = st.id
+	resp[o.idHeader] = st.idValue[:]
 	return tp, hasTP
 }
 
