@@ -60,22 +60,28 @@ func FuzzTraceparent(f *testing.F) {
 			}
 			return
 		}
-		if len(tp.traceID) != 32 || !isLowerHex(tp.traceID) || allZero(tp.traceID) {
-			t.Fatalf("bad trace id %q from %q", tp.traceID, in)
-		}
-		if len(tp.spanID) != 16 || !isLowerHex(tp.spanID) || allZero(tp.spanID) {
-			t.Fatalf("bad span id %q from %q", tp.spanID, in)
-		}
-		if in[:2] == "ff" || (in[:2] == "00" && len(in) != 55) {
-			t.Fatalf("accepted invalid version in %q", in)
-		}
-		if in[3:35] != tp.traceID || in[36:52] != tp.spanID {
-			t.Fatalf("ids not taken from their positions in %q", in)
-		}
-		if flags, err := strconv.ParseUint(in[53:55], 16, 8); err != nil || tp.sampled != (flags&1 == 1) {
-			t.Fatalf("sampled %v for flags %q", tp.sampled, in[53:55])
-		}
+		checkTraceparent(t, in, tp)
 	})
+}
+
+// checkTraceparent fails t unless tp is what the accepted header in holds.
+func checkTraceparent(t *testing.T, in string, tp traceParent) {
+	t.Helper()
+	if len(tp.traceID) != 32 || !isLowerHex(tp.traceID) || allZero(tp.traceID) {
+		t.Fatalf("bad trace id %q from %q", tp.traceID, in)
+	}
+	if len(tp.spanID) != 16 || !isLowerHex(tp.spanID) || allZero(tp.spanID) {
+		t.Fatalf("bad span id %q from %q", tp.spanID, in)
+	}
+	if in[:2] == "ff" || (in[:2] == "00" && len(in) != 55) {
+		t.Fatalf("accepted invalid version in %q", in)
+	}
+	if in[3:35] != tp.traceID || in[36:52] != tp.spanID {
+		t.Fatalf("ids not taken from their positions in %q", in)
+	}
+	if flags, err := strconv.ParseUint(in[53:55], 16, 8); err != nil || tp.sampled != (flags&1 == 1) {
+		t.Fatalf("sampled %v for flags %q", tp.sampled, in[53:55])
+	}
 }
 
 // FuzzScrubQuery checks that a sensitive parameter's value never survives scrubbing,

@@ -14,11 +14,35 @@ package problem
 // FuzzEncodingMatchesEncodingJSON compare the two.
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 )
+
+// member is a standard member's key and string value; an empty key marks a member that
+// is left out.
+type member struct{ key, val string }
+
+// standardMembers returns the standard members in key order. Status, the only number,
+// is written from p.Status.
+func (p *Problem) standardMembers() [5]member {
+	std := [...]member{
+		{"detail", p.Detail},
+		{"instance", p.Instance},
+		{"status", ""},
+		{"title", cmp.Or(p.Title, http.StatusText(p.Status))},
+		{"type", cmp.Or(p.Type, "about:blank")},
+	}
+	if p.Detail == "" {
+		std[0].key = ""
+	}
+	if p.Instance == "" {
+		std[1].key = ""
+	}
+	return std
+}
 
 // appendJSON appends the JSON object of p to b: the standard members (detail and
 // instance only when set) and the extensions not named like one, in key order.
@@ -32,24 +56,7 @@ func (p *Problem) appendJSON(b []byte) ([]byte, error) {
 	}
 	slices.Sort(ext)
 
-	typ := p.Type
-	if typ == "" {
-		typ = "about:blank"
-	}
-	title := p.Title
-	if title == "" {
-		title = http.StatusText(p.Status)
-	}
-	// The standard members in key order; an empty key marks one that is left out.
-	std := [...]struct{ key, val string }{
-		{"detail", p.Detail}, {"instance", p.Instance}, {"status", ""}, {"title", title}, {"type", typ},
-	}
-	if p.Detail == "" {
-		std[0].key = ""
-	}
-	if p.Instance == "" {
-		std[1].key = ""
-	}
+	std := p.standardMembers()
 
 	b = append(b, '{')
 	first := true
