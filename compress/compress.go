@@ -23,14 +23,11 @@ type Compressor struct {
 	metrics     *metrics
 	writers     sync.Pool // *responseWriter, each keeping its decision buffer
 	copyBuffers sync.Pool // *[]byte of copyBufferSize, for ReadFrom
-
-	// Header values shared by responses; each slice has len == cap so that an
-	// append by a later handler copies instead of writing into it.
-	vary           []string
-	zstdValue      []string
-	gzipValue      []string
-	acceptEncoding string // for 415 answers: the codings a request body may use
 }
+
+// acceptEncoding answers a request body in a coding that cannot be decoded (415): the
+// codings a request body may use.
+const acceptEncoding = "zstd, gzip"
 
 // New validates cfg, applies the defaults and returns a Compressor.
 func New(cfg Config) (*Compressor, error) {
@@ -47,17 +44,13 @@ func New(cfg Config) (*Compressor, error) {
 		return nil, err
 	}
 	c := &Compressor{
-		cfg:            s,
-		threshold:      max(s.minSize, 1),
-		events:         s.types.allows("text/event-stream"),
-		types:          s.types,
-		enc:            enc,
-		dec:            &decoders{},
-		metrics:        m,
-		vary:           []string{"Accept-Encoding"},
-		zstdValue:      []string{string(Zstd)},
-		gzipValue:      []string{string(Gzip)},
-		acceptEncoding: "zstd, gzip",
+		cfg:       s,
+		threshold: max(s.minSize, 1),
+		events:    s.types.allows("text/event-stream"),
+		types:     s.types,
+		enc:       enc,
+		dec:       &decoders{},
+		metrics:   m,
 	}
 	if c.cfg.tooLarge == nil {
 		c.cfg.tooLarge = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -67,7 +60,7 @@ func New(cfg Config) (*Compressor, error) {
 	}
 	if c.cfg.unsupported == nil {
 		c.cfg.unsupported = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Accept-Encoding", c.acceptEncoding)
+			w.Header().Set("Accept-Encoding", acceptEncoding)
 			problem.Error(w, http.StatusUnsupportedMediaType, "The request body's Content-Encoding is not supported.")
 		})
 	}
@@ -171,11 +164,13 @@ func (c *Compressor) varyEligible(h http.Header) (ct string, ok bool) {
 	return ct, true
 }
 
-// addVary adds Accept-Encoding to the Vary header unless it is already covered.
-func (c *Compressor) addVary(h http.Header) {
+// addVary adds Accept-Encoding to the Vary header unless it is already covered. The
+// value is a new slice: a header slice shared between responses would carry an outer
+// middleware's in-place write (h["Vary"][0] = …) into every other response.
+func addVary(h http.Header) {
 	vs := h["Vary"]
 	if len(vs) == 0 {
-		h["Vary"] = c.vary
+		h["Vary"] = []string{"Accept-Encoding"}
 		return
 	}
 	for _, v := range vs {
@@ -184,13 +179,6 @@ func (c *Compressor) addVary(h http.Header) {
 		}
 	}
 	h["Vary"] = append(vs, "Accept-Encoding")
-}
-
-func (c *Compressor) encodingValue(e Encoding) []string {
-	if e == Zstd {
-		return c.zstdValue
-	}
-	return c.gzipValue
 }
 
 // containsToken reports whether the comma-separated header value v lists token

@@ -1,11 +1,13 @@
 package compress
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,8 +32,7 @@ const (
 	DefaultLevel = 6
 	// DefaultMinSize is the smallest body, in bytes, worth compressing (COMPRESS_MIN_SIZE).
 	DefaultMinSize = 500
-	// DefaultMaxDecompressedSize caps a decompressed request body: 16 MiB, the
-	// reference backend's MAX_CONTENT_LENGTH.
+	// DefaultMaxDecompressedSize caps a decompressed request body: 16 MiB.
 	DefaultMaxDecompressedSize = 16 << 20
 	// MaxPadding is the largest accepted Config.Padding.
 	MaxPadding = 4096
@@ -68,9 +69,9 @@ var (
 	ErrUnsupportedEncoding = errors.New("compress: unsupported encoding")
 )
 
-// Config configures a Compressor. The zero value is the Flask-Compress production
-// setup: level 6, 500-byte minimum, the Flask-Compress MIME list, zstd preferred over gzip,
-// no padding, request bodies left alone, no metrics.
+// Config configures a Compressor. The zero value is Flask-Compress's setup: level 6,
+// 500-byte minimum, its MIME list, with zstd preferred over gzip; no padding, request
+// bodies left alone, no metrics.
 type Config struct {
 	// Level is the compression level on the gzip scale 1 (fastest) to 9 (smallest).
 	// Zero means DefaultLevel (6). gzip uses it directly; zstd maps 1–2 to its
@@ -172,20 +173,22 @@ type settings struct {
 
 func (c Config) settings() (settings, error) {
 	s := settings{
-		level:       c.Level,
+		level:       cmp.Or(c.Level, DefaultLevel),
 		minSize:     c.MinSize,
 		padding:     c.Padding,
 		decompress:  c.DecompressRequests,
-		maxDecoded:  c.MaxDecompressedSize,
+		maxDecoded:  cmp.Or(c.MaxDecompressedSize, DefaultMaxDecompressedSize),
 		tooLarge:    c.TooLargeHandler,
 		unsupported: c.UnsupportedHandler,
 		logger:      c.Logger,
 	}
-	if s.level == 0 {
-		s.level = DefaultLevel
-	}
-	if s.level < 1 || s.level > 9 {
+	switch {
+	case s.level < 1 || s.level > 9:
 		return s, fmt.Errorf("%w: Level %d outside 1..9", ErrInvalidConfig, c.Level)
+	case s.padding < 0 || s.padding > MaxPadding:
+		return s, fmt.Errorf("%w: Padding %d outside 0..%d", ErrInvalidConfig, c.Padding, MaxPadding)
+	case s.maxDecoded < 0:
+		return s, fmt.Errorf("%w: MaxDecompressedSize %d is negative", ErrInvalidConfig, c.MaxDecompressedSize)
 	}
 	switch {
 	case s.minSize == 0:
@@ -193,38 +196,16 @@ func (c Config) settings() (settings, error) {
 	case s.minSize < 0:
 		s.minSize = 0
 	}
-	if s.padding < 0 || s.padding > MaxPadding {
-		return s, fmt.Errorf("%w: Padding %d outside 0..%d", ErrInvalidConfig, c.Padding, MaxPadding)
-	}
-	switch {
-	case s.maxDecoded == 0:
-		s.maxDecoded = DefaultMaxDecompressedSize
-	case s.maxDecoded < 0:
-		return s, fmt.Errorf("%w: MaxDecompressedSize %d is negative", ErrInvalidConfig, c.MaxDecompressedSize)
-	}
 	types := c.ContentTypes
 	if len(types) == 0 {
 		types = DefaultContentTypes()
 	}
-	ts, err := newTypeSet(types)
-	if err != nil {
+	var err error
+	if s.types, err = newTypeSet(types); err != nil {
 		return s, err
 	}
-	s.types = ts
-	encs := c.Encodings
-	if len(encs) == 0 {
-		encs = DefaultEncodings()
-	}
-	seen := map[Encoding]bool{}
-	for _, e := range encs {
-		if e != Zstd && e != Gzip {
-			return s, fmt.Errorf("%w: encoding %q (want %q or %q)", ErrInvalidConfig, e, Zstd, Gzip)
-		}
-		if seen[e] {
-			return s, fmt.Errorf("%w: encoding %q listed twice", ErrInvalidConfig, e)
-		}
-		seen[e] = true
-		s.encodings = append(s.encodings, e)
+	if s.encodings, err = checkEncodings(c.Encodings); err != nil {
+		return s, err
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -232,10 +213,29 @@ func (c Config) settings() (settings, error) {
 	return s, nil
 }
 
+// checkEncodings returns the server preference order: encs, or DefaultEncodings when
+// it is empty.
+func checkEncodings(encs []Encoding) ([]Encoding, error) {
+	if len(encs) == 0 {
+		return DefaultEncodings(), nil
+	}
+	var out []Encoding
+	for _, e := range encs {
+		if e != Zstd && e != Gzip {
+			return nil, fmt.Errorf("%w: encoding %q (want %q or %q)", ErrInvalidConfig, e, Zstd, Gzip)
+		}
+		if slices.Contains(out, e) {
+			return nil, fmt.Errorf("%w: encoding %q listed twice", ErrInvalidConfig, e)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 // typeSet is the allow-list of media types, lower-cased, without parameters.
 type typeSet struct {
-	byLen    [][]string // exact types, indexed by length: a lookup compares a few strings
-	prefixes []string   // "text/" for "text/*"
+	exact    []string // a handful of types: scanning them is cheaper than hashing
+	prefixes []string // "text/" for "text/*"
 }
 
 func newTypeSet(types []string) (typeSet, error) {
@@ -252,41 +252,23 @@ func newTypeSet(types []string) (typeSet, error) {
 			ts.prefixes = append(ts.prefixes, top+"/")
 			continue
 		}
-		if ts.exact(mt) {
-			continue
+		if !slices.Contains(ts.exact, mt) {
+			ts.exact = append(ts.exact, mt)
 		}
-		if len(mt) >= len(ts.byLen) {
-			ts.byLen = append(ts.byLen, make([][]string, len(mt)+1-len(ts.byLen))...)
-		}
-		ts.byLen[len(mt)] = append(ts.byLen[len(mt)], mt)
 	}
 	return ts, nil
 }
 
-// exact reports whether mt is one of the listed types, byte for byte.
-func (ts typeSet) exact(mt string) bool {
-	if len(mt) >= len(ts.byLen) {
-		return false
-	}
-	for _, t := range ts.byLen[len(mt)] {
-		if t == mt {
-			return true
-		}
-	}
-	return false
-}
-
-// allows reports whether the Content-Type header value ct is on the list. It does not
-// allocate for values already in lower case.
+// allows reports whether the Content-Type header value ct is on the list.
 func (ts typeSet) allows(ct string) bool {
-	if ts.exact(ct) {
+	if slices.Contains(ts.exact, ct) {
 		return true // a bare type, as handlers usually set it
 	}
 	mt := mediaType(ct)
 	if mt == "" {
 		return false
 	}
-	if ts.exact(mt) {
+	if slices.Contains(ts.exact, mt) {
 		return true
 	}
 	for _, p := range ts.prefixes {
@@ -294,10 +276,7 @@ func (ts typeSet) allows(ct string) bool {
 			return true
 		}
 	}
-	if hasUpper(mt) {
-		return ts.exact(strings.ToLower(mt))
-	}
-	return false
+	return hasUpper(mt) && slices.Contains(ts.exact, strings.ToLower(mt))
 }
 
 // mediaType returns the type/subtype part of a Content-Type value, trimmed.

@@ -1,6 +1,6 @@
 // Package compress is net/http middleware that compresses responses with zstd or gzip
-// and, optionally, decodes compressed request bodies under a hard size cap. It is the
-// Flask-Compress replacement of harden, built on github.com/klauspost/compress.
+// and, optionally, decodes compressed request bodies under a hard size cap. It is built
+// on github.com/klauspost/compress, and its defaults are those of Flask-Compress.
 //
 // # Usage
 //
@@ -18,12 +18,10 @@
 //   - Types: text/html, text/css, text/xml, text/javascript, application/json,
 //     application/javascript, application/xml+rss, application/atom+xml, image/svg+xml
 //     (parameters such as charset are ignored).
-//   - Encodings preferred in the order zstd, gzip. Brotli is deliberately absent: on
-//     1, 10 and 100 KiB of API JSON the pure-Go encoder (andybalholm/brotli) at
-//     Flask-Compress's level 4 took 3.9x, 4.5x and 2.3x the time of zstd for output
-//     12% smaller, 17% larger and 3% smaller; level 5 was 4–6x slower for 9–20%
-//     smaller output. Every client that sends "br" also accepts gzip, and current
-//     Chromium and Firefox accept zstd.
+//   - Encodings preferred in the order zstd, gzip. Brotli is deliberately absent: the
+//     pure-Go encoder takes several times the time of zstd for output of about the
+//     same size on API JSON (benchmarks/README.md has the measurements), every client
+//     that sends "br" also accepts gzip, and current Chromium and Firefox accept zstd.
 //   - No BREACH padding, no request-body decoding, no metrics.
 //
 // # Negotiation

@@ -18,17 +18,28 @@ const qUnset = -1
 // identity with a strictly higher q beats them all. An absent or empty header yields
 // Identity. negotiate does not allocate.
 func negotiate(values []string, prefs []Encoding) Encoding {
-	var qs [2]int
 	if len(values) == 1 {
 		// A lone coding spelled as the server spells it ("gzip") needs no parsing.
-		for i, p := range prefs {
-			if i < len(qs) && values[0] == string(p) {
+		for _, p := range prefs {
+			if values[0] == string(p) {
 				return p
 			}
 		}
 	}
-	qs[0], qs[1] = qUnset, qUnset
-	qStar, qIdentity := qUnset, qUnset
+	return parseAcceptEncoding(values, prefs).choose(prefs)
+}
+
+// qvalues holds the q-values, in thousandths, that an Accept-Encoding header gives the
+// server's codings, "*" and identity; qUnset for those it does not mention.
+type qvalues struct {
+	prefs    [2]int // by position in the server preference order
+	star     int
+	identity int
+}
+
+// parseAcceptEncoding reads the q-values of every element of the header lines.
+func parseAcceptEncoding(values []string, prefs []Encoding) qvalues {
+	q := qvalues{prefs: [2]int{qUnset, qUnset}, star: qUnset, identity: qUnset}
 	for _, v := range values {
 		for len(v) > 0 {
 			var elem string
@@ -37,42 +48,49 @@ func negotiate(values []string, prefs []Encoding) Encoding {
 			} else {
 				elem, v = v, ""
 			}
-			coding, q, ok := parseElement(elem)
-			if !ok {
-				continue
-			}
-			switch {
-			case coding == "*":
-				if qStar == qUnset {
-					qStar = q
-				}
-			case tokenIs(coding, "identity"):
-				if qIdentity == qUnset {
-					qIdentity = q
-				}
-			default:
-				for i, p := range prefs {
-					if i < len(qs) && matches(coding, p) && qs[i] == qUnset {
-						qs[i] = q
-					}
-				}
+			if coding, qv, ok := parseElement(elem); ok {
+				q.set(coding, qv, prefs)
 			}
 		}
 	}
+	return q
+}
+
+// set records the q-value v of coding, unless the coding was listed before.
+func (q *qvalues) set(coding string, v int, prefs []Encoding) {
+	switch {
+	case coding == "*":
+		if q.star == qUnset {
+			q.star = v
+		}
+	case tokenIs(coding, "identity"):
+		if q.identity == qUnset {
+			q.identity = v
+		}
+	default:
+		for i, p := range prefs[:min(len(prefs), len(q.prefs))] {
+			if matches(coding, p) && q.prefs[i] == qUnset {
+				q.prefs[i] = v
+			}
+		}
+	}
+}
+
+// choose returns the acceptable coding with the highest q-value, the earlier in prefs
+// on a tie, or identity when it has a strictly higher q-value or nothing else is
+// acceptable.
+func (q qvalues) choose(prefs []Encoding) Encoding {
 	best, bestQ := Identity, 0
-	for i, p := range prefs {
-		if i >= len(qs) {
-			break
+	for i, p := range prefs[:min(len(prefs), len(q.prefs))] {
+		v := q.prefs[i]
+		if v == qUnset {
+			v = q.star
 		}
-		q := qs[i]
-		if q == qUnset {
-			q = qStar
-		}
-		if q > bestQ {
-			best, bestQ = p, q
+		if v > bestQ {
+			best, bestQ = p, v
 		}
 	}
-	if best != Identity && qIdentity > bestQ {
+	if best != Identity && q.identity > bestQ {
 		return Identity
 	}
 	return best

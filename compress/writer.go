@@ -266,7 +266,7 @@ func (w *responseWriter) mayCompress(h http.Header) (ct string, ok bool) {
 	if !ok {
 		return "", false
 	}
-	w.c.addVary(h)
+	addVary(h)
 	if w.code == http.StatusNotModified {
 		restoreETag(h, w.inm)
 	}
@@ -314,7 +314,7 @@ func (w *responseWriter) commit(want, checked bool) {
 	}
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges")
-	h["Content-Encoding"] = w.c.encodingValue(w.enc)
+	h["Content-Encoding"] = []string{string(w.enc)} // this response's own slice, as in addVary
 	suffixETag(h, w.enc)
 	w.ew = ew
 	w.state = stateEncoding

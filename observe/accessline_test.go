@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,7 +41,7 @@ func TestAccessLineMatchesSlog(t *testing.T) {
 		time: time.Date(2026, 12, 2, 9, 30, 0, 123456789, time.UTC), level: slog.LevelInfo,
 		method: "GET", route: "GET /api/formulas/{id}", path: "/api/formulas/42", status: 200,
 		bytes: 3072, durationMS: 1.234, requestID: "4bf92f3577b34da6a3ce929d0e0e4736",
-		clientIP: "198.51.100.7", userAgent: "curl/8.5.0",
+		clientIP: netip.MustParseAddr("198.51.100.7"), userAgent: "curl/8.5.0",
 	}
 	cases := map[string]func(a *accessLine){
 		"plain":              func(*accessLine) {},
@@ -60,7 +61,9 @@ func TestAccessLineMatchesSlog(t *testing.T) {
 		"invalid utf-8":      func(a *accessLine) { a.path = "/caf\xe9/\xff\xfe" },
 		"line separators":    func(a *accessLine) { a.userAgent = "x\u2028y\u2029z" },
 		"non-ascii":          func(a *accessLine) { a.path = "/élève/数学/🙂" },
-		"empty strings":      func(a *accessLine) { a.method, a.path, a.clientIP, a.userAgent = "", "", "", "" },
+		"empty strings":      func(a *accessLine) { a.method, a.path, a.userAgent = "", "", "" },
+		"no address":         func(a *accessLine) { a.clientIP = netip.Addr{} },
+		"ipv6 address":       func(a *accessLine) { a.clientIP = netip.MustParseAddr("2001:db8::1:0:0:1") },
 		"delete char":        func(a *accessLine) { a.userAgent = "\x7f" },
 	}
 	for name, edit := range cases {
@@ -78,26 +81,29 @@ func TestAccessLineOutOfRangeYearIsLeftToSlog(t *testing.T) {
 	assert.False(t, a.encodable())
 	a.time = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
 	assert.False(t, a.encodable())
+	a.time = time.Time{} // slog leaves the time out
+	assert.False(t, a.encodable())
 }
 
 // FuzzAccessLine checks that the fast encoder writes exactly what slog.JSONHandler
 // writes, for any request data a client controls (method, path, user agent, request
-// ID) and any status, size, duration, time and zone. One cache serves every input, as
-// one handler serves every request.
+// ID, client address) and any status, size, duration, time and zone. One cache serves
+// every input, as one handler serves every request.
 func FuzzAccessLine(f *testing.F) {
-	f.Add("GET", "/api/formulas", "curl/8.5.0", "req-1", 200, int64(3072), int64(1234), int64(1764667800123456789), int8(0), false)
-	f.Add("P\"OST", "/a\nb\xff", "x\u2028\x00", "", 500, int64(-1), int64(0), int64(0), int8(-20), true)
-	f.Add("GET", "/", "", "", 304, int64(0), int64(1), int64(1764667800123456789), int8(4), false)
+	f.Add("GET", "/api/formulas", "curl/8.5.0", "req-1", []byte{203, 0, 113, 9}, 200, int64(3072), int64(1234), int64(1764667800123456789), int8(0), false)
+	f.Add("P\"OST", "/a\nb\xff", "x\u2028\x00", "", []byte{}, 500, int64(-1), int64(0), int64(0), int8(-20), true)
+	f.Add("GET", "/", "", "", []byte{0x20, 1, 0xd, 0xb8, 15: 1}, 304, int64(0), int64(1), int64(1764667800123456789), int8(4), false)
 	clock := &secondCache{}
-	f.Fuzz(func(t *testing.T, method, path, ua, id string, status int, n, micros, unixNano int64, zone int8, aborted bool) {
+	f.Fuzz(func(t *testing.T, method, path, ua, id string, ip []byte, status int, n, micros, unixNano int64, zone int8, aborted bool) {
 		loc := time.UTC
 		if zone != 0 {
 			loc = time.FixedZone("Z"+strconv.Itoa(int(zone)), int(zone)*900)
 		}
+		addr, _ := netip.AddrFromSlice(ip)
 		a := accessLine{
 			time: time.Unix(0, unixNano).In(loc), level: slog.LevelInfo, method: method, route: path,
 			path: path, status: status, bytes: n, durationMS: float64(micros) / 1000,
-			requestID: id, traceID: id, clientIP: "203.0.113.9", userAgent: ua, aborted: aborted,
+			requestID: id, traceID: id, clientIP: addr, userAgent: ua, aborted: aborted,
 		}
 		if !a.encodable() {
 			return
@@ -129,7 +135,7 @@ func TestSecondCacheFormatsLikeTime(t *testing.T) {
 var timeField = regexp.MustCompile(`^\{"time":"[^"]*",`)
 
 // TestJSONHandlerAccessLinesEqualSlog serves the same requests through an Observer
-// logging to NewJSONHandler (fast path) and one logging to slog.NewJSONHandler, and
+// logging to NewJSONLogger (fast path) and one logging to slog.NewJSONHandler, and
 // expects the same lines but for their time.
 func TestJSONHandlerAccessLinesEqualSlog(t *testing.T) {
 	var fast, ref bytes.Buffer
@@ -173,7 +179,7 @@ func TestJSONHandlerAccessLinesEqualSlog(t *testing.T) {
 // request fields, so ContextHandler must not add them a second time.
 func TestContextHandlerAccessLineHasOneRequestID(t *testing.T) {
 	for name, wrap := range map[string]func(*bytes.Buffer) slog.Handler{
-		"fast":  func(b *bytes.Buffer) slog.Handler { return ContextHandler(NewJSONHandler(b, nil)) },
+		"fast":  func(b *bytes.Buffer) slog.Handler { return ContextHandler(NewJSONLogger(b, nil).Handler()) },
 		"other": func(b *bytes.Buffer) slog.Handler { return ContextHandler(slog.NewJSONHandler(b, nil)) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -238,12 +244,12 @@ func TestJSONHandlerSerializesWrites(t *testing.T) {
 	assert.Zero(t, w.broken)
 }
 
-func TestNewJSONHandlerLevelAndDerivedHandlers(t *testing.T) {
+func TestNewJSONLoggerLevelAndDerivedHandlers(t *testing.T) {
 	var buf bytes.Buffer
-	h := NewJSONHandler(&buf, slog.LevelWarn)
+	h := NewJSONLogger(&buf, slog.LevelWarn).Handler()
 	assert.False(t, h.Enabled(context.Background(), slog.LevelInfo))
 	assert.True(t, h.Enabled(context.Background(), slog.LevelWarn))
-	assert.True(t, NewJSONHandler(&buf, nil).Enabled(context.Background(), slog.LevelInfo))
+	assert.True(t, NewJSONLogger(&buf, nil).Enabled(context.Background(), slog.LevelInfo))
 
 	// A handler with attributes is no longer the fast one: access lines go through slog
 	// and keep the attributes.
@@ -254,17 +260,17 @@ func TestNewJSONHandlerLevelAndDerivedHandlers(t *testing.T) {
 }
 
 // BenchmarkAccessLine compares writing one access line through slog.JSONHandler with the
-// fast path of NewJSONHandler, alternately in one loop; fast-vs-slog is the fast path's
+// fast path of NewJSONLogger, alternately in one loop; fast-vs-slog is the fast path's
 // share of slog's time (lower is better).
 func BenchmarkAccessLine(b *testing.B) {
 	a := accessLine{
 		time: time.Now(), level: slog.LevelInfo, method: "GET", route: "GET /api/formulas",
 		path: "/api/formulas", status: 200, bytes: 1043, durationMS: 0.412,
-		requestID: "4bf92f3577b34da6a3ce929d0e0e4736", clientIP: "198.51.100.7",
+		requestID: "4bf92f3577b34da6a3ce929d0e0e4736", clientIP: netip.MustParseAddr("198.51.100.7"),
 		userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
 	}
 	ref := slog.NewJSONHandler(io.Discard, nil)
-	fast := NewJSONHandler(io.Discard, nil).(*jsonHandler)
+	fast := NewJSONLogger(io.Discard, nil).Handler().(*jsonHandler)
 	ctx := context.Background()
 	var slogNS, fastNS time.Duration
 	b.ReportAllocs()

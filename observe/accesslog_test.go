@@ -231,29 +231,33 @@ func TestSetRouteWhenRequestReplaced(t *testing.T) {
 
 type otherKey struct{}
 
-func TestCaptureRouteThroughReplacingMiddleware(t *testing.T) {
+// With a Router, the route is known before the next handler runs: a middleware that
+// replaces the request sees it as r.Pattern and does not hide it from the Observer.
+func TestRouterNamesRouteThroughReplacingMiddleware(t *testing.T) {
 	sink, logger := newSinkLogger(slog.LevelInfo)
-	reg := newRegistry()
-	o := mustNew(t, Config{Logger: logger, Registerer: reg})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /crash/{id}", func(w http.ResponseWriter, r *http.Request) { panic("x") })
+	o := mustNew(t, Config{Logger: logger, Router: mux})
+	var seen []string
 	between := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen = append(seen, r.Pattern)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), otherKey{}, 1)))
 		})
 	}
-	h := o.Handler(between(CaptureRoute(mux)))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/crash/7", nil))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/nothing", nil))
+	h := o.Handler(between(mux))
+	for _, p := range []string{"/users/7", "/crash/7", "/nothing"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	assert.Equal(t, []string{"GET /users/{id}", "GET /crash/{id}", ""}, seen)
 	lines := sink.lines(t)
 	require.Len(t, lines, 3)
 	assert.Equal(t, "GET /users/{id}", lines[0]["route"])
 	assert.Equal(t, "GET /crash/{id}", lines[1]["route"])
 	assert.Equal(t, "unmatched", lines[2]["route"])
 
-	// Without CaptureRoute the pattern is lost behind the replacing middleware.
+	// Without a Router the pattern is lost behind the replacing middleware.
 	sink2, logger2 := newSinkLogger(slog.LevelInfo)
 	o2 := mustNew(t, Config{Logger: logger2})
 	o2.Handler(between(mux)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,12 +22,26 @@ const (
 )
 
 // Config configures an Observer. The zero value is usable: request IDs and recovery are
-// on, access logs go nowhere, no metrics are registered and Sentry is off.
+// on, access logs are JSON lines on standard output, no metrics are registered and Sentry
+// is off.
 type Config struct {
 	// Logger receives one access log line per request and is the parent of the
-	// per-request logger returned by Logger(ctx). Nil discards logs. NewJSONLogger builds
-	// the JSON logger the reference backend uses.
+	// per-request logger returned by Logger(ctx). Default: NewJSONLogger(os.Stdout,
+	// slog.LevelInfo), whose access lines the Observer encodes itself. Any other logger
+	// gets each access line as a slog.Record, which costs more. slog.New(slog.DiscardHandler)
+	// turns logging off.
 	Logger *slog.Logger
+
+	// Router is the application's router, usually the *http.ServeMux the chain ends in.
+	// When set, the Observer looks each request up in it before calling the next
+	// handler and sets r.Pattern on the request it passes on, so that responses written
+	// before the router runs (a 429 from a rate limiter, a 503 from load shedding) are
+	// logged and counted under their route, and middleware in between sees the route.
+	// Default nil: the route is the Pattern a ServeMux sets when the Observer wraps it
+	// directly, or what SetRoute records.
+	Router interface {
+		Handler(r *http.Request) (h http.Handler, pattern string)
+	}
 
 	// SkipPaths lists exact URL paths (probes such as "/live", "/ready", "/metrics") whose
 	// successful requests are not logged. Responses with status 500 or above are logged
@@ -79,7 +94,7 @@ type Config struct {
 	NativeHistograms bool
 
 	// UnmatchedRoute is the route label (and Sentry transaction name) of requests that
-	// no ServeMux pattern matched. Default "unmatched".
+	// no route pattern matched. Default "unmatched".
 	UnmatchedRoute string
 
 	// MetricsToken, when set, makes MetricsHandler require "Authorization: Bearer
@@ -114,6 +129,34 @@ type Config struct {
 
 	// Now is the clock used to time requests. Default time.Now.
 	Now func() time.Time
+}
+
+// setDefaults fills the zero fields of a validated Config with their defaults.
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = NewJSONLogger(os.Stdout, slog.LevelInfo)
+	}
+	if c.RequestIDHeader == "" {
+		c.RequestIDHeader = DefaultRequestIDHeader
+	}
+	if c.MaxRequestIDLength == 0 {
+		c.MaxRequestIDLength = DefaultMaxRequestIDLength
+	}
+	if c.GenerateRequestID == nil {
+		c.GenerateRequestID = newRequestID
+	}
+	if c.PanicHandler == nil {
+		c.PanicHandler = http.HandlerFunc(defaultPanicHandler)
+	}
+	if c.UnmatchedRoute == "" {
+		c.UnmatchedRoute = DefaultUnmatchedRoute
+	}
+	if c.FlushTimeout == 0 {
+		c.FlushTimeout = DefaultFlushTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 }
 
 func (c *Config) validate() error {

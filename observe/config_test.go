@@ -1,8 +1,10 @@
 package observe
 
 import (
+	"context"
 	"log/slog"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -36,14 +38,21 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
-	o := mustNew(t, Config{})
+	o, err := New(Config{})
+	require.NoError(t, err)
+	// Access lines go to standard output, encoded without slog.
+	require.NotNil(t, o.fastLog)
+	assert.Same(t, os.Stdout, o.fastLog.out.w)
+	assert.True(t, o.logHandler.Enabled(context.Background(), slog.LevelInfo))
+	assert.False(t, o.logHandler.Enabled(context.Background(), slog.LevelDebug))
+	assert.Nil(t, o.cfg.Router)
 	assert.Equal(t, "X-Request-Id", o.idHeader)
 	assert.Equal(t, DefaultMaxRequestIDLength, o.cfg.MaxRequestIDLength)
 	assert.Equal(t, DefaultUnmatchedRoute, o.cfg.UnmatchedRoute)
 	assert.Equal(t, DefaultFlushTimeout, o.cfg.FlushTimeout)
 	assert.Nil(t, o.metrics)
 	assert.Nil(t, o.sentry)
-	assert.NotNil(t, o.logger)
+	assert.NotNil(t, o.cfg.Logger)
 }
 
 func TestParseLevel(t *testing.T) {

@@ -4,32 +4,51 @@
 //
 // # Usage
 //
+// The Observer is the outermost middleware, so that it also logs and counts what the
+// middleware inside it answers on its own (a 429, a 403); Router lets it name the route
+// of those responses. From the package example:
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /courses/{id}", ...)
 //	o, err := observe.New(observe.Config{
-//		Logger:           observe.NewJSONLogger(os.Stdout, level), // level from ParseLevel(LOG_LEVEL)
-//		TrustedProxies:   []string{"10.0.0.0/8"},
-//		SkipPaths:        []string{"/live", "/ready", "/metrics"},
-//		Registerer:       reg,                     // a *prometheus.Registry
-//		SentryDSN:        os.Getenv("SENTRY_DSN"), // empty: Sentry off
-//		Environment:      os.Getenv("APP_ENV"),
-//		TracesSampleRate: rate,                    // from ParseSampleRate(SENTRY_TRACES_SAMPLE_RATE)
+//		Registerer: reg, // a *prometheus.Registry
+//		Router:     mux, // routes named before the request reaches the mux
+//		SkipPaths:  []string{"/live"},
 //	})
-//	if err != nil { ... }
-//	defer o.Shutdown(ctx)             // flushes Sentry, bounded by FlushTimeout
-//	srv.Handler = o.Handler(mux)      // directly around the http.ServeMux
-//	mux.Handle("GET /metrics", o.MetricsHandler())
+//	if err != nil {
+//		...
+//	}
+//	defer o.Shutdown(context.Background()) // flushes Sentry when SentryDSN is set
+//	h := o.Handler(limiter.Handler(mux))
 //
-// # Defaults (zero Config)
+// # Defaults, and what they cost
 //
-// Request IDs in X-Request-ID (RequestIDHeader), incoming ones up to 128 bytes
-// (MaxRequestIDLength), generated ones 32 hex characters (GenerateRequestID); recovery
-// with a 500 problem (PanicHandler); access logs discarded (Logger nil), every path
-// logged (SkipPaths none); the TCP peer is the client (TrustedProxies none); no metrics
-// (Registerer nil), MetricsHandler serving the Registerer when it is a Gatherer
-// (Gatherer) with no token (MetricsToken), duration buckets prometheus.DefBuckets,
-// classic histograms only (NativeHistograms false), unmatched routes labelled
-// "unmatched" (UnmatchedRoute); Sentry off (SentryDSN empty), and with a DSN errors only
-// (TracesSampleRate 0), flushed within 2 s on Shutdown (FlushTimeout); clock time.Now
-// (Now).
+// The zero Config:
+//
+//   - Access log: JSON lines on standard output at INFO (Logger nil). The Observer
+//     encodes these lines itself, byte for byte as slog.JSONHandler would, into a
+//     pooled buffer, and writes each with one Write call under a mutex. A Logger made
+//     by NewJSONLogger (to another writer or level) keeps this path; any other Logger
+//     receives a slog.Record per request, which takes more time and allocations
+//     (benchmarks/README.md has the figures). slog.New(slog.DiscardHandler) turns
+//     logging off. Every path is logged (SkipPaths none).
+//   - Request IDs: X-Request-ID (RequestIDHeader); an incoming ID of up to 128 bytes
+//     (MaxRequestIDLength) is kept, otherwise 32 hex characters are generated from one
+//     128-bit random draw (GenerateRequestID).
+//   - Client address: the TCP peer (TrustedProxies none). With trusted proxies, only the
+//     header family named by ClientIPHeader is believed, X-Forwarded-For by default.
+//   - Routes: r.Pattern as a ServeMux directly below sets it (Router nil). With a
+//     Router, each request is looked up once more before the next handler runs.
+//     Requests no route matched are labelled "unmatched" (UnmatchedRoute).
+//   - Recovery: a 500 application/problem+json naming the request ID (PanicHandler).
+//   - Metrics: none (Registerer nil). With a Registerer, each request updates an
+//     in-flight gauge and four series found with one map lookup; MetricsHandler serves
+//     the Registerer when it is a Gatherer (Gatherer), with no token (MetricsToken);
+//     duration buckets prometheus.DefBuckets, classic histograms only
+//     (NativeHistograms false).
+//   - Sentry: off (SentryDSN empty). With a DSN, each request gets its own hub; errors
+//     only (TracesSampleRate 0); Shutdown flushes within 2 s (FlushTimeout).
+//   - Clock: time.Now (Now).
 //
 // Handlers log with observe.Logger(r.Context()), which carries request_id and trace_id;
 // observe.RequestID and observe.TraceID return the identifiers themselves.
@@ -37,25 +56,32 @@
 // # Request IDs and traces
 //
 // An incoming X-Request-ID is kept when it is 1 to 128 bytes of letters, digits and
-// "-_.:/+=@"; otherwise a 32-hex-character random ID is generated. The ID is echoed in the
-// response header and stored in the context. A valid W3C traceparent header supplies the
-// trace ID; with Sentry tracing on and no traceparent, the Sentry transaction's trace ID
-// is used. Without either, requests have no trace ID.
+// "-_.:/+=@"; otherwise a new ID is generated. The ID is echoed in the response header
+// and stored in the context. A valid W3C traceparent header supplies the trace ID; with
+// Sentry tracing on and no traceparent, the Sentry transaction's trace ID is used.
+// Without either, requests have no trace ID.
 //
 // # Access log
 //
-// One line per request, message "http request", with method, route (the ServeMux
-// pattern), path, status, bytes, duration_ms, request_id, trace_id (when present),
-// client_ip (X-Forwarded-For / Forwarded believed only from TrustedProxies) and
-// user_agent. Level: ERROR for status >= 500 or a panic, WARN for 4xx, INFO otherwise.
-// Successful requests to SkipPaths are not logged. Logger nil discards logs;
-// ContextHandler adds the request fields to any slog handler (the access line has them
-// already, so they are not added to it twice).
+// One line per request, message "http request", with method, route, path, status,
+// bytes, duration_ms, request_id, trace_id (when present), client_ip and user_agent.
+// Level: ERROR for status >= 500 or a panic, WARN for 4xx, INFO otherwise. Successful
+// requests to SkipPaths are not logged. ContextHandler adds the request fields to any
+// slog handler (the access line has them already, so they are not added to it twice).
 //
-// With a Logger built by NewJSONLogger or NewJSONHandler (alone or under ContextHandler),
-// access lines skip slog: the Observer encodes them itself into a pooled buffer, byte for
-// byte what slog.JSONHandler writes, with no allocation and about a fifth of the time. Any
-// other handler, including one derived with WithAttrs or WithGroup, gets a slog.Record.
+// # Routes
+//
+// Metrics, access lines and Sentry transactions name a request by its route pattern,
+// never by its raw path, so that the number of series stays bounded. Without a Router
+// the pattern is the one a ServeMux sets on the request when the Observer wraps it
+// directly. Middleware in between that answers on its own (a rate limiter's 429) or
+// replaces the request (r.WithContext) hides that pattern; set Config.Router to the
+// ServeMux and the Observer looks the route up first, sets r.Pattern on the request it
+// passes on (so a rate limiter keyed by route sees it too), and names the response by
+// it whoever writes it. A handler outside the Router, such as a probe served ahead of
+// the application's mux, names its route with SetRoute. A CONNECT request keeps a
+// pattern only when the pattern names CONNECT: for a CONNECT redirect, ServeMux reports
+// the path the client sent.
 //
 // # Recovery
 //
@@ -72,22 +98,12 @@
 // With a Registerer: harden_http_requests_total (counter), harden_http_request_duration_seconds
 // (histogram, prometheus.DefBuckets, native histogram optional),
 // harden_http_request_size_bytes and harden_http_response_size_bytes (histograms, 64 B
-// to 16 MiB), labelled method (standard methods, else OTHER), route (r.Pattern, or
-// "unmatched" when no pattern matched: never the raw path) and code (status class
-// "2xx"); harden_http_requests_in_flight (gauge) and harden_http_panics_total{method,
+// to 16 MiB), labelled method (standard methods, else OTHER), route and code (status
+// class "2xx"); harden_http_requests_in_flight (gauge) and harden_http_panics_total{method,
 // route}. When the request has a trace ID, the counter and the duration histogram carry
 // it as an exemplar (visible in the OpenMetrics format). MetricsHandler serves the
 // registry, optionally behind a bearer token (MetricsToken); ServeMetrics serves it on a
 // separate listener.
-//
-// The route is read from the request after the ServeMux has set r.Pattern. When the
-// Observer wraps the ServeMux directly that just works. When other middleware sits in
-// between (the Observer outermost, so it also logs their 429 or 403 responses) and
-// replaces the request with r.WithContext, wrap the ServeMux with CaptureRoute:
-//
-//	srv.Handler = o.Handler(limiter.Handler(secure.Handler(observe.CaptureRoute(mux))))
-//
-// Routers other than ServeMux report their pattern with SetRoute.
 //
 // # Sentry
 //
@@ -102,8 +118,11 @@
 // sentry-trace or traceparent. Shutdown flushes pending events within FlushTimeout
 // (default 2 s).
 //
-// Profiling: the original deployment asked for a profiles sample rate. sentry-go removed
-// profiling in v0.31.0 and v0.50.0 (the version this module uses) has no
-// ProfilesSampleRate option, so observe offers none; use net/http/pprof or continuous
-// profiling outside Sentry instead.
+// sentry-go has had no profiling since v0.31.0, so observe offers no profiles sample
+// rate; use net/http/pprof or a continuous profiler instead.
+//
+// # Environment helpers
+//
+// ParseLevel and ParseSampleRate read LOG_LEVEL and SENTRY_TRACES_SAMPLE_RATE style
+// values for the reference backend in examples/nexus.
 package observe

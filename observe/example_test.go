@@ -12,50 +12,61 @@ import (
 	"strings"
 
 	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// A server wrapped in an Observer: request IDs, JSON access logs, metrics and recovery.
+// An Observer outermost, a rate limiter inside it and the application's ServeMux last.
+// Router names the route of every response, the limiter's 429 included.
 func Example() {
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
-	o, err := observe.New(observe.Config{
-		Logger:     observe.NewJSONLogger(&logs, slog.LevelInfo),
-		Registerer: reg,
-		SkipPaths:  []string{"/live"},
-	})
-	if err != nil {
-		panic(err)
-	}
-	defer o.Shutdown(context.Background()) // flushes Sentry when SentryDSN is set
+	rule, _ := ratelimit.ParseRule("1 per minute")
+	limiter, _ := ratelimit.New(ratelimit.Config{Rule: rule})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /courses/{id}", func(w http.ResponseWriter, r *http.Request) {
 		observe.Logger(r.Context()).Info("course requested", "id", r.PathValue("id"))
 		io.WriteString(w, "ok")
 	})
-	h := o.Handler(mux)
+	o, err := observe.New(observe.Config{
+		Logger:     observe.NewJSONLogger(&logs, slog.LevelInfo), // default: standard output
+		Registerer: reg,                                          // a *prometheus.Registry
+		Router:     mux,                                          // routes named before the request reaches the mux
+		SkipPaths:  []string{"/live"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer o.Shutdown(context.Background()) // flushes Sentry when SentryDSN is set
+	h := o.Handler(limiter.Handler(mux))
 
-	req := httptest.NewRequest("GET", "/courses/42", nil)
-	req.Header.Set("X-Request-ID", "req-42")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	fmt.Println("response id:", rec.Header().Get("X-Request-ID"))
-
-	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+	for _, id := range []string{"req-1", "req-2"} {
+		req := httptest.NewRequest("GET", "/courses/42", nil)
+		req.Header.Set("X-Request-ID", id)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println("status", rec.Code, "id", rec.Header().Get("X-Request-ID"))
+	}
+	for line := range strings.Lines(logs.String()) {
 		var m map[string]any
 		_ = json.Unmarshal([]byte(line), &m)
-		fmt.Println(m["msg"], m["request_id"], m["route"])
+		fmt.Println(m["level"], m["msg"], m["request_id"], m["route"], m["status"])
 	}
 	// Output:
-	// response id: req-42
-	// course requested req-42 <nil>
-	// http request req-42 GET /courses/{id}
+	// status 200 id req-1
+	// status 429 id req-2
+	// INFO course requested req-1 <nil> <nil>
+	// INFO http request req-1 GET /courses/{id} 200
+	// WARN http request req-2 GET /courses/{id} 429
 }
 
 // A panic becomes a 500 problem+json response naming the request ID.
 func Example_recovery() {
-	o, _ := observe.New(observe.Config{GenerateRequestID: func() string { return "r-1" }})
+	o, _ := observe.New(observe.Config{
+		Logger:            slog.New(slog.DiscardHandler), // no access lines in this example
+		GenerateRequestID: func() string { return "r-1" },
+	})
 	h := o.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("database exploded")
 	}))
@@ -71,7 +82,7 @@ func Example_recovery() {
 // Metrics are labelled by route pattern, never by raw path; MetricsHandler serves them.
 func ExampleObserver_MetricsHandler() {
 	reg := prometheus.NewRegistry()
-	o, _ := observe.New(observe.Config{Registerer: reg})
+	o, _ := observe.New(observe.Config{Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{id}", func(http.ResponseWriter, *http.Request) {})
 	h := o.Handler(mux)

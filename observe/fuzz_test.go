@@ -1,8 +1,10 @@
 package observe
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,7 +18,7 @@ func FuzzRequestID(f *testing.F) {
 	for _, s := range []string{"", "abc", "a b", strings.Repeat("x", 200), "\x00", `","level":"ERROR`, "é", "lb:1/2+3=4@5"} {
 		f.Add(s)
 	}
-	o, err := New(Config{MaxRequestIDLength: 64})
+	o, err := New(Config{MaxRequestIDLength: 64, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -58,19 +60,28 @@ func FuzzTraceparent(f *testing.F) {
 			}
 			return
 		}
-		if len(tp.traceID) != 32 || !isLowerHex(tp.traceID) || allZero(tp.traceID) {
-			t.Fatalf("bad trace id %q from %q", tp.traceID, in)
-		}
-		if len(tp.spanID) != 16 || !isLowerHex(tp.spanID) || allZero(tp.spanID) {
-			t.Fatalf("bad span id %q from %q", tp.spanID, in)
-		}
-		if in[:2] == "ff" || (in[:2] == "00" && len(in) != 55) {
-			t.Fatalf("accepted invalid version in %q", in)
-		}
-		if in[3:35] != tp.traceID || in[36:52] != tp.spanID {
-			t.Fatalf("ids not taken from their positions in %q", in)
-		}
+		checkTraceparent(t, in, tp)
 	})
+}
+
+// checkTraceparent fails t unless tp is what the accepted header in holds.
+func checkTraceparent(t *testing.T, in string, tp traceParent) {
+	t.Helper()
+	if len(tp.traceID) != 32 || !isLowerHex(tp.traceID) || allZero(tp.traceID) {
+		t.Fatalf("bad trace id %q from %q", tp.traceID, in)
+	}
+	if len(tp.spanID) != 16 || !isLowerHex(tp.spanID) || allZero(tp.spanID) {
+		t.Fatalf("bad span id %q from %q", tp.spanID, in)
+	}
+	if in[:2] == "ff" || (in[:2] == "00" && len(in) != 55) {
+		t.Fatalf("accepted invalid version in %q", in)
+	}
+	if in[3:35] != tp.traceID || in[36:52] != tp.spanID {
+		t.Fatalf("ids not taken from their positions in %q", in)
+	}
+	if flags, err := strconv.ParseUint(in[53:55], 16, 8); err != nil || tp.sampled != (flags&1 == 1) {
+		t.Fatalf("sampled %v for flags %q", tp.sampled, in[53:55])
+	}
 }
 
 // FuzzScrubQuery checks that a sensitive parameter's value never survives scrubbing,
@@ -113,7 +124,7 @@ func FuzzMetricsToken(f *testing.F) {
 		"Bearer", "Bearer ", "Bearers3cret", "Bearer\ts3cret", "\x00Bearer s3cret"} {
 		f.Add(s)
 	}
-	o, err := New(Config{Registerer: prometheus.NewRegistry(), MetricsToken: "s3cret"})
+	o, err := New(Config{Registerer: prometheus.NewRegistry(), MetricsToken: "s3cret", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -53,8 +53,13 @@ func newSinkLogger(level slog.Level) (*logSink, *slog.Logger) {
 	return s, NewJSONLogger(s, level)
 }
 
+// mustNew builds an Observer or fails the test. A nil Logger is replaced by a discarding
+// one, so that tests do not write access lines to standard output (the default).
 func mustNew(t testing.TB, cfg Config) *Observer {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	o, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -7,18 +7,17 @@ import (
 )
 
 // NewJSONLogger returns a logger writing JSON lines to w at the given minimum level (nil
-// means INFO). It is slog.New(NewJSONHandler(w, level)).
+// means INFO), in exactly the format of slog.NewJSONHandler with only Level set. An
+// Observer whose Logger it is, alone or with its handler under ContextHandler, encodes
+// access lines itself instead of building a slog.Record: the bytes are the same and the
+// cost is lower. Lines are written to w with one Write call each, serialized, so w need
+// not be safe for concurrent use. The default Logger is NewJSONLogger(os.Stdout, nil).
 func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	return slog.New(NewJSONHandler(w, level))
 }
 
-// NewJSONHandler returns a slog handler writing JSON lines to w at the given minimum level
-// (nil means INFO), in exactly the format of slog.NewJSONHandler with only Level set.
-//
-// An Observer whose Logger uses this handler, directly or under ContextHandler, encodes
-// its access lines itself instead of going through slog: the bytes are the same, the cost
-// is several times lower and there is no allocation. Lines are written to w with one
-// Write call each, serialized, so w need not be safe for concurrent use.
+// NewJSONHandler is the handler of NewJSONLogger(w, level), for wrapping it (in
+// ContextHandler, say) before making a logger of it.
 func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	if level == nil {
 		level = slog.LevelInfo
@@ -27,7 +26,7 @@ func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	return &jsonHandler{
 		JSONHandler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}),
 		out:         out,
-		bufs:        sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }},
+		bufs:        sync.Pool{New: func() any { return new([]byte) }},
 	}
 }
 
@@ -67,7 +66,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // accessHandlers returns where access lines go for a logger's handler h: the handler
 // itself, without a ContextHandler around it (the line carries request_id and trace_id
 // already, and the wrapper would add them a second time), and the fast JSON writer when
-// that handler is a NewJSONHandler.
+// that handler is NewJSONLogger's.
 func accessHandlers(h slog.Handler) (slog.Handler, *jsonHandler) {
 	if c, ok := h.(contextHandler); ok {
 		h = c.next

@@ -140,6 +140,37 @@ func TestMetricsCardinalityBounded(t *testing.T) {
 	assert.Len(t, *o.metrics.series.Load(), len(fams[MetricRequests].GetMetric()))
 }
 
+// For a CONNECT request to "/dir/x" where "/dir/{name}/" is registered, ServeMux
+// redirects to "/dir/x/" and reports that path, which the client chose, as the pattern.
+// Such requests must not create a series per path, with or without a Router.
+func TestMetricsCardinalityBoundedForConnectRedirects(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/dir/{name}/", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("CONNECT /tunnel", func(http.ResponseWriter, *http.Request) {})
+	for _, router := range []bool{false, true} {
+		reg := prometheus.NewRegistry()
+		cfg := Config{Registerer: reg}
+		if router {
+			cfg.Router = mux
+		}
+		o := mustNew(t, cfg)
+		h := o.Handler(mux)
+		for i := range 100 {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodConnect, fmt.Sprintf("/dir/%d", i), nil))
+		}
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodConnect, "/tunnel", nil))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/dir/7/", nil))
+		fams := scrape(t, o.MetricsHandler())
+		v, ok := sample(fams, MetricRequests, lbl("method", "CONNECT", "route", "unmatched", "code", "3xx"))
+		assert.True(t, ok && v == 100, "Router %v: %v CONNECT redirects counted as unmatched", router, v)
+		_, ok = sample(fams, MetricRequests, lbl("method", "CONNECT", "route", "CONNECT /tunnel", "code", "2xx"))
+		assert.True(t, ok, "Router %v: a CONNECT pattern keeps its route", router)
+		_, ok = sample(fams, MetricRequests, lbl("method", "GET", "route", "/dir/{name}/", "code", "2xx"))
+		assert.True(t, ok, "Router %v: other methods keep their route", router)
+		assert.Len(t, fams[MetricRequests].GetMetric(), 3, "Router %v", router)
+	}
+}
+
 func TestMetricsTokenProtected(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	o := mustNew(t, Config{Registerer: reg, MetricsToken: "s3cret"})

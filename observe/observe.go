@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,20 +21,16 @@ import (
 // Observer assigns request IDs, logs, measures and recovers requests, and reports panics
 // and transactions to Sentry. It is safe for concurrent use.
 type Observer struct {
-	cfg          Config
-	logger       *slog.Logger
+	cfg          Config       // with defaults applied
 	logHandler   slog.Handler // where access lines go: the logger's, without ContextHandler
-	fastLog      *jsonHandler // set when logHandler is a NewJSONHandler: lines bypass slog
+	fastLog      *jsonHandler // set when logHandler is NewJSONLogger's: lines bypass slog
 	ips          *clientip.Resolver
 	skip         map[string]bool
 	idHeader     string
-	newID        func() string // nil: the built-in random ID, written into the request state
-	panicHandler http.Handler
 	metrics      *metrics
 	gatherer     prometheus.Gatherer
 	metricsToken []byte // SHA-256 of the token, nil when none
 	sentry       *sentry.Client
-	now          func() time.Time
 	logPC        atomic.Uintptr // program counter of the access log call, set on first use
 
 	shutdownOnce sync.Once
@@ -46,62 +43,21 @@ func New(cfg Config) (*Observer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.RequestIDHeader == "" {
-		cfg.RequestIDHeader = DefaultRequestIDHeader
-	}
-	if cfg.MaxRequestIDLength == 0 {
-		cfg.MaxRequestIDLength = DefaultMaxRequestIDLength
-	}
-	if cfg.UnmatchedRoute == "" {
-		cfg.UnmatchedRoute = DefaultUnmatchedRoute
-	}
-	if cfg.FlushTimeout == 0 {
-		cfg.FlushTimeout = DefaultFlushTimeout
-	}
-	o := &Observer{
-		cfg:          cfg,
-		logger:       cfg.Logger,
-		idHeader:     http.CanonicalHeaderKey(cfg.RequestIDHeader),
-		newID:        cfg.GenerateRequestID,
-		panicHandler: cfg.PanicHandler,
-		gatherer:     cfg.Gatherer,
-		now:          cfg.Now,
-	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
-	o.logHandler, o.fastLog = accessHandlers(o.logger.Handler())
-	if o.panicHandler == nil {
-		o.panicHandler = http.HandlerFunc(defaultPanicHandler)
-	}
-	if o.now == nil {
-		o.now = time.Now
-	}
+	cfg.setDefaults()
 	ips, err := clientip.New(clientip.Config{TrustedProxies: cfg.TrustedProxies, Header: cfg.ClientIPHeader})
 	if err != nil {
 		return nil, fmt.Errorf("%w: TrustedProxies, ClientIPHeader: %w", ErrInvalidConfig, err)
 	}
-	o.ips = ips
+	o := &Observer{cfg: cfg, ips: ips, idHeader: http.CanonicalHeaderKey(cfg.RequestIDHeader)}
+	o.logHandler, o.fastLog = accessHandlers(cfg.Logger.Handler())
 	if len(cfg.SkipPaths) > 0 {
 		o.skip = make(map[string]bool, len(cfg.SkipPaths))
 		for _, p := range cfg.SkipPaths {
 			o.skip[p] = true
 		}
 	}
-	if cfg.Registerer != nil {
-		if o.metrics, err = newMetrics(cfg.Registerer, &cfg); err != nil {
-			return nil, err
-		}
-		if o.gatherer == nil {
-			o.gatherer, _ = cfg.Registerer.(prometheus.Gatherer)
-		}
-	}
-	if o.gatherer == nil {
-		o.gatherer = prometheus.Gatherers{}
-	}
-	if cfg.MetricsToken != "" {
-		sum := sha256.Sum256([]byte(cfg.MetricsToken))
-		o.metricsToken = sum[:]
+	if err := o.setupMetrics(); err != nil {
+		return nil, err
 	}
 	if cfg.SentryDSN != "" {
 		if o.sentry, err = newSentryClient(&o.cfg, newScrubber(&cfg)); err != nil {
@@ -109,6 +65,29 @@ func New(cfg Config) (*Observer, error) {
 		}
 	}
 	return o, nil
+}
+
+// setupMetrics registers the metrics with the Registerer and chooses what
+// MetricsHandler serves.
+func (o *Observer) setupMetrics() error {
+	o.gatherer = o.cfg.Gatherer
+	if reg := o.cfg.Registerer; reg != nil {
+		var err error
+		if o.metrics, err = newMetrics(reg, &o.cfg); err != nil {
+			return err
+		}
+		if o.gatherer == nil {
+			o.gatherer, _ = reg.(prometheus.Gatherer)
+		}
+	}
+	if o.gatherer == nil {
+		o.gatherer = prometheus.Gatherers{}
+	}
+	if o.cfg.MetricsToken != "" {
+		sum := sha256.Sum256([]byte(o.cfg.MetricsToken))
+		o.metricsToken = sum[:]
+	}
+	return nil
 }
 
 // defaultPanicHandler writes a 500 problem naming the request ID, so a user's report
@@ -125,132 +104,161 @@ func defaultPanicHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 // Handler returns next wrapped with, in order: request ID (read or generated, echoed in
-// the response, stored in the context), trace ID from traceparent, Sentry hub and
-// transaction, in-flight gauge, panic recovery, then after next returns the metrics and
-// the access log line. Place it directly around the http.ServeMux so it sees the
-// matched pattern, or wrap the ServeMux with CaptureRoute.
+// the response, stored in the context), trace ID from traceparent, the route from
+// Config.Router, Sentry hub and transaction, in-flight gauge, panic recovery, then after
+// next returns the metrics and the access log line. Without a Router, place it directly
+// around the http.ServeMux so it sees the matched pattern.
 func (o *Observer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.serve(next, w, r)
+		st, r := o.start(w, r)
+		defer func() { o.finish(st, w, r, recover()) }()
+		next.ServeHTTP(&st.rw, r)
 	})
 }
 
-func (o *Observer) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
-	start := o.now()
-	st := &request{parentLog: o.logger}
+// start prepares a request: its ID and trace ID, its Sentry hub, the context carrying
+// them, its route when a Router is set, and the request body count for the metrics. It
+// returns the state and the request to pass on.
+func (o *Observer) start(w http.ResponseWriter, r *http.Request) (*request, *http.Request) {
+	st := &request{start: o.cfg.Now(), parentLog: o.cfg.Logger}
 	st.rw.reset(w)
-
-	tp, hasTP := parseTraceparent(headerValue(r.Header, "Traceparent"))
-	if hasTP {
-		st.traceID = tp.traceID
-	}
-	st.id = headerValue(r.Header, o.idHeader)
-	if !validRequestID(st.id, o.cfg.MaxRequestIDLength) {
-		if o.newID == nil {
-			st.id = st.randomID()
-		} else {
-			st.id = o.newID()
-		}
-	}
-	st.idValue[0] = st.id
-	w.Header()[o.idHeader] = st.idValue[:1:1]
-
+	tp, hasTP := o.identify(st, w.Header(), r.Header)
 	ctx := r.Context()
-	var sr sentryRequest
 	if o.sentry != nil {
-		ctx, sr = o.startSentry(ctx, r, st.id, tp, hasTP)
-		if sr.tx != nil && st.traceID == "" {
-			st.traceID = sr.tx.TraceID.String()
+		ctx, st.sentry = o.startSentry(ctx, r, st.id, tp, hasTP)
+		if st.sentry.tx != nil && st.traceID == "" {
+			st.traceID = st.sentry.tx.TraceID.String()
 		}
 	}
 	st.Context = ctx
 	r = r.WithContext(st)
-
-	var body *countingBody
+	if o.cfg.Router != nil {
+		_, r.Pattern = o.cfg.Router.Handler(r)
+	}
 	if o.metrics != nil {
 		o.metrics.inFlight.Inc()
 		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
-			body = &countingBody{ReadCloser: r.Body}
-			r.Body = body
+			st.body = &countingBody{ReadCloser: r.Body}
+			r.Body = st.body
 		}
 	}
-
-	defer func() {
-		rec := recover()
-		panicked := rec != nil && rec != http.ErrAbortHandler
-		var stack []byte
-		committed := st.rw.wroteHeader || st.rw.hijacked
-		route := o.route(r, st)
-		if panicked {
-			stack = debug.Stack()
-			sr.recovered(r.Context(), route, rec)
-			if !committed {
-				h := w.Header()
-				clear(h)
-				h[o.idHeader] = []string{st.id}
-				o.panicHandler.ServeHTTP(&st.rw, r)
-			}
-		}
-		status := st.rw.status
-		switch {
-		case st.rw.hijacked && !st.rw.wroteHeader:
-			status = http.StatusSwitchingProtocols
-		case status == 0 && rec != nil:
-			// Aborted before anything was written: the client saw no response.
-			status = http.StatusInternalServerError
-		case status == 0:
-			status = http.StatusOK
-		}
-		var end time.Time
-		var elapsed time.Duration
-		if o.cfg.Now == nil {
-			// One monotonic reading instead of a full time.Now: the end is the start's
-			// wall clock plus the elapsed time.
-			elapsed = time.Since(start)
-			end = start.Add(elapsed)
-		} else {
-			end = o.now()
-			elapsed = end.Sub(start)
-		}
-		sr.finish(route, status)
-		if o.metrics != nil {
-			o.metrics.inFlight.Dec()
-			reqBytes := r.ContentLength
-			if body != nil {
-				reqBytes = body.n
-			}
-			method := methodLabel(r.Method)
-			o.metrics.observe(method, route, status, elapsed.Seconds(), max(reqBytes, 0), st.rw.bytes, st.traceID)
-			if panicked {
-				o.metrics.panics.WithLabelValues(method, route).Inc()
-			}
-		}
-		o.log(r, st, route, status, end, elapsed, rec, panicked, stack)
-		if rec != nil && (!panicked || committed) {
-			// The response is cut short: make the server abort the connection instead
-			// of ending the body as if it were complete.
-			panic(http.ErrAbortHandler)
-		}
-	}()
-	next.ServeHTTP(&st.rw, r)
+	return st, r
 }
 
-func (o *Observer) route(r *http.Request, st *request) string {
-	if r.Pattern != "" {
-		return r.Pattern
+// identify sets the request ID (the incoming one when valid, otherwise a new one) and
+// the trace ID of a valid traceparent, and echoes the request ID in the response.
+func (o *Observer) identify(st *request, resp, req http.Header) (traceParent, bool) {
+	tp, hasTP := parseTraceparent(headerValue(req, "Traceparent"))
+	if hasTP {
+		st.traceID = tp.traceID
 	}
+	st.id = headerValue(req, o.idHeader)
+	if !validRequestID(st.id, o.cfg.MaxRequestIDLength) {
+		st.id = o.cfg.GenerateRequestID()
+	}
+	st.idValue[0] = st.id
+	resp[o.idHeader] = st.idValue[:]
+	return tp, hasTP
+}
+
+// outcome is what Sentry, the metrics and the access log report about a request.
+type outcome struct {
+	route    string
+	status   int
+	end      time.Time
+	elapsed  time.Duration
+	rec      any    // the recovered panic value, nil when none
+	panicked bool   // rec is a panic to report, not http.ErrAbortHandler
+	stack    []byte // the stack of a reported panic
+}
+
+// finish runs when the handler returned or panicked with rec: it answers a panic, then
+// reports the request to Sentry, the metrics and the access log. When the response was
+// cut short it aborts the connection, so the client cannot take a truncated body for a
+// complete one.
+func (o *Observer) finish(st *request, w http.ResponseWriter, r *http.Request, rec any) {
+	out := outcome{route: o.route(r, st), rec: rec, panicked: rec != nil && rec != http.ErrAbortHandler}
+	committed := st.rw.wroteHeader || st.rw.hijacked
+	if out.panicked {
+		out.stack = debug.Stack()
+		st.sentry.recovered(r.Context(), out.route, rec)
+		if !committed {
+			o.answerPanic(st, w, r)
+		}
+	}
+	out.status = st.status(rec != nil)
+	out.end = o.cfg.Now()
+	out.elapsed = out.end.Sub(st.start)
+	st.sentry.finish(out.route, out.status)
+	o.measure(st, r, &out)
+	o.log(st, r, &out)
+	if rec != nil && (!out.panicked || committed) {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// answerPanic replaces the headers the handler had set (keeping the request ID) and
+// lets PanicHandler write the response.
+func (o *Observer) answerPanic(st *request, w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	clear(h)
+	h[o.idHeader] = []string{st.id}
+	o.cfg.PanicHandler.ServeHTTP(&st.rw, r)
+}
+
+// status is the status the client got: 101 for a connection hijacked without a
+// response, 500 when the handler panicked before writing, 200 when it wrote nothing.
+func (st *request) status(recovered bool) int {
+	switch {
+	case st.rw.hijacked && !st.rw.wroteHeader:
+		return http.StatusSwitchingProtocols
+	case st.rw.status != 0:
+		return st.rw.status
+	case recovered:
+		return http.StatusInternalServerError
+	}
+	return http.StatusOK
+}
+
+// route names the request's route: what SetRoute recorded, else the pattern on the
+// request (from the Router, or set by a ServeMux the Observer wraps directly), else
+// UnmatchedRoute. A CONNECT request keeps a pattern only when it names CONNECT: for a
+// CONNECT redirect, ServeMux reports the redirect's path, which the client chose.
+func (o *Observer) route(r *http.Request, st *request) string {
 	if p := st.route.Load(); p != nil {
 		return *p
 	}
-	return o.cfg.UnmatchedRoute
+	if r.Pattern == "" || r.Method == http.MethodConnect && !strings.HasPrefix(r.Pattern, "CONNECT ") {
+		return o.cfg.UnmatchedRoute
+	}
+	return r.Pattern
 }
 
-func (o *Observer) log(r *http.Request, st *request, route string, status int, end time.Time, elapsed time.Duration, rec any, panicked bool, stack []byte) {
+// measure records the request in the metrics.
+func (o *Observer) measure(st *request, r *http.Request, out *outcome) {
+	if o.metrics == nil {
+		return
+	}
+	o.metrics.inFlight.Dec()
+	reqBytes := r.ContentLength
+	if st.body != nil {
+		reqBytes = st.body.n
+	}
+	method := methodLabel(r.Method)
+	o.metrics.observe(method, out.route, out.status, out.elapsed.Seconds(), max(reqBytes, 0), st.rw.bytes, st.traceID)
+	if out.panicked {
+		o.metrics.panics.WithLabelValues(method, out.route).Inc()
+	}
+}
+
+// log writes the access log line: ERROR for status >= 500 or a panic, WARN for 4xx,
+// INFO otherwise unless the path is in SkipPaths.
+func (o *Observer) log(st *request, r *http.Request, out *outcome) {
 	level := slog.LevelInfo
 	switch {
-	case status >= 500 || panicked:
+	case out.status >= 500 || out.panicked:
 		level = slog.LevelError
-	case status >= 400:
+	case out.status >= 400:
 		level = slog.LevelWarn
 	case o.skip[r.URL.Path]:
 		return
@@ -259,23 +267,19 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 	if !o.logHandler.Enabled(ctx, level) {
 		return
 	}
-	t := end
-	if o.cfg.Now != nil {
-		t = time.Now()
-	}
 	a := accessLine{
-		time: t, level: level, method: r.Method, route: route, path: r.URL.Path,
-		status: status, bytes: st.rw.bytes, durationMS: float64(elapsed.Microseconds()) / 1000,
-		requestID: st.id, traceID: st.traceID, clientIP: st.clientIP(o.ips.ClientIP(r)),
-		userAgent: headerValue(r.Header, "User-Agent"), aborted: rec != nil && !panicked,
+		time: out.end, level: level, method: r.Method, route: out.route, path: r.URL.Path,
+		status: out.status, bytes: st.rw.bytes, durationMS: float64(out.elapsed.Microseconds()) / 1000,
+		requestID: st.id, traceID: st.traceID, clientIP: o.ips.ClientIP(r),
+		userAgent: headerValue(r.Header, "User-Agent"), aborted: out.rec != nil && !out.panicked,
 	}
-	if o.fastLog != nil && !panicked && a.encodable() {
+	if o.fastLog != nil && !out.panicked && a.encodable() {
 		o.fastLog.writeAccess(&a)
 		return
 	}
-	// The record is built here rather than by LogAttrs: the call site is always this
-	// line, so its program counter is looked up once, and with the default clock the
-	// time read for the duration doubles as the record's time.
+	// The record is built here rather than by LogAttrs, which would add the request
+	// fields a second time through a ContextHandler. Its call site is always this line,
+	// so the program counter is looked up once.
 	pc := o.logPC.Load()
 	if pc == 0 {
 		var pcs [1]uintptr
@@ -283,12 +287,11 @@ func (o *Observer) log(r *http.Request, st *request, route string, status int, e
 		pc = pcs[0]
 		o.logPC.Store(pc)
 	}
-	record := slog.NewRecord(t, level, accessMessage, pc)
-	attrs := a.attrs(make([]slog.Attr, 0, 14))
-	if panicked {
-		attrs = append(attrs, slog.Any("panic", rec), slog.String("stack", string(stack)))
+	record := slog.NewRecord(out.end, level, accessMessage, pc)
+	record.AddAttrs(a.attrs(make([]slog.Attr, 0, 14))...)
+	if out.panicked {
+		record.AddAttrs(slog.Any("panic", out.rec), slog.String("stack", string(out.stack)))
 	}
-	record.AddAttrs(attrs...)
 	_ = o.logHandler.Handle(ctx, record)
 }
 

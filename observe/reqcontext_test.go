@@ -37,7 +37,7 @@ func TestRequestContextKeepsParent(t *testing.T) {
 	got, ok := kept.Deadline()
 	assert.True(t, ok)
 	assert.True(t, got.Equal(deadline))
-	assert.Contains(t, fmt.Sprint(kept), "WithValue(observe.ctxKey)")
+	assert.Contains(t, fmt.Sprint(kept), "WithValue(observe.ctxKey")
 
 	child, stop := context.WithCancel(kept)
 	defer stop()
@@ -82,7 +82,7 @@ func TestAccessLogClientIPForms(t *testing.T) {
 	o := mustNew(t, Config{Logger: logger})
 	h := o.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	long := "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
-	require.Len(t, long, maxIPTextLen)
+	require.Len(t, long, 39) // the longest address text
 	peers := map[string]string{
 		"[" + long + "]:443":      long,
 		"198.51.100.7:1234":       "198.51.100.7",
@@ -135,4 +135,35 @@ func TestAccessLogSourceAndTime(t *testing.T) {
 			assert.True(t, ts.Equal(start.Add(time.Duration(i+1)*time.Second)), "time %v", ts)
 		}
 	})
+}
+
+// An outer middleware may rewrite header values in place after the Observer returns
+// (h["X-Request-Id"][0] = …); no value slice the Observer sets is shared with another
+// response, the panic response's included.
+func TestHeaderValuesAreNotSharedBetweenResponses(t *testing.T) {
+	o := mustNew(t, Config{GenerateRequestID: func() string { return "same-id" }})
+	inner := o.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		for _, v := range w.Header() {
+			for i := range v {
+				v[i] = "mutated"
+			}
+		}
+	})
+	for _, path := range []string{"/", "/panic", "/", "/panic"} {
+		rec := httptest.NewRecorder()
+		outer.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		h := rec.Result().Header // as written, before the outer middleware's writes
+		assert.Equal(t, "same-id", h.Get("X-Request-Id"), path)
+		if path == "/panic" {
+			assert.Equal(t, "application/problem+json", h.Get("Content-Type"))
+			assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"math/rand/v2"
 )
@@ -32,23 +33,13 @@ func isIDChar(c byte) bool {
 	return false
 }
 
-// idLen is the length of a generated request ID.
-const idLen = 32
-
-// maxIPTextLen is the longest text form of an IP address without a zone
-// ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").
-const maxIPTextLen = 39
-
-// fillRandomID writes 32 lowercase hex characters from a 128-bit value drawn from the
+// newRequestID returns 32 lowercase hex characters from a 128-bit value drawn from the
 // runtime's ChaCha8 generator (math/rand/v2), which is safe for concurrent use.
-func fillRandomID(dst *[idLen]byte) {
+func newRequestID() string {
 	var raw [16]byte
-	a, b := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		raw[i] = byte(a >> (8 * i))
-		raw[8+i] = byte(b >> (8 * i))
-	}
-	hex.Encode(dst[:], raw[:])
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
+	return hex.EncodeToString(raw[:])
 }
 
 // traceParent is the parsed W3C trace context header.
@@ -59,20 +50,9 @@ type traceParent struct {
 }
 
 // parseTraceparent parses a W3C traceparent header ("00-<trace-id>-<parent-id>-<flags>").
-// It follows the Trace Context rules: version ff is invalid, version 00 must be exactly
-// 55 characters, later versions may append fields after a dash, identifiers are lowercase
-// hex and must not be all zeros.
+// Identifiers are lowercase hex and must not be all zeros.
 func parseTraceparent(s string) (traceParent, bool) {
-	if len(s) < 55 {
-		return traceParent{}, false
-	}
-	if !isLowerHex(s[0:2]) || s[0:2] == "ff" || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return traceParent{}, false
-	}
-	if s[0:2] == "00" && len(s) != 55 {
-		return traceParent{}, false
-	}
-	if len(s) > 55 && s[55] != '-' {
+	if !traceparentLayout(s) {
 		return traceParent{}, false
 	}
 	tid, sid, flags := s[3:35], s[36:52], s[53:55]
@@ -80,9 +60,27 @@ func parseTraceparent(s string) (traceParent, bool) {
 		return traceParent{}, false
 	}
 	// The sampled flag is bit 0 of the flags byte, that is of its second hex digit.
-	low := flags[1]
-	sampled := (low >= '0' && low <= '9' && (low-'0')&1 == 1) || (low >= 'a' && (low-'a'+10)&1 == 1)
-	return traceParent{traceID: tid, spanID: sid, sampled: sampled}, true
+	low := flags[1] - '0'
+	if flags[1] >= 'a' {
+		low = flags[1] - 'a' + 10
+	}
+	return traceParent{traceID: tid, spanID: sid, sampled: low&1 == 1}, true
+}
+
+// traceparentLayout checks the version and the dashes of a traceparent header, following
+// the Trace Context rules: version ff is invalid, version 00 is exactly 55 characters,
+// later versions may append fields after a dash.
+func traceparentLayout(s string) bool {
+	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return false
+	}
+	switch version := s[0:2]; {
+	case !isLowerHex(version) || version == "ff":
+		return false
+	case version == "00":
+		return len(s) == 55
+	}
+	return len(s) == 55 || s[55] == '-'
 }
 
 func isLowerHex(s string) bool {

@@ -48,3 +48,20 @@ func TestErrorDefaultsStatus(t *testing.T) {
 	assert.Equal(t, 413, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"detail":"body too large"`)
 }
+
+// The header values Write sets belong to its response: rewriting them in place afterwards
+// (h["Content-Type"][0] = …) does not reach the next problem.
+func TestWriteHeaderValuesAreNotShared(t *testing.T) {
+	for range 3 {
+		rec := httptest.NewRecorder()
+		Error(rec, http.StatusTooManyRequests, "slow down")
+		h := rec.Result().Header
+		assert.Equal(t, ContentType, h.Get("Content-Type"))
+		assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+		for _, v := range rec.Header() {
+			for i := range v {
+				v[i] = "mutated"
+			}
+		}
+	}
+}
