@@ -31,7 +31,7 @@ func TestRouteOfResponseWrittenBeforeTheMux(t *testing.T) {
 	})
 	rule, err := ratelimit.ParseRule("1 per minute")
 	require.NoError(t, err)
-	limiter, err := ratelimit.New(ratelimit.Config{Rule: rule, Scope: ratelimit.ScopeRoute})
+	limiter, err := ratelimit.New(ratelimit.Config{Rule: rule, PerRoute: true})
 	require.NoError(t, err)
 
 	var logs bytes.Buffer
