@@ -112,36 +112,52 @@ func (h *HTTPCache) storable(status int, hd, pre http.Header, routed bool) (time
 	if !ok {
 		return 0, "status"
 	}
-	if len(hd["Set-Cookie"]) > 0 {
-		return 0, "set-cookie"
-	}
 	cc := cachecontrol.Parse(hd["Cache-Control"])
-	switch {
-	case cc.NoStore || cc.NoCache || cc.Private || cc.Invalid:
-		return 0, "cache-control"
-	case !routed && !cc.Public && cc.SMaxAge < 0:
-		// Not a route the cache was put on, and not a response addressed to shared caches.
-		return 0, "unrouted"
-	}
-	if _, star := varyNames(hd["Vary"]); star {
-		return 0, "vary"
-	}
-	if nonceByHandler(hd, pre) || (len(nonces(hd)) > 0 && isMarkup(headerValue(hd, "Content-Type"))) {
-		return 0, "csp-nonce"
+	if reason := refusal(cc, hd, pre, routed); reason != "" {
+		return 0, reason
 	}
 	switch {
-	case cc.SMaxAge > 0:
-		return time.Duration(cc.SMaxAge) * time.Second, ""
-	case cc.SMaxAge == 0:
-		return 0, "cache-control"
-	case cc.MaxAge > 0:
-		return time.Duration(cc.MaxAge) * time.Second, ""
-	case cc.MaxAge == 0:
-		return 0, "cache-control"
+	case cc.SMaxAge >= 0:
+		return explicitLifetime(cc.SMaxAge)
+	case cc.MaxAge >= 0:
+		return explicitLifetime(cc.MaxAge)
 	case !implicit:
 		return 0, "status"
 	}
 	return h.c.jittered(h.c.tiers.TTL(h.tier)), ""
+}
+
+// refusal returns why a response with header hd and directives cc must not be stored, or
+// "" when nothing in its header forbids it.
+func refusal(cc cachecontrol.Directives, hd, pre http.Header, routed bool) string {
+	switch {
+	case len(hd["Set-Cookie"]) > 0:
+		return "set-cookie"
+	case cc.NoStore || cc.NoCache || cc.Private || cc.Invalid:
+		return "cache-control"
+	case !routed && !cc.Public && cc.SMaxAge < 0:
+		// Not a route the cache was put on, and not a response addressed to shared caches.
+		return "unrouted"
+	case varyStar(hd["Vary"]):
+		return "vary"
+	case nonceByHandler(hd, pre), len(nonces(hd)) > 0 && isMarkup(headerValue(hd, "Content-Type")):
+		return "csp-nonce"
+	}
+	return ""
+}
+
+// explicitLifetime is the lifetime of seconds given by s-maxage or max-age; 0 forbids
+// storing.
+func explicitLifetime(seconds int64) (time.Duration, string) {
+	if seconds == 0 {
+		return 0, "cache-control"
+	}
+	return time.Duration(seconds) * time.Second, ""
+}
+
+func varyStar(values []string) bool {
+	_, star := varyNames(values)
+	return star
 }
 
 // cspFields are the response fields whose policy may carry a nonce.

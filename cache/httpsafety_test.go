@@ -59,24 +59,28 @@ func session(r *http.Request) string {
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 }
 
-// TestHTTPWholeMuxZeroConfig wraps a whole http.ServeMux with a zero HTTPConfig, the way
-// a newcomer reads "compress, cache, then the mux": metrics, probes, an authenticated
-// /api/me and unknown paths all reach their handlers on every request, nothing is written
-// to the store, and no user's response reaches another. A handler that says
-// Cache-Control: public is cached, and so is a route registered with the cache.
-func TestHTTPWholeMuxZeroConfig(t *testing.T) {
-	h, store := newCountedHTTP(t, cache.HTTPConfig{})
+// newcomerApp is a service laid out the way a newcomer reads "compress, cache, then the
+// mux": a whole http.ServeMux behind a response cache with a zero HTTPConfig, serving
+// Prometheus metrics, a liveness probe, an authenticated /api/me, a handler that marks its
+// response public, and /api/formulas registered with the cache as a route.
+type newcomerApp struct {
+	t                          *testing.T
+	srv                        *httptest.Server
+	live, me, public, formulas atomic.Int64
+}
+
+func newNewcomerApp(t *testing.T, h *cache.HTTPCache) *newcomerApp {
+	a := &newcomerApp{t: t}
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounter(prometheus.CounterOpts{Name: "requests_total", Help: "Requests."})
 	reg.MustRegister(requests)
-	var live, me, public, formulas atomic.Int64
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /live", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "ok %d", live.Add(1))
+		fmt.Fprintf(w, "ok %d", a.live.Add(1))
 	})
 	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
-		me.Add(1)
+		a.me.Add(1)
 		user := session(r)
 		if user == "" {
 			http.Error(w, "who are you?", http.StatusUnauthorized)
@@ -87,34 +91,67 @@ func TestHTTPWholeMuxZeroConfig(t *testing.T) {
 	})
 	mux.HandleFunc("GET /api/public", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=60")
-		fmt.Fprintf(w, "public %d", public.Add(1))
+		fmt.Fprintf(w, "public %d", a.public.Add(1))
 	})
 	mux.Handle("GET /api/formulas", h.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "formulas %d", formulas.Add(1))
+		fmt.Fprintf(w, "formulas %d", a.formulas.Add(1))
 	})))
-	srv := httptest.NewServer(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	a.srv = httptest.NewServer(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Inc()
 		mux.ServeHTTP(w, r)
 	})))
-	t.Cleanup(srv.Close)
-	get := func(path string, hdr ...string) (int, string, http.Header) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b), resp.Header
-	}
+	t.Cleanup(a.srv.Close)
+	return a
+}
 
+// get requests path with the header fields of hdr (name, value, …).
+func (a *newcomerApp) get(path string, hdr ...string) (int, string, http.Header) {
+	a.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, a.srv.URL+path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := a.srv.Client().Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestHTTPWholeMuxZeroConfig: metrics, probes, /api/me and unknown paths reach their
+// handlers on every request, nothing is written to the store, and no user's response
+// reaches another. A handler that says Cache-Control: public is cached, and so is a route
+// registered with the cache.
+func TestHTTPWholeMuxZeroConfig(t *testing.T) {
+	h, store := newCountedHTTP(t, cache.HTTPConfig{})
+	a := newNewcomerApp(t, h)
+	a.checkUncachedPaths()
+	a.checkUsersApart()
+	if a.live.Load() != 3 || a.me.Load() != 6 {
+		t.Fatalf("handler calls: /live %d, /api/me %d; want 3 and 6", a.live.Load(), a.me.Load())
+	}
+	if n := store.sets.Load(); n != 0 {
+		t.Fatalf("%d writes to the store for responses nobody marked cacheable", n)
+	}
+	// What may be cached still is.
+	for range 3 {
+		a.get("/api/public")
+		a.get("/api/formulas")
+	}
+	if a.public.Load() != 1 || a.formulas.Load() != 1 {
+		t.Fatalf("handler calls: /api/public %d, /api/formulas %d; want 1 each", a.public.Load(), a.formulas.Load())
+	}
+}
+
+// checkUncachedPaths requests /metrics, /live and unknown paths three times each: none is
+// a hit, and the metrics change between scrapes.
+func (a *newcomerApp) checkUncachedPaths() {
+	t := a.t
 	var scrapes []string
 	for range 3 {
-		_, b, hd := get("/metrics")
+		_, b, hd := a.get("/metrics")
 		if hd.Get("X-Cache") == "HIT" {
 			t.Fatalf("/metrics served from the cache: %v", hd)
 		}
@@ -123,42 +160,29 @@ func TestHTTPWholeMuxZeroConfig(t *testing.T) {
 	if scrapes[0] == scrapes[1] || scrapes[1] == scrapes[2] {
 		t.Fatal("/metrics did not change between scrapes: served from the cache")
 	}
-	for range 3 {
-		if _, _, hd := get("/live"); hd.Get("X-Cache") == "HIT" {
+	for i := range 3 {
+		if _, _, hd := a.get("/live"); hd.Get("X-Cache") == "HIT" {
 			t.Fatalf("/live served from the cache: %v", hd)
 		}
+		if code, _, hd := a.get(fmt.Sprint("/nope/", i%2)); code != http.StatusNotFound || hd.Get("X-Cache") == "HIT" {
+			t.Fatalf("unknown path: %d %v", code, hd)
+		}
 	}
+}
+
+// checkUsersApart asks /api/me as alice, bob and nobody, by cookie and by bearer token.
+func (a *newcomerApp) checkUsersApart() {
+	t := a.t
 	for _, creds := range [][2][]string{
 		{{"Cookie", "session=alice"}, {"Cookie", "session=bob"}},
 		{{"Authorization", "Bearer alice"}, {"Authorization", "Bearer bob"}},
 	} {
-		_, a, _ := get("/api/me", creds[0]...)
-		_, b, _ := get("/api/me", creds[1]...)
-		code, anon, _ := get("/api/me")
-		if a != `{"user":"alice"}` || b != `{"user":"bob"}` || code != http.StatusUnauthorized || strings.Contains(anon, "alice") {
-			t.Fatalf("%s: alice %q, bob %q, anonymous %d %q", creds[0][0], a, b, code, anon)
+		_, alice, _ := a.get("/api/me", creds[0]...)
+		_, bob, _ := a.get("/api/me", creds[1]...)
+		code, anon, _ := a.get("/api/me")
+		if alice != `{"user":"alice"}` || bob != `{"user":"bob"}` || code != http.StatusUnauthorized || strings.Contains(anon, "alice") {
+			t.Fatalf("%s: alice %q, bob %q, anonymous %d %q", creds[0][0], alice, bob, code, anon)
 		}
-	}
-	for i := range 3 {
-		if code, _, hd := get(fmt.Sprint("/nope/", i%2)); code != http.StatusNotFound || hd.Get("X-Cache") == "HIT" {
-			t.Fatalf("unknown path: %d %v", code, hd)
-		}
-	}
-	if live.Load() != 3 || me.Load() != 6 {
-		t.Fatalf("handler calls: /live %d, /api/me %d; want 3 and 6", live.Load(), me.Load())
-	}
-	if n := store.sets.Load(); n != 0 {
-		t.Fatalf("%d writes to the store for responses nobody marked cacheable", n)
-	}
-
-	// What may be cached still is: a response addressed to shared caches, and a route
-	// registered with the cache.
-	for range 3 {
-		get("/api/public")
-		get("/api/formulas")
-	}
-	if public.Load() != 1 || formulas.Load() != 1 {
-		t.Fatalf("handler calls: /api/public %d, /api/formulas %d; want 1 each", public.Load(), formulas.Load())
 	}
 }
 
