@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +30,7 @@ type HTTPConfig struct {
 	// written with escapes) goes to the handler and its response is neither served from
 	// nor stored in the cache, so made-up parameters cannot fill the store. Declare only
 	// parameters whose values the handler checks: every value it answers with a storable
-	// response is an entry.
+	// response is an entry. Names are printable ASCII without space or any of &=;%+#.
 	Query []string
 	// MaxBodyBytes is the largest body stored; larger responses stream through uncached.
 	// Default 1 MiB.
@@ -169,8 +168,8 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 // setRequestFields checks and keeps Query, AnonymousCookies and CredentialHeaders.
 func (h *HTTPCache) setRequestFields(cfg HTTPConfig) error {
 	for _, q := range cfg.Query {
-		if q == "" || url.QueryEscape(q) != q {
-			return fmt.Errorf("%w: Query parameter %q must be non-empty and need no escaping", ErrInvalidConfig, q)
+		if !plainQueryName(q) {
+			return fmt.Errorf("%w: Query parameter %q must be non-empty, printable ASCII, without space or any of &=;%%+#", ErrInvalidConfig, q)
 		}
 	}
 	h.query = slices.Compact(slices.Sorted(slices.Values(cfg.Query)))
@@ -187,6 +186,17 @@ func (h *HTTPCache) setRequestFields(cfg HTTPConfig) error {
 		h.credHeaders = append(h.credHeaders, textproto.CanonicalMIMEHeaderKey(f))
 	}
 	return nil
+}
+
+// plainQueryName reports whether a query parameter name reads the same raw and unescaped,
+// and cannot split a query: printable ASCII without space, '&', '=', ';', '%', '+' or '#'.
+func plainQueryName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("&=;%+#", c) >= 0 {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // Handler returns next behind the cache.
@@ -211,7 +221,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 // get answers a GET or HEAD request: bypassed, from the store, or by the handler.
 func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	reqCC := requestDirectives(r.Header)
-	if reason := h.bypass(r, reqCC); reason != "" {
+	if reason := h.bypass(r, &reqCC); reason != "" {
 		h.mark(w.Header(), "BYPASS", reason)
 		next.ServeHTTP(w, r)
 		return
@@ -219,7 +229,7 @@ func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handle
 	if h.shared && h.credentialed(r) {
 		r = h.withoutCredentials(r)
 	}
-	fwd, stale, served := h.fromStore(w, r, next, reqCC)
+	fwd, stale, served := h.fromStore(w, r, next, &reqCC)
 	switch {
 	case served:
 	case reqCC.OnlyIfCached:
@@ -248,7 +258,7 @@ func requestDirectives(hd http.Header) cachecontrol.Directives {
 
 // bypass returns the Cache-Status parameters of a request the cache must not handle, or
 // "" when it may.
-func (h *HTTPCache) bypass(r *http.Request, cc cachecontrol.Directives) string {
+func (h *HTTPCache) bypass(r *http.Request, cc *cachecontrol.Directives) string {
 	switch {
 	case cc.NoStore:
 		return "fwd=bypass"
@@ -263,7 +273,7 @@ func (h *HTTPCache) bypass(r *http.Request, cc cachecontrol.Directives) string {
 // fromStore answers r with a stored response when one may answer it. Otherwise it returns
 // the Cache-Status forward reason, and the stale entry that may answer if the handler
 // fails.
-func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.Handler, cc cachecontrol.Directives) (fwd string, stale *hit, served bool) {
+func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.Handler, cc *cachecontrol.Directives) (fwd string, stale *hit, served bool) {
 	if cc.NoCache || cc.MaxAge == 0 || cc.Invalid {
 		return "request", nil, false
 	}
@@ -304,7 +314,7 @@ func (f *hit) age() time.Duration { return max(f.m.env.age(f.now), 0) }
 // remaining is the freshness left (negative when stale).
 func (f *hit) remaining() time.Duration { return subNanos(f.m.env.freshUntil, f.now) }
 
-func acceptable(cc cachecontrol.Directives, f *hit) bool {
+func acceptable(cc *cachecontrol.Directives, f *hit) bool {
 	if cc.MaxAge >= 0 && f.age() > time.Duration(cc.MaxAge)*time.Second {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -533,10 +534,17 @@ func TestHTTPMustRevalidateNeverStale(t *testing.T) {
 
 func TestHTTPConfigErrors(t *testing.T) {
 	c, _ := newCache(t, cache.Config{})
-	for _, cfg := range []cache.HTTPConfig{{Tier: 9}, {MaxBodyBytes: -1}, {Name: "bad name"}, {Tags: []string{""}}} {
-		if _, err := cache.NewHTTP(c, cfg); err == nil {
-			t.Errorf("NewHTTP(%+v) accepted", cfg)
+	for _, cfg := range []cache.HTTPConfig{
+		{Tier: 9}, {MaxBodyBytes: -1}, {Name: "bad name"}, {Tags: []string{""}},
+		{Query: []string{""}}, {Query: []string{"a b"}}, {Query: []string{"a&b"}}, {Query: []string{"l%65vel"}},
+		{AnonymousCookies: []string{"bad name"}}, {CredentialHeaders: []string{"X-Key:"}},
+	} {
+		if _, err := cache.NewHTTP(c, cfg); !errors.Is(err, cache.ErrInvalidConfig) {
+			t.Errorf("NewHTTP(%+v): %v", cfg, err)
 		}
+	}
+	if _, err := cache.NewHTTP(c, cache.HTTPConfig{Query: []string{"page[size]", "level", "level"}}); err != nil {
+		t.Errorf("plain parameter names refused: %v", err)
 	}
 	if _, err := cache.NewHTTP(nil, cache.HTTPConfig{}); err == nil {
 		t.Error("nil cache accepted")

@@ -28,17 +28,26 @@ func (h *HTTPCache) credentialed(r *http.Request) bool {
 		}
 	}
 	for _, line := range hd["Cookie"] {
-		for part := range strings.SplitSeq(line, ";") {
-			if part = textproto.TrimString(part); part == "" {
-				continue
-			}
-			name, _, _ := strings.Cut(part, "=")
-			if !slices.Contains(h.anonCookies, name) {
-				return true
-			}
+		if !h.anonymousCookies(line) {
+			return true
 		}
 	}
 	return false
+}
+
+// anonymousCookies reports whether every cookie of a Cookie field line is named in
+// AnonymousCookies.
+func (h *HTTPCache) anonymousCookies(line string) bool {
+	for part := range strings.SplitSeq(line, ";") {
+		if part = textproto.TrimString(part); part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if !slices.Contains(h.anonCookies, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutCredentials returns a copy of r without Authorization, CredentialHeaders fields
@@ -67,9 +76,15 @@ func (h *HTTPCache) withoutCredentials(r *http.Request) *http.Request {
 
 // queryDeclared reports whether every parameter of the raw query is one of the declared
 // parameters, written as the key reads it: the name as declared, and a value that
-// unescapes. Empty pairs ("a=1&&b=2") are ignored, as net/url does.
+// unescapes. Empty pairs ("a=1&&b=2") are ignored, as net/url does; a semicolon, which
+// net/url refuses, is refused.
 func (h *HTTPCache) queryDeclared(raw string) bool {
-	for pair := range strings.SplitSeq(raw, "&") {
+	if strings.IndexByte(raw, ';') >= 0 {
+		return false
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
 		if pair == "" {
 			continue
 		}
@@ -77,10 +92,7 @@ func (h *HTTPCache) queryDeclared(raw string) bool {
 		if !slices.Contains(h.query, name) {
 			return false
 		}
-		if strings.Contains(value, ";") {
-			return false // net/url drops such a pair
-		}
-		if strings.Contains(value, "%") {
+		if strings.IndexByte(value, '%') >= 0 {
 			if _, err := url.QueryUnescape(value); err != nil {
 				return false
 			}
