@@ -78,7 +78,9 @@ type HTTPConfig struct {
 //     matched it to a pattern (the cache wrapping a whole http.ServeMux, or a router that
 //     does not set Request.Pattern) is answered by the handler and stored only when the
 //     response says Cache-Control: public or s-maxage. /metrics, probes and 404s of
-//     unknown paths therefore pass through a cache wrapped around a mux.
+//     unknown paths therefore pass through a cache wrapped around a mux. A pattern that
+//     covers a subtree ("/api/") makes every handler under it a route of the cache, and
+//     each path a route answers with a storable response is an entry of its own.
 //   - Only the query parameters of HTTPConfig.Query; a request with others bypasses.
 //   - Statuses 200, 203, 204, 300, 301 and 308 for their s-maxage, max-age or the tier's
 //     TTL; 404, 405, 410, 414 and 501 only for an s-maxage or max-age the handler gives.
