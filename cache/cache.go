@@ -22,7 +22,7 @@ type Config struct {
 	Namespace string
 	// Tiers holds the TTL of each tier; zero fields mean 10 min / 2 h / 24 h / 7 days.
 	Tiers Tiers
-	// Codec encodes values other than []byte and string; default [JSON].
+	// Codec encodes values other than []byte and string; default encoding/json.
 	Codec Codec
 	// Jitter shortens each TTL by a random fraction in [0, Jitter) so entries written
 	// together do not expire together; default 0.1 (up to 10%). Negative disables jitter;
@@ -48,13 +48,21 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// Defaults of [Config].
+// Defaults of [Config], [Tiers], [HTTPConfig] and [MemoryConfig].
 const (
 	DefaultNamespace            = "cache:"
 	DefaultJitter               = 0.1
 	DefaultStaleWhileRevalidate = time.Minute
 	DefaultStaleIfError         = 10 * time.Minute
 	DefaultLoadTimeout          = 30 * time.Second
+
+	DefaultShortTTL     = 10 * time.Minute
+	DefaultMediumTTL    = 2 * time.Hour
+	DefaultLongTTL      = 24 * time.Hour
+	DefaultPermanentTTL = 7 * 24 * time.Hour
+
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxBytes     = 64 << 20
 )
 
 // Cache stores typed values in a [Store] under tiered TTLs, with tags, stampede-proof
@@ -102,7 +110,7 @@ func New(store Store, cfg Config) (*Cache, error) {
 		c.ns = DefaultNamespace
 	}
 	if c.codec == nil {
-		c.codec = JSON{}
+		c.codec = jsonCodec{}
 	}
 	switch {
 	case c.jitter >= 1:
@@ -130,7 +138,7 @@ func New(store Store, cfg Config) (*Cache, error) {
 	if c.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	if n, ok := store.(EvictionNotifier); ok {
+	if n, ok := store.(evictionNotifier); ok {
 		n.NotifyEvictions(func(_ string, value []byte) {
 			c.m.evictions.inc(tierOf(value))
 		})

@@ -257,20 +257,20 @@ func TestParseTiers(t *testing.T) {
 	}
 }
 
-func FuzzParseTTL(f *testing.F) {
+func FuzzParseTiers(f *testing.F) {
 	for _, s := range []string{"600", "10m", "1h30m", "", "-1", "0", " 7 ", "9223372036854775807", "1e9h"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := cache.ParseTTL(s)
+		ts, err := cache.ParseTiers(s, "", "", "")
 		if err != nil {
 			if !errors.Is(err, cache.ErrInvalidConfig) {
-				t.Fatalf("ParseTTL(%q) error %v is not ErrInvalidConfig", s, err)
+				t.Fatalf("ParseTiers(%q) error %v is not ErrInvalidConfig", s, err)
 			}
 			return
 		}
-		if d <= 0 || d > 100*365*24*time.Hour {
-			t.Fatalf("ParseTTL(%q) = %v, out of range", s, d)
+		if d := ts.Short; d <= 0 || d > 100*365*24*time.Hour {
+			t.Fatalf("ParseTiers(%q) = %v, out of range", s, d)
 		}
 	})
 }

@@ -5,21 +5,19 @@ import (
 	"fmt"
 )
 
-// Codec turns values into bytes and back. [JSON] is the default; []byte and string values
-// bypass the codec and are stored as they are.
+// Codec turns values into bytes and back. encoding/json is the default; []byte and string
+// values bypass the codec and are stored as they are.
 type Codec interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error
 }
 
-// JSON is the default [Codec] (encoding/json).
-type JSON struct{}
+// jsonCodec is the default Codec.
+type jsonCodec struct{}
 
-// Marshal implements [Codec].
-func (JSON) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+func (jsonCodec) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
-// Unmarshal implements [Codec].
-func (JSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 func encodeValue(c Codec, v any) ([]byte, error) {
 	switch x := v.(type) {

@@ -1,6 +1,7 @@
 // Package cache makes caching something a handler gets right by default: named TTL tiers,
 // a bounded in-memory store, stampede-proof loading with stale windows, tag invalidation
-// without key scans, and an HTTP response cache.
+// without key scans, and an HTTP response cache that never answers one user with another's
+// response.
 //
 // # Pieces
 //
@@ -12,19 +13,32 @@
 //     as they are), tiers and tags on top of a Store.
 //   - [GetOrLoad] is the call handlers use: one load per key however many callers miss at
 //     once, TTL jitter, stale-while-revalidate and stale-if-error.
-//   - [HTTPCache] caches GET/HEAD responses (RFC 9111 subset, ETag/304, Vary, Cache-Status).
+//   - [HTTPCache] caches the GET and HEAD responses of the routes it wraps (RFC 9111
+//     subset, ETag/304, Vary, Cache-Status).
 //
 // # Defaults
 //
-// Tiers: [Short] 10 min, [Medium] 2 h, [Long] 24 h, [Permanent] 7 days — the seed's
-// CACHE_TTL_SHORT|MEDIUM|LONG|PERMANENT (600/7200/86400/604800 s); [ParseTiers] reads those
-// strings. Jitter shortens each TTL by up to 10%; stale-while-revalidate 1 min;
-// stale-if-error 10 min; loads time out after 30 s; namespace "cache:". Memory holds
-// 64 MiB. HTTPCache stores bodies up to 1 MiB, in the Short tier unless configured, and
-// lets requests with Authorization bypass it. A response cache hit costs one allocation:
-// stored entries are decoded once and found again by the request's fields as sent (no
-// normalising and no SHA-256 on a hit), and Age and Cache-Status are formatted at most
-// twice a second.
+// Tiers: [Short] 10 minutes, [Medium] 2 hours, [Long] 24 hours, [Permanent] 7 days.
+// Jitter shortens each TTL by up to 10%; stale-while-revalidate 1 minute; stale-if-error
+// 10 minutes; loads time out after 30 seconds; namespace "cache:". A [Memory] store holds
+// 64 MiB. [HTTPCache] stores bodies up to 1 MiB, in the Short tier unless configured.
+//
+// # The response cache
+//
+// Put an [HTTPCache] on a route, between the router and a handler whose answer does not
+// depend on who asks (the HTTPCache example shows it whole):
+//
+//	mux.Handle("GET /api/formulas", formulas.Handler(listFormulas))
+//
+// Its defaults keep one user's response from reaching another and keep made-up requests
+// from filling the store: requests carrying credentials (Authorization, Cookie, configured
+// header fields) bypass it; only the query parameters the route declares reach the key,
+// and requests with others bypass it; responses with Set-Cookie, or that could replay a
+// Content-Security-Policy nonce, are not stored. Wrapped around a whole http.ServeMux, it
+// stores only what handlers mark Cache-Control: public or s-maxage, so /metrics, probes
+// and 404s of unknown paths are never cached. [HTTPConfig] holds the opt-ins: cookies that
+// identify nobody (AnonymousCookies), and routes that answer everyone alike
+// (SameForEveryone).
 //
 // # Tags
 //
@@ -34,16 +48,12 @@
 // one write whatever the number of entries, and on a two-level store it reaches every
 // instance through the same invalidation message as any other write.
 //
-// # Usage
+// # Sharing a store
 //
-//	store, _ := cache.NewMemory(cache.MemoryConfig{})
-//	c, _ := cache.New(store, cache.Config{Tiers: tiers, Registerer: prometheus.DefaultRegisterer})
-//	list, err := cache.GetOrLoad(ctx, c, "formulas", cache.Long, loadFormulas, cache.Tags("formulas"))
-//
-//	formulas, _ := cache.NewHTTP(c, cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas"}})
-//	mux.Handle("GET /api/formulas", formulas.Handler(listFormulas))
-//	// in the admin PUT handler, after the update:
-//	_ = c.InvalidateTags(ctx, "formulas")
+// A [Cache] writes its keys under its Namespace ("cache:k:…" for entries, "cache:t:…" for
+// tag versions). Two caches with different namespaces never see each other's entries in
+// one store. On a Redis shared by several services, package cache/rediscache requires a key
+// prefix of each service's own, so the default namespace is enough inside it.
 //
 // # Metrics
 //

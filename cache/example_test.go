@@ -39,29 +39,38 @@ func ExampleHTTPCache() {
 	store, _ := cache.NewMemory(cache.MemoryConfig{})
 	defer store.Close()
 	c, _ := cache.New(store, cache.Config{Jitter: -1}) // exact TTLs, for a stable output
-	rc, _ := cache.NewHTTP(c, cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas"}})
+	formulas, _ := cache.NewHTTP(c, cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas"}, Query: []string{"level"}})
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/formulas", rc.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	listFormulas := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `[{"name":"Grand Oral","price":390}]`)
-	})))
+		fmt.Fprintf(w, `[{"name":"Grand Oral","level":%q}]`, r.URL.Query().Get("level"))
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/formulas", formulas.Handler(listFormulas))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	for range 2 {
-		resp, _ := http.Get(srv.URL + "/api/formulas")
+	get := func(path string, header ...string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
+		resp, _ := http.DefaultClient.Do(req)
 		resp.Body.Close()
-		fmt.Println(resp.StatusCode, resp.Header.Get("X-Cache"), resp.Header.Get("Cache-Status"))
+		fmt.Println(path, resp.StatusCode, resp.Header.Get("Cache-Status"))
 	}
-	_ = c.InvalidateTags(context.Background(), "formulas")
-	resp, _ := http.Get(srv.URL + "/api/formulas")
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode, resp.Header.Get("X-Cache"))
+	get("/api/formulas?level=terminale")
+	get("/api/formulas?level=terminale")
+	get("/api/formulas?level=terminale&utm_source=mail") // an undeclared parameter
+	get("/api/formulas?level=terminale", "Cookie", "session=alice")
+	_ = c.InvalidateTags(context.Background(), "formulas") // after an admin update
+	get("/api/formulas?level=terminale")
 	// Output:
-	// 200 MISS harden; fwd=uri-miss; stored
-	// 200 HIT harden; hit; ttl=86400
-	// 200 MISS
+	// /api/formulas?level=terminale 200 harden; fwd=uri-miss; stored
+	// /api/formulas?level=terminale 200 harden; hit; ttl=86400
+	// /api/formulas?level=terminale&utm_source=mail 200 harden; fwd=bypass; detail=query
+	// /api/formulas?level=terminale 200 harden; fwd=bypass; detail=credentials
+	// /api/formulas?level=terminale 200 harden; fwd=uri-miss; stored
 }
 
 func ExampleParseTiers() {
@@ -69,13 +78,4 @@ func ExampleParseTiers() {
 	tiers, err := cache.ParseTiers("600", "2h", "", "604800")
 	fmt.Println(tiers.Short, tiers.Medium, tiers.Long, tiers.Permanent, err)
 	// Output: 10m0s 2h0m0s 24h0m0s 168h0m0s <nil>
-}
-
-func ExampleParseCacheControl() {
-	cc := cache.ParseCacheControl([]string{`public, MAX-AGE=60`, `no-cache="Set-Cookie"`})
-	fmt.Println(cc.Public, cc.MaxAge, cc.NoCache)
-	fmt.Println(cc)
-	// Output:
-	// true 60 true
-	// no-cache, public, max-age=60
 }

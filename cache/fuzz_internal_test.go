@@ -46,7 +46,8 @@ func FuzzCacheKey(f *testing.F) {
 		r := &http.Request{Method: "GET", Host: host, URL: &url.URL{Path: path, RawQuery: query}, Header: http.Header{}}
 		r.Header.Set("Accept-Encoding", ae)
 		r.Header.Set("Accept-Language", lang)
-		p := primaryKey(r)
+		h := &HTTPCache{query: []string{"a", "level"}}
+		p := h.primaryKey(r)
 		if len(p) != 2+64 {
 			t.Fatalf("primary key length %d", len(p))
 		}
@@ -56,7 +57,7 @@ func FuzzCacheKey(f *testing.F) {
 			t.Fatalf("variant key length %d", len(v))
 		}
 		// The keys hashed on the stack are those of the plain string-building form.
-		if want := referencePrimaryKey(r); p != want {
+		if want := referencePrimaryKey(r, h.query); h.queryDeclared(query) && p != want {
 			t.Fatalf("primary key %s, reference %s", p, want)
 		}
 		if want := referenceVariantKey(p, names, r.Header); v != want {
@@ -162,8 +163,9 @@ func FuzzMemoID(f *testing.F) {
 		if back.Host != host || back.URL.Path != path || back.URL.RawPath != rawPath || back.URL.RawQuery != query || (back.TLS != nil) != overTLS {
 			t.Fatalf("request parts do not round-trip: %+v", back)
 		}
-		p := primaryKey(r)
-		if got := primaryKey(back); got != p {
+		h := &HTTPCache{query: []string{"a", "level"}}
+		p := h.primaryKey(r)
+		if got := h.primaryKey(back); got != p {
 			t.Fatalf("primary key %s from the id, %s from the request", got, p)
 		}
 		if got, want := variantKey(p, names, back.Header), referenceVariantKey(p, names, r.Header); got != want {
@@ -172,25 +174,28 @@ func FuzzMemoID(f *testing.F) {
 	})
 }
 
-func FuzzCacheControl(f *testing.F) {
-	for _, s := range []string{
-		"max-age=60", "no-store", `private="Set-Cookie", max-age=0`, "public, s-maxage=31536000",
-		`no-cache="a\"b", max-age="10"`, "max-age=99999999999999999999", "MAX-AGE=5, max-age=3",
-		"max-stale", "max-age", "=,,=", `"`, "stale-while-revalidate=30, stale-if-error=600",
-	} {
-		f.Add(s)
+// FuzzQueryDeclared checks the query check against net/url: a query it accepts parses
+// without error into declared parameters only, whose values are those the key holds.
+func FuzzQueryDeclared(f *testing.F) {
+	for _, q := range []string{"", "level=1", "a=1&level=x&a=2", "level=%zz", "level=a;b", "lev%65l=1", "&&a=1&", "=1", "a", "a=%2B+b"} {
+		f.Add(q)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		cc := ParseCacheControl([]string{s})
-		for _, v := range []int64{cc.MaxAge, cc.SMaxAge, cc.MaxStale, cc.MinFresh, cc.StaleWhileRevalidate, cc.StaleIfError} {
-			if v < -1 || v > maxDelta {
-				t.Fatalf("%q: delta out of range: %+v", s, cc)
-			}
+	h := &HTTPCache{query: []string{"a", "level"}}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !h.queryDeclared(raw) {
+			return
 		}
-		again := ParseCacheControl([]string{cc.String()})
-		cc.Invalid = false
-		if again != cc {
-			t.Fatalf("%q: canonical form %q reads back as %+v, want %+v", s, cc.String(), again, cc)
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			t.Fatalf("%q accepted, net/url says %v", raw, err)
+		}
+		for name, values := range q {
+			if name != "a" && name != "level" {
+				t.Fatalf("%q accepted with parameter %q", raw, name)
+			}
+			if got := queryValues(raw, name); !reflect.DeepEqual(got, values) {
+				t.Fatalf("%q: key values of %s %q, net/url %q", raw, name, got, values)
+			}
 		}
 	})
 }

@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nexus-reussite/harden/cache/internal/cachecontrol"
 	"github.com/nexus-reussite/harden/internal/problem"
 )
 
-// HTTPConfig configures an [HTTPCache].
+// HTTPConfig configures an [HTTPCache]. The zero value caches the anonymous GET and HEAD
+// requests, without query parameters, of the routes it wraps.
 type HTTPConfig struct {
 	// Tier gives the TTL of responses that carry neither s-maxage nor max-age; default
 	// Short. The cache's jitter applies to it; origin-given lifetimes are kept exactly.
@@ -21,13 +24,34 @@ type HTTPConfig struct {
 	// Tags are attached to every stored response, so [Cache.InvalidateTags] drops them all
 	// (for example "formulas" after an admin update); default none.
 	Tags []string
+	// Query lists the query parameters the responses depend on; default none. The cache
+	// key holds their values, unescaped and in a fixed order, so "?a=1&b=2" and
+	// "?b=2&a=1" share an entry. A request with any other parameter (or a parameter name
+	// written with escapes) goes to the handler and its response is neither served from
+	// nor stored in the cache, so made-up parameters cannot fill the store. Declare only
+	// parameters whose values the handler checks: every value it answers with a storable
+	// response is an entry. Names are printable ASCII without space or any of &=;%+#.
+	Query []string
 	// MaxBodyBytes is the largest body stored; larger responses stream through uncached.
 	// Default 1 MiB.
 	MaxBodyBytes int64
-	// AllowAuthorized lets requests carrying Authorization use the cache. Even then a
-	// response is stored only when it says public, s-maxage or must-revalidate
-	// (RFC 9111 §3.5). Default false: such requests bypass the cache.
-	AllowAuthorized bool
+	// AnonymousCookies names cookies that do not tell who is asking (a consent or theme
+	// choice). A request whose cookies are all named here is served like one without
+	// cookies; their values are not part of the key, so a response that depends on one
+	// must say Vary: Cookie. Default none: a request with any cookie carries credentials.
+	AnonymousCookies []string
+	// CredentialHeaders names request header fields that, like Authorization and Cookie,
+	// identify who is asking (an API key header, say); default none.
+	CredentialHeaders []string
+	// SameForEveryone declares that the route answers everyone alike, so requests carrying
+	// credentials (Authorization, a cookie not in AnonymousCookies, a CredentialHeaders
+	// field) may be served from the cache and fill it. The handler then receives the
+	// request without those fields, so what it answers cannot depend on them; check them
+	// in front of the cache (an authentication middleware wrapping it), and do not read
+	// who is asking from the request's context behind it either. Default false: requests
+	// carrying credentials go to the handler and are neither served from nor stored in
+	// the cache.
+	SameForEveryone bool
 	// Name identifies this cache in Cache-Status (RFC 9211); default "harden". It must
 	// be a token.
 	Name string
@@ -39,18 +63,37 @@ type HTTPConfig struct {
 	Logger *slog.Logger
 }
 
-// DefaultMaxBodyBytes is the default HTTPConfig.MaxBodyBytes.
-const DefaultMaxBodyBytes = 1 << 20
-
 // HTTPCache is a response cache middleware for GET and HEAD (a shared cache in the sense of
-// RFC 9111, subset):
+// RFC 9111, subset). Put it on the routes to cache, between the router and the handler:
 //
-//   - Request Cache-Control: no-store bypasses; no-cache (or Pragma: no-cache) and max-age=0
-//     go to the handler and store the result; max-age and min-fresh bound what is served;
-//     only-if-cached answers 504 on a miss.
-//   - Response: stored only for a cacheable status (200, 203, 204, 300, 301, 308, 404, 405,
-//     410, 414, 501) without no-store, no-cache, private, Set-Cookie or Vary: *. Lifetime
-//     is s-maxage, else max-age, else the tier's TTL.
+//	mux.Handle("GET /api/formulas", formulas.Handler(listFormulas))
+//
+// What it stores:
+//
+//   - Only responses that cannot belong to one user: requests carrying credentials
+//     (Authorization, Cookie, HTTPConfig.CredentialHeaders) bypass the cache unless the
+//     route declares SameForEveryone; responses with Set-Cookie, no-store, no-cache,
+//     private or Vary: * are not stored.
+//   - Only what a route answers: a request that reaches the cache before a router has
+//     matched it to a pattern (the cache wrapping a whole http.ServeMux, or a router that
+//     does not set Request.Pattern) is answered by the handler and stored only when the
+//     response says Cache-Control: public or s-maxage. /metrics, probes and 404s of
+//     unknown paths therefore pass through a cache wrapped around a mux. A pattern that
+//     covers a subtree ("/api/") makes every handler under it a route of the cache, and
+//     each path a route answers with a storable response is an entry of its own.
+//   - Only the query parameters of HTTPConfig.Query; a request with others bypasses.
+//   - Statuses 200, 203, 204, 300, 301 and 308 for their s-maxage, max-age or the tier's
+//     TTL; 404, 405, 410, 414 and 501 only for an s-maxage or max-age the handler gives.
+//   - Under a Content-Security-Policy with a nonce, only what cannot replay it: not a
+//     policy the handler set itself, not HTML or XML, not a body that contains the nonce
+//     or is encoded (compressed inside the cache). A policy set by middleware outside the
+//     cache is set afresh on every response, hits included.
+//
+// How it answers:
+//
+//   - Request Cache-Control: no-store bypasses; no-cache (or Pragma: no-cache) and
+//     max-age=0 go to the handler and store the result; max-age and min-fresh bound what is
+//     served; only-if-cached answers 504 on a miss.
 //   - Vary is honoured, and Accept-Encoding is normalised to the set of accepted codings,
 //     so responses compressed by a middleware inside the cache are stored per encoding; a
 //     compressing middleware outside it compresses what the cache serves.
@@ -59,31 +102,26 @@ const DefaultMaxBodyBytes = 1 << 20
 //   - Stale entries: within StaleWhileRevalidate served at once while one background
 //     request refreshes them; within StaleIfError served when the handler answers 5xx.
 //     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
-//   - Headers: Cache-Status (RFC 9211), X-Cache (HIT, STALE, MISS or BYPASS) and Age.
+//   - Headers: Cache-Status (RFC 9211, with a detail parameter saying why a request
+//     bypassed or a response was not stored), X-Cache (HIT, STALE, MISS or BYPASS) and
+//     Age. Fields set by middleware outside the cache are neither stored nor replayed.
 //   - HEAD is answered from the GET entry; a HEAD miss goes to the handler unstored.
 //   - POST, PUT, PATCH and DELETE through the middleware invalidate the stored responses
 //     of their URI once the handler returns (RFC 9111 §4.4). Other URIs are invalidated
 //     with tags.
-//
-// Requests with Authorization bypass the cache unless AllowAuthorized.
-//
-// A hit reads the store for the resource, its variant and each tag, as every request does,
-// but decodes a stored entry only once for each form of the requests selecting it: the
-// decoded form (at most 4096 entries and 8 MiB of stored bytes) is found by the request's
-// host, path, query and Vary fields as sent, without normalising them, and reused while the
-// store returns the same bytes under its key. Requests differing only in what the keys
-// normalise (the host's case, the order of Accept-Encoding) share the stored entry, each
-// form decoding it once.
 type HTTPCache struct {
-	c         *Cache
-	tier      Tier
-	tags      []string
-	maxBody   int64
-	allowAuth bool
-	name      string
-	onlyIf    http.Handler
-	log       *slog.Logger
-	memo      *memoTable
+	c           *Cache
+	tier        Tier
+	tags        []string
+	query       []string // sorted
+	maxBody     int64
+	anonCookies []string
+	credHeaders []string // canonical
+	shared      bool
+	name        string
+	onlyIf      http.Handler
+	log         *slog.Logger
+	memo        *memoTable
 }
 
 // NewHTTP returns a response cache storing into c.
@@ -92,7 +130,7 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 		return nil, fmt.Errorf("%w: nil Cache", ErrInvalidConfig)
 	}
 	h := &HTTPCache{c: c, tier: cfg.Tier, tags: slices.Clone(cfg.Tags), maxBody: cfg.MaxBodyBytes,
-		allowAuth: cfg.AllowAuthorized, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, log: cfg.Logger}
+		shared: cfg.SameForEveryone, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, log: cfg.Logger}
 	if h.tier == 0 {
 		h.tier = Short
 	}
@@ -114,6 +152,9 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 	if !isToken(h.name) {
 		return nil, fmt.Errorf("%w: Name %q is not a token", ErrInvalidConfig, h.name)
 	}
+	if err := h.setRequestFields(cfg); err != nil {
+		return nil, err
+	}
 	if h.onlyIf == nil {
 		h.onlyIf = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			problem.Error(w, http.StatusGatewayTimeout, "The response is not in the cache and the request allows only cached responses.")
@@ -126,74 +167,139 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 	return h, nil
 }
 
+// setRequestFields checks and keeps Query, AnonymousCookies and CredentialHeaders.
+func (h *HTTPCache) setRequestFields(cfg HTTPConfig) error {
+	for _, q := range cfg.Query {
+		if !plainQueryName(q) {
+			return fmt.Errorf("%w: Query parameter %q must be non-empty, printable ASCII, without space or any of &=;%%+#", ErrInvalidConfig, q)
+		}
+	}
+	h.query = slices.Compact(slices.Sorted(slices.Values(cfg.Query)))
+	for _, c := range cfg.AnonymousCookies {
+		if !isToken(c) {
+			return fmt.Errorf("%w: AnonymousCookies name %q is not a token", ErrInvalidConfig, c)
+		}
+	}
+	h.anonCookies = slices.Clone(cfg.AnonymousCookies)
+	for _, f := range cfg.CredentialHeaders {
+		if !isToken(f) {
+			return fmt.Errorf("%w: CredentialHeaders name %q is not a token", ErrInvalidConfig, f)
+		}
+		h.credHeaders = append(h.credHeaders, textproto.CanonicalMIMEHeaderKey(f))
+	}
+	return nil
+}
+
+// plainQueryName reports whether a query parameter name reads the same raw and unescaped,
+// and cannot split a query: printable ASCII without space, '&', '=', ';', '%', '+' or '#'.
+func plainQueryName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("&=;%+#", c) >= 0 {
+			return false
+		}
+	}
+	return name != ""
+}
+
 // Handler returns next behind the cache.
 func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
+			h.get(w, r, next)
 		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 			// RFC 9111 §4.4: an unsafe request invalidates what is stored for its URI.
 			next.ServeHTTP(w, r)
-			if err := h.c.Delete(context.WithoutCancel(r.Context()), primaryKey(r)); err != nil {
+			if err := h.c.Delete(context.WithoutCancel(r.Context()), h.primaryKey(r)); err != nil {
 				h.c.m.storeSet.Inc()
 				h.log.WarnContext(r.Context(), "response cache invalidation failed", "err", err)
 			}
-			return
 		default:
 			next.ServeHTTP(w, r)
-			return
 		}
-		// The field names are canonical: index the header without canonicalising again.
-		ccValues := r.Header["Cache-Control"]
-		reqCC := ParseCacheControl(ccValues)
-		if len(ccValues) == 0 && pragmaNoCache(r.Header["Pragma"]) {
-			reqCC.NoCache = true
-		}
-		authorized := headerValue(r.Header, "Authorization") != ""
-		if reqCC.NoStore || (authorized && !h.allowAuth) {
-			h.mark(w.Header(), "BYPASS", "fwd=bypass")
-			next.ServeHTTP(w, r)
-			return
-		}
-		fwd := "request"
-		var stale *hit
-		if !reqCC.NoCache && reqCC.MaxAge != 0 && !reqCC.Invalid {
-			found, reason := h.find(r, h.c.now().UnixNano())
-			fwd = reason
-			switch {
-			case found.m == nil:
-			case found.state == stFresh && acceptable(reqCC, &found):
-				h.c.m.hits.inc(found.m.env.tier)
-				h.serve(w, r, &found, "HIT", "")
-				return
-			case found.state == stFresh:
-				fwd = "stale" // fresh for the cache, not for this request's max-age/min-fresh
-			case found.state == stSWR && found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0:
-				h.c.m.stale.inc(found.m.env.tier)
-				h.serve(w, r, &found, "STALE", "")
-				h.revalidate(r, next, primaryKey(r))
-				return
-			default:
-				fwd = "stale"
-				if found.mayServeStale() && reqCC.MaxAge < 0 && reqCC.MinFresh < 0 {
-					kept := found
-					stale = &kept
-				}
-			}
-		}
-		if reqCC.OnlyIfCached {
-			h.mark(w.Header(), "MISS", "detail=only-if-cached")
-			h.onlyIf.ServeHTTP(w, r)
-			return
-		}
-		if r.Method == http.MethodHead {
-			// A HEAD response has no body to store for GET: forward it as it is.
-			h.mark(w.Header(), "MISS", "fwd="+fwd)
-			next.ServeHTTP(w, r)
-			return
-		}
-		h.forward(w, r, next, primaryKey(r), fwd, stale, authorized)
 	})
+}
+
+// get answers a GET or HEAD request: bypassed, from the store, or by the handler.
+func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	reqCC := requestDirectives(r.Header)
+	if reason := h.bypass(r, &reqCC); reason != "" {
+		h.mark(w.Header(), "BYPASS", reason)
+		next.ServeHTTP(w, r)
+		return
+	}
+	if h.shared && h.credentialed(r) {
+		r = h.withoutCredentials(r)
+	}
+	fwd, stale, served := h.fromStore(w, r, next, &reqCC)
+	switch {
+	case served:
+	case reqCC.OnlyIfCached:
+		h.mark(w.Header(), "MISS", "detail=only-if-cached")
+		h.onlyIf.ServeHTTP(w, r)
+	case r.Method == http.MethodHead:
+		// A HEAD response has no body to store for GET: forward it as it is.
+		h.mark(w.Header(), "MISS", "fwd="+fwd)
+		next.ServeHTTP(w, r)
+	default:
+		h.forward(w, r, next, fwd, stale)
+	}
+}
+
+// requestDirectives parses the request's Cache-Control, reading Pragma: no-cache when it
+// has none.
+func requestDirectives(hd http.Header) cachecontrol.Directives {
+	// The field names are canonical: index the header without canonicalising again.
+	values := hd["Cache-Control"]
+	cc := cachecontrol.Parse(values)
+	if len(values) == 0 && pragmaNoCache(hd["Pragma"]) {
+		cc.NoCache = true
+	}
+	return cc
+}
+
+// bypass returns the Cache-Status parameters of a request the cache must not handle, or
+// "" when it may.
+func (h *HTTPCache) bypass(r *http.Request, cc *cachecontrol.Directives) string {
+	switch {
+	case cc.NoStore:
+		return "fwd=bypass"
+	case !h.queryDeclared(r.URL.RawQuery):
+		return "fwd=bypass; detail=query"
+	case !h.shared && h.credentialed(r):
+		return "fwd=bypass; detail=credentials"
+	}
+	return ""
+}
+
+// fromStore answers r with a stored response when one may answer it. Otherwise it returns
+// the Cache-Status forward reason, and the stale entry that may answer if the handler
+// fails.
+func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.Handler, cc *cachecontrol.Directives) (fwd string, stale *hit, served bool) {
+	if cc.NoCache || cc.MaxAge == 0 || cc.Invalid {
+		return "request", nil, false
+	}
+	found, reason := h.find(r, h.c.now().UnixNano())
+	switch {
+	case found.m == nil:
+		return reason, nil, false
+	case found.state == stFresh && acceptable(cc, &found):
+		h.c.m.hits.inc(found.m.env.tier)
+		h.serve(w, r, &found, "HIT", "")
+		return "", nil, true
+	case found.state == stFresh:
+		return "stale", nil, false // fresh for the cache, not for this request's max-age/min-fresh
+	case !found.mayServeStale() || cc.MaxAge >= 0 || cc.MinFresh >= 0:
+		return "stale", nil, false
+	case found.state == stSWR:
+		pre := w.Header().Clone() // what outer middleware set, for the background request
+		h.c.m.stale.inc(found.m.env.tier)
+		h.serve(w, r, &found, "STALE", "")
+		h.revalidate(r, next, pre)
+		return "", nil, true
+	}
+	kept := found // a copy, so found itself stays on the stack
+	return "stale", &kept, false
 }
 
 // hit is an entry found for a request (m is nil when none was).
@@ -210,7 +316,7 @@ func (f *hit) age() time.Duration { return max(f.m.env.age(f.now), 0) }
 // remaining is the freshness left (negative when stale).
 func (f *hit) remaining() time.Duration { return subNanos(f.m.env.freshUntil, f.now) }
 
-func acceptable(cc CacheControl, f *hit) bool {
+func acceptable(cc *cachecontrol.Directives, f *hit) bool {
 	if cc.MaxAge >= 0 && f.age() > time.Duration(cc.MaxAge)*time.Second {
 		return false
 	}
@@ -232,7 +338,7 @@ func pragmaNoCache(values []string) bool {
 // Cache-Status forward reason on a miss. Both memo ids are built on the stack.
 func (h *HTTPCache) find(r *http.Request, now int64) (hit, string) {
 	ctx := r.Context()
-	var room [keyScratch]byte
+	var room [512]byte
 	id := appendRequestParts(append(room[:0], memoSpec), r)
 	spec, st, _ := h.lookup(ctx, id, r, nil, now)
 	if st == stMiss {
@@ -260,18 +366,20 @@ func splitNames(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// mark sets X-Cache and appends this cache's member to Cache-Status.
+// mark sets X-Cache and adds this cache's member to Cache-Status, in slices of this
+// response's own.
 func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
-	hd.Set("X-Cache", xcache)
+	hd["X-Cache"] = []string{xcache}
 	v := h.name
 	if params != "" {
 		v += "; " + params
 	}
-	hd.Add("Cache-Status", v)
+	hd["Cache-Status"] = append(slices.Clip(hd["Cache-Status"]), v)
 }
 
 // serve writes a stored response (or 304 when If-None-Match matches its ETag). The values
-// it sets share one allocation; none of them aliases the stored entry.
+// it sets share one allocation; none of them aliases the stored entry or a slice set by
+// outer middleware.
 func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache, extra string) {
 	hd := w.Header()
 	p := f.m.resp
@@ -279,7 +387,7 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 	for _, fl := range p.fields {
 		if fl.name == "Vary" && len(hd[fl.name]) > 0 {
 			// Keep what outer middleware (a compressor) already announced.
-			hd[fl.name] = append(hd[fl.name], fl.values...)
+			hd[fl.name] = append(slices.Clip(hd[fl.name]), fl.values...)
 			continue
 		}
 		n := len(fl.values)
@@ -292,7 +400,7 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 	hd["Age"] = vals[0:1:1]
 	hd["X-Cache"] = vals[1:2:2]
 	if prev := hd["Cache-Status"]; len(prev) > 0 {
-		hd["Cache-Status"] = append(prev, vals[2])
+		hd["Cache-Status"] = append(slices.Clip(prev), vals[2])
 	} else {
 		hd["Cache-Status"] = vals[2:3:3]
 	}
@@ -361,21 +469,22 @@ func headerValue(hd http.Header, key string) string {
 }
 
 // forward runs the handler, stores its response when allowed, and answers the client.
-func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, primary, fwd string, stale *hit, authorized bool) {
-	r2 := withoutConditionals(r)
+func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, fwd string, stale *hit) {
 	// Fields set by outer middleware (request IDs, security headers) are theirs, not the
 	// resource's: only what the handler adds is stored.
 	pre := w.Header().Clone()
+	routed := r.Pattern != ""
 	rec := &recorder{w: w, max: h.maxBody}
+	var refused string
 	rec.decide = func(status int, hd http.Header) bool {
 		if stale != nil && status >= 500 {
 			return true // hold: the stale entry may answer instead
 		}
-		_, ok := h.storable(status, hd, authorized)
-		return ok
+		_, refused = h.storable(status, hd, pre, routed)
+		return refused == ""
 	}
-	rec.onPass = func(hd http.Header) { h.mark(hd, "MISS", "fwd="+fwd) }
-	next.ServeHTTP(rec, r2)
+	rec.onPass = func(hd http.Header) { h.mark(hd, "MISS", missParams(fwd, refused)) }
+	next.ServeHTTP(rec, withoutConditionals(r))
 	if rec.passing {
 		return
 	}
@@ -384,21 +493,24 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	hd := w.Header()
 	if stale != nil && rec.status >= 500 {
-		for k := range hd {
-			delete(hd, k)
-		}
+		clear(hd)
 		h.c.m.stale.inc(stale.m.env.tier)
 		h.serve(w, r, stale, "STALE", "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
 		return
 	}
 	h.c.m.misses.inc(h.tier)
-	stored := h.store(r.Context(), primary, r.Header, rec.status, hd, pre, rec.buf.Bytes(), authorized)
-	params := "fwd=" + fwd
-	if stored {
-		params += "; stored"
-	}
-	h.mark(hd, "MISS", params)
+	refused = h.store(r.Context(), r, rec.status, hd, pre, rec.buf.Bytes())
+	h.mark(hd, "MISS", missParams(fwd, refused))
 	h.write(w, r, rec.status, rec.buf.Bytes(), nil)
+}
+
+// missParams returns the Cache-Status parameters of a miss: the forward reason, then
+// "stored" or why the response was not.
+func missParams(fwd, refused string) string {
+	if refused == "" {
+		return "fwd=" + fwd + "; stored"
+	}
+	return "fwd=" + fwd + "; detail=" + refused
 }
 
 // withoutConditionals returns r, or a shallow clone without If-None-Match and
@@ -413,47 +525,22 @@ func withoutConditionals(r *http.Request) *http.Request {
 	return r2
 }
 
-// storable decides whether a response may be stored and for how long.
-func (h *HTTPCache) storable(status int, hd http.Header, authorized bool) (time.Duration, bool) {
-	switch status {
-	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
-	default:
-		return 0, false
+// store saves a response under its variant key, or returns why it may not (see
+// storable); it adds an ETag to hd when the handler set none, and Accept-Encoding to Vary
+// when the body is encoded.
+func (h *HTTPCache) store(ctx context.Context, r *http.Request, status int, hd, pre http.Header, body []byte) string {
+	ttl, refused := h.storable(status, hd, pre, r.Pattern != "")
+	if refused == "" && replaysNonce(hd, body) {
+		refused = "csp-nonce"
 	}
-	if len(hd.Values("Set-Cookie")) > 0 {
-		return 0, false
-	}
-	cc := ParseCacheControl(hd.Values("Cache-Control"))
-	if cc.NoStore || cc.NoCache || cc.Private || cc.Invalid {
-		return 0, false
-	}
-	if authorized && !cc.Public && cc.SMaxAge < 0 && !cc.MustRevalidate {
-		return 0, false
-	}
-	if _, star := varyNames(hd.Values("Vary")); star {
-		return 0, false
-	}
-	switch {
-	case cc.SMaxAge >= 0:
-		return time.Duration(cc.SMaxAge) * time.Second, cc.SMaxAge > 0
-	case cc.MaxAge >= 0:
-		return time.Duration(cc.MaxAge) * time.Second, cc.MaxAge > 0
-	}
-	return h.c.jittered(h.c.tiers.TTL(h.tier)), true
-}
-
-// store saves a response under its variant key; it adds an ETag to hd when the handler
-// set none, and Accept-Encoding to Vary when the body is encoded.
-func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.Header, status int, hd, pre http.Header, body []byte, authorized bool) bool {
-	ttl, ok := h.storable(status, hd, authorized)
-	if !ok {
-		return false
+	if refused != "" {
+		return refused
 	}
 	own := ownFields(pre, hd)
-	names, _ := varyNames(own.Values("Vary"))
+	names, _ := varyNames(own["Vary"])
 	if own.Get("Content-Encoding") != "" && !slices.Contains(names, "Accept-Encoding") {
-		hd.Add("Vary", "Accept-Encoding")
-		own.Add("Vary", "Accept-Encoding")
+		hd["Vary"] = append(slices.Clip(hd["Vary"]), "Accept-Encoding")
+		own["Vary"] = append(own["Vary"], "Accept-Encoding")
 		names = append(names, "Accept-Encoding")
 		slices.Sort(names)
 	}
@@ -462,10 +549,11 @@ func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.He
 		hd.Set("ETag", etag)
 		own.Set("ETag", etag)
 	}
+	primary := h.primaryKey(r)
 	tv, err := h.c.tagVersions(ctx, h.tags, true)
 	if err == nil {
 		sr := storedResponse{status: status, header: storableHeader(own), body: body}
-		err = h.c.writeTTL(ctx, variantKey(primary, names, reqHeader), h.tier, ttl, sr.appendTo(nil), tv)
+		err = h.c.writeTTL(ctx, variantKey(primary, names, r.Header), h.tier, ttl, sr.appendTo(nil), tv)
 	}
 	if err == nil {
 		err = h.c.writeTTL(ctx, primary, h.tier, ttl, []byte(strings.Join(names, ",")), tv)
@@ -473,18 +561,20 @@ func (h *HTTPCache) store(ctx context.Context, primary string, reqHeader http.He
 	if err != nil {
 		h.c.m.storeSet.Inc()
 		h.log.WarnContext(ctx, "response cache write failed", "err", err)
-		return false
+		return "store-error"
 	}
-	return true
+	return ""
 }
 
-// revalidate refreshes a stale entry in the background, once per variant at a time.
-func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary string) {
+// revalidate refreshes a stale entry in the background, once per variant at a time. pre
+// holds the fields outer middleware had set on the response the stale entry answered, so
+// the background response is judged as a live one would be.
+func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, pre http.Header) {
 	c := h.c
 	if c.closed.Load() {
 		return
 	}
-	key := "revalidate:" + primary + r.Method + r.Header.Get("Accept-Encoding")
+	key := "revalidate:" + h.primaryKey(r) + r.Method + r.Header.Get("Accept-Encoding")
 	if _, running := c.refreshes.LoadOrStore(key, struct{}{}); running {
 		return
 	}
@@ -499,7 +589,7 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 		defer c.wg.Done()
 		defer c.refreshes.Delete(key)
 		defer cancel()
-		bw := &bufferWriter{header: http.Header{}, max: h.maxBody}
+		bw := &bufferWriter{header: pre.Clone(), max: h.maxBody}
 		defer func() {
 			if v := recover(); v != nil {
 				c.m.loadErrors.inc(h.tier)
@@ -514,26 +604,32 @@ func (h *HTTPCache) revalidate(r *http.Request, next http.Handler, primary strin
 			c.m.loadErrors.inc(h.tier)
 			return
 		}
-		h.store(ctx, primary, r2.Header, bw.status, bw.header, nil, bw.buf.Bytes(), r2.Header.Get("Authorization") != "")
+		h.store(ctx, r2, bw.status, bw.header, pre, bw.buf.Bytes())
 	}()
 }
 
 // ownFields returns the fields of final the handler set: those absent from pre or changed
 // since; for a field outer middleware had set and the handler extended (Vary), only the
-// added values.
+// added values. The value slices are copies.
 func ownFields(pre, final http.Header) http.Header {
 	own := make(http.Header, len(final))
 	for k, vals := range final {
 		before, ok := pre[k]
 		switch {
 		case !ok:
-			own[k] = vals
+			own[k] = slices.Clone(vals)
 		case slices.Equal(before, vals):
 		case len(vals) > len(before) && slices.Equal(before, vals[:len(before)]):
-			own[k] = vals[len(before):]
+			own[k] = slices.Clone(vals[len(before):])
 		default:
-			own[k] = vals
+			own[k] = slices.Clone(vals)
 		}
 	}
 	return own
+}
+
+// readFailed counts and logs a store read that failed.
+func (h *HTTPCache) readFailed(ctx context.Context, err error) {
+	h.c.m.storeGet.Inc()
+	h.log.WarnContext(ctx, "response cache read failed", "err", err)
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/nexus-reussite/harden/cache/internal/cachecontrol"
 )
 
 // storedResponse is a cached HTTP response: status, end-to-end header fields and body.
@@ -149,4 +152,34 @@ func etagMatches(ifNoneMatch []string, etag string) bool {
 		}
 	}
 	return false
+}
+
+// preparedResponse is a stored response ready to be written.
+type preparedResponse struct {
+	status        int
+	fields        []headerField
+	nvalues       int // values over all fields
+	body          []byte
+	contentLength string // empty for 204 and 304
+	mayServeStale bool
+}
+
+type headerField struct {
+	name   string
+	values []string
+}
+
+// prepare turns a decoded stored response into one ready to be written.
+func prepare(s storedResponse) *preparedResponse {
+	p := &preparedResponse{status: s.status, body: s.body, fields: make([]headerField, 0, len(s.header))}
+	for name, values := range s.header {
+		p.fields = append(p.fields, headerField{name: name, values: values})
+		p.nvalues += len(values)
+	}
+	if s.status != http.StatusNoContent && s.status != http.StatusNotModified {
+		p.contentLength = strconv.Itoa(len(s.body))
+	}
+	cc := cachecontrol.Parse(s.header["Cache-Control"])
+	p.mayServeStale = !cc.MustRevalidate && !cc.ProxyRevalidate && cc.SMaxAge < 0
+	return p
 }

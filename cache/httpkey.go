@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // appendKeyPart appends s length-prefixed, so a sequence of parts encodes unambiguously:
@@ -22,33 +22,56 @@ func appendKeyPart(b []byte, s string) []byte {
 // digest is the SHA-256 sum a request key is named by.
 type digest = [sha256.Size]byte
 
-// keyScratch is the stack room for the parts of a key; longer parts spill to the heap.
-const keyScratch = 512
-
-// primaryKey identifies the resource a GET or HEAD request names: scheme, host, escaped
-// path and raw query. Its length is fixed whatever the request.
-func primaryKey(r *http.Request) string {
-	d := primaryDigest(r)
-	return primaryKeyString(&d)
+// primaryKey identifies the resource a request names: scheme, host, escaped path and the
+// declared query parameters. Its length is fixed whatever the request.
+func (h *HTTPCache) primaryKey(r *http.Request) string {
+	d := h.primaryDigest(r)
+	return "h:" + hex.EncodeToString(d[:])
 }
 
 // primaryDigest hashes the parts of the primary key of r.
-func primaryDigest(r *http.Request) digest {
-	var scratch [keyScratch]byte
-	return sha256.Sum256(appendPrimaryParts(scratch[:0], r))
+func (h *HTTPCache) primaryDigest(r *http.Request) digest {
+	var room [512]byte
+	return sha256.Sum256(h.appendPrimaryParts(room[:0], r))
 }
 
 // appendPrimaryParts appends what the primary key of r is hashed from: scheme, lower-case
-// host, escaped path and raw query. It allocates only for a host that is not ASCII.
-func appendPrimaryParts(b []byte, r *http.Request) []byte {
+// host, escaped path, then for each declared query parameter its name, the number of its
+// values and each value unescaped, in the order of the request.
+func (h *HTTPCache) appendPrimaryParts(b []byte, r *http.Request) []byte {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	b = appendKeyPart(b, scheme)
-	b = appendLowerKeyPart(b, r.Host)
+	b = appendKeyPart(b, strings.ToLower(r.Host))
 	b = appendKeyPart(b, r.URL.EscapedPath())
-	return appendKeyPart(b, r.URL.RawQuery)
+	for _, name := range h.query {
+		values := queryValues(r.URL.RawQuery, name)
+		b = appendKeyPart(b, name)
+		b = binary.AppendUvarint(b, uint64(len(values)))
+		for _, v := range values {
+			b = appendKeyPart(b, v)
+		}
+	}
+	return b
+}
+
+// queryValues returns the unescaped values of parameter name in the raw query (whose
+// parameter names are as declared: queryDeclared holds).
+func queryValues(raw, name string) []string {
+	var values []string
+	for pair := range strings.SplitSeq(raw, "&") {
+		n, v, _ := strings.Cut(pair, "=")
+		if n != name {
+			continue
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			v = u
+		}
+		values = append(values, v)
+	}
+	return values
 }
 
 // appendRequestParts appends what the memo id of the resource r names is made of: whether
@@ -98,36 +121,6 @@ func canonicalNames(names []string) []string {
 	return names
 }
 
-// primaryKeyString is the primary key named by d: "h:" and its hexadecimal form.
-func primaryKeyString(d *digest) string {
-	var b [2 + 2*sha256.Size]byte
-	copy(b[:], "h:")
-	hex.Encode(b[2:], d[:])
-	return string(b[:])
-}
-
-// appendLowerKeyPart appends strings.ToLower(s) as a key part.
-func appendLowerKeyPart(b []byte, s string) []byte {
-	upper := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return appendKeyPart(b, strings.ToLower(s))
-		}
-		upper = upper || ('A' <= c && c <= 'Z')
-	}
-	b = appendKeyPart(b, s)
-	if upper {
-		lower := b[len(b)-len(s):]
-		for i, c := range lower {
-			if 'A' <= c && c <= 'Z' {
-				lower[i] = c + 'a' - 'A'
-			}
-		}
-	}
-	return b
-}
-
 // variantKey extends primary with the request's values of the Vary header names, each
 // normalised (Accept-Encoding to its set of acceptable codings).
 func variantKey(primary string, names []string, h http.Header) string {
@@ -140,14 +133,14 @@ func variantKey(primary string, names []string, h http.Header) string {
 
 // varyDigest hashes the names and normalised request values that select a variant.
 func varyDigest(names []string, h http.Header) digest {
-	var scratch [keyScratch]byte
-	return sha256.Sum256(appendVaryParts(scratch[:0], names, h))
+	var room [512]byte
+	return sha256.Sum256(appendVaryParts(room[:0], names, h))
 }
 
 // appendVaryParts appends what a variant key is hashed from: each Vary name and the
 // request's normalised value of it.
 func appendVaryParts(b []byte, names []string, h http.Header) []byte {
-	var value [keyScratch / 2]byte
+	var value [256]byte
 	for _, n := range names {
 		b = appendKeyPart(b, n)
 		v := appendVaryValue(value[:0], n, h)

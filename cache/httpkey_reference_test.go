@@ -2,17 +2,18 @@ package cache
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
 
-// The straightforward string-building forms of the request keys. The keys the cache
-// computes without allocating must equal these byte for byte, so entries written under
-// either stay reachable.
+// The straightforward forms of the request keys, on net/url and string building. The keys
+// the cache computes must equal these byte for byte.
 
-func referencePrimaryKey(r *http.Request) string {
+func referencePrimaryKey(r *http.Request, declared []string) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -21,7 +22,14 @@ func referencePrimaryKey(r *http.Request) string {
 	b = appendKeyPart(b, scheme)
 	b = appendKeyPart(b, strings.ToLower(r.Host))
 	b = appendKeyPart(b, r.URL.EscapedPath())
-	b = appendKeyPart(b, r.URL.RawQuery)
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	for _, name := range slices.Sorted(slices.Values(declared)) {
+		b = appendKeyPart(b, name)
+		b = binary.AppendUvarint(b, uint64(len(q[name])))
+		for _, v := range q[name] {
+			b = appendKeyPart(b, v)
+		}
+	}
 	return "h:" + referenceHash(b)
 }
 

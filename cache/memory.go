@@ -10,9 +10,6 @@ import (
 	"github.com/maypok86/otter/v2"
 )
 
-// DefaultMaxBytes bounds a [Memory] store when neither MaxBytes nor MaxEntries is set.
-const DefaultMaxBytes = 64 << 20
-
 // entryOverhead is the bookkeeping cost counted for each entry on top of its key and value.
 const entryOverhead = 64
 
@@ -47,7 +44,7 @@ type memEntry struct {
 
 var (
 	_ Store            = (*Memory)(nil)
-	_ EvictionNotifier = (*Memory)(nil)
+	_ evictionNotifier = (*Memory)(nil)
 )
 
 // NewMemory returns a bounded in-memory store.
@@ -141,7 +138,8 @@ func (m *Memory) Clear() { m.c.InvalidateAll() }
 // Len returns the approximate number of entries.
 func (m *Memory) Len() int { return m.c.EstimatedSize() }
 
-// NotifyEvictions implements [EvictionNotifier].
+// NotifyEvictions makes the store call fn for each entry it evicts for room or expiry
+// (nil: none); it replaces any earlier hook. fn must be fast and must not call the store.
 func (m *Memory) NotifyEvictions(fn func(key string, value []byte)) {
 	if fn == nil {
 		m.onEvict.Store(nil)

@@ -19,18 +19,19 @@ import (
 //     by the store afterwards (a later Set stores a new slice).
 //   - Set copies value (the caller may reuse its slice afterwards).
 //   - Delete of a missing key is not an error.
+//
+// A store that evicts entries (for room or expiry) may also have a method
+// NotifyEvictions(fn func(key string, value []byte)): [New] then registers fn to count
+// evictions by tier. fn must be fast and must not call the store; a later call replaces
+// the hook.
 type Store interface {
 	Get(ctx context.Context, key string) (value []byte, ok bool, err error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	Delete(ctx context.Context, keys ...string) error
 }
 
-// EvictionNotifier is implemented by stores that can report entries they evict (for lack of
-// room or because their TTL elapsed). [New] registers a hook on stores that implement it to
-// count evictions by tier.
-type EvictionNotifier interface {
-	// NotifyEvictions makes the store call fn for each evicted entry; it replaces any
-	// earlier hook. fn must be fast and must not call the store.
+// evictionNotifier is the optional method of a Store that reports evictions.
+type evictionNotifier interface {
 	NotifyEvictions(fn func(key string, value []byte))
 }
 

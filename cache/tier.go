@@ -11,20 +11,12 @@ import (
 // in one place (the [Tiers] of the [Config]) and follow the deployment's settings.
 type Tier uint8
 
-// The four tiers of the original deployment.
+// The four tiers, from the shortest TTL to the longest.
 const (
-	Short     Tier = iota + 1 // 10 minutes by default (CACHE_TTL_SHORT)
-	Medium                    // 2 hours by default (CACHE_TTL_MEDIUM)
-	Long                      // 24 hours by default (CACHE_TTL_LONG)
-	Permanent                 // 7 days by default (CACHE_TTL_PERMANENT)
-)
-
-// Default TTLs of the tiers (the seed's production values).
-const (
-	DefaultShortTTL     = 10 * time.Minute
-	DefaultMediumTTL    = 2 * time.Hour
-	DefaultLongTTL      = 24 * time.Hour
-	DefaultPermanentTTL = 7 * 24 * time.Hour
+	Short     Tier = iota + 1 // 10 minutes by default
+	Medium                    // 2 hours by default
+	Long                      // 24 hours by default
+	Permanent                 // 7 days by default
 )
 
 // String returns the tier's lower-case name ("short", "medium", "long", "permanent"), the
@@ -47,13 +39,13 @@ func (t Tier) valid() bool { return t >= Short && t <= Permanent }
 
 // Tiers holds the TTL of each tier. A zero field means its default.
 type Tiers struct {
-	// Short is the TTL of the Short tier; default 10 minutes (600 s).
+	// Short is the TTL of the Short tier; default 10 minutes.
 	Short time.Duration
-	// Medium is the TTL of the Medium tier; default 2 hours (7200 s).
+	// Medium is the TTL of the Medium tier; default 2 hours.
 	Medium time.Duration
-	// Long is the TTL of the Long tier; default 24 hours (86400 s).
+	// Long is the TTL of the Long tier; default 24 hours.
 	Long time.Duration
-	// Permanent is the TTL of the Permanent tier; default 7 days (604800 s).
+	// Permanent is the TTL of the Permanent tier; default 7 days.
 	Permanent time.Duration
 }
 
@@ -96,11 +88,10 @@ func (ts Tiers) TTL(t Tier) time.Duration {
 // maxTTLBound keeps TTL arithmetic far from overflow: 100 years.
 const maxTTLBound = 100 * 365 * 24 * time.Hour
 
-// ParseTTL parses the string form of a TTL as found in the environment contract
-// (CACHE_TTL_SHORT and friends): a whole number of seconds ("600") or a Go duration
-// ("10m", "1h30m"). Surrounding spaces are ignored. The result must be positive and at most
-// 100 years.
-func ParseTTL(s string) (time.Duration, error) {
+// parseTTL parses the string form of a TTL: a whole number of seconds ("600") or a Go
+// duration ("10m", "1h30m"). Surrounding spaces are ignored. The result must be positive
+// and at most 100 years.
+func parseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, fmt.Errorf("%w: empty TTL", ErrInvalidConfig)
@@ -123,9 +114,11 @@ func ParseTTL(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// ParseTiers builds [Tiers] from the four strings of the environment contract
-// (CACHE_TTL_SHORT, CACHE_TTL_MEDIUM, CACHE_TTL_LONG, CACHE_TTL_PERMANENT). An empty string
-// keeps that tier's default; any other value goes through [ParseTTL].
+// ParseTiers builds [Tiers] from the string forms of the four TTLs, each a whole number of
+// seconds ("600") or a Go duration ("10m", "1h30m"), positive and at most 100 years; an
+// empty string keeps that tier's default. Errors name the environment variables
+// CACHE_TTL_SHORT, CACHE_TTL_MEDIUM, CACHE_TTL_LONG and CACHE_TTL_PERMANENT, the
+// variables these strings usually come from.
 func ParseTiers(short, medium, long, permanent string) (Tiers, error) {
 	var ts Tiers
 	for _, f := range []struct {
@@ -141,7 +134,7 @@ func ParseTiers(short, medium, long, permanent string) (Tiers, error) {
 		if strings.TrimSpace(f.s) == "" {
 			continue
 		}
-		d, err := ParseTTL(f.s)
+		d, err := parseTTL(f.s)
 		if err != nil {
 			return Tiers{}, fmt.Errorf("%s: %w", f.env, err)
 		}

@@ -26,8 +26,9 @@ var peerCSP = security.APICSP().With("form-action", "'self'")
 // (request ID, recovery, JSON access log through observe's JSON handler, RED metrics),
 // security (production profile behind a trusted proxy, the peer's CSP), a three-window
 // rate limit announcing itself with the X-RateLimit-* headers the peer sends, and
-// compression at level 6 with a 500-byte minimum. With cached, an HTTP response cache (long tier) sits between the
-// rate limiter and compression, so hits are served with their compressed bytes.
+// compression at level 6 with a 500-byte minimum. With cached, an HTTP response cache (long tier) is put on the
+// route, between the router and compression, so hits are served with their compressed
+// bytes.
 func Harden(body []byte, o Options, cached bool) (http.Handler, error) {
 	reg := o.registry()
 	obs, err := observe.New(observe.Config{Logger: o.hardenLogger(), Registerer: reg, TrustedProxies: []string{LoopbackProxy}})
@@ -64,7 +65,7 @@ func Harden(body []byte, o Options, cached bool) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		h = hc.Handler(h)
+		h = Mux(hc.Handler(comp.Handler(Handler(body))))
 	}
 	return obs.Handler(sec.Handler(lim.Handler(h))), nil
 }

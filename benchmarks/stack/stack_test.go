@@ -31,10 +31,13 @@ func TestStacksServeTheSameBody(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, err := Build(name, body, Options{})
 			require.NoError(t, err)
-			for range 2 { // the second request is a cache hit for harden-cached
+			for i := range 2 { // the second request is a cache hit for harden-cached
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, request())
 				require.Equal(t, http.StatusOK, rec.Code)
+				if name == "harden-cached" && i == 1 {
+					assert.Equal(t, "HIT", rec.Header().Get("X-Cache"))
+				}
 				got := rec.Body.Bytes()
 				if rec.Header().Get("Content-Encoding") == "gzip" {
 					zr, err := gzip.NewReader(rec.Body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,14 +35,11 @@ func TestTwoLevelConformance(t *testing.T) {
 	})
 }
 
-// newTwoLevel starts a TwoLevel with its own channel under prefix and waits until it
-// listens.
+// newTwoLevel starts a TwoLevel under prefix (and so on its own channel) and waits until
+// it listens.
 func newTwoLevel(t *testing.T, client redis.UniversalClient, prefix string, cfg rediscache.Config) *rediscache.TwoLevel {
 	t.Helper()
 	cfg.Prefix = prefix
-	if cfg.Channel == "" {
-		cfg.Channel = prefix + "invalidate"
-	}
 	tl, err := rediscache.NewTwoLevel(client, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +113,7 @@ func TestStoreTTLAndRounding(t *testing.T) {
 func TestStoreUnavailable(t *testing.T) {
 	srv := testenv.StartRedisServer(t)
 	client := srv.Client()
-	s, _ := rediscache.NewStore(client, rediscache.StoreConfig{})
+	s, _ := rediscache.NewStore(client, rediscache.StoreConfig{Prefix: "app:"})
 	srv.Kill()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -197,7 +195,7 @@ func TestMalformedMessagesIgnored(t *testing.T) {
 	ctx := context.Background()
 	_ = tl.Set(ctx, "k", []byte("v"), time.Hour)
 	for _, junk := range []string{"", "x", string(make([]byte, 100)), "\x01" + string(make([]byte, 17)) + "\xff\xff\xff\xff\xff"} {
-		client.Publish(ctx, prefix+"invalidate", junk)
+		client.Publish(ctx, prefix+"cache:invalidate", junk)
 	}
 	// A well-formed message after the junk is still applied.
 	other := newTwoLevel(t, client, prefix, rediscache.Config{})
@@ -326,14 +324,28 @@ func TestWritesDuringPartitionAreAnnounced(t *testing.T) {
 func TestTwoLevelConfigErrors(t *testing.T) {
 	client, _ := testenv.Redis(t)
 	for _, cfg := range []rediscache.Config{{LocalTTL: -1}, {RetryInterval: -1}, {MaxPending: -1}} {
+		cfg.Prefix = "app:"
 		if _, err := rediscache.NewTwoLevel(client, cfg); !errors.Is(err, cache.ErrInvalidConfig) {
 			t.Errorf("NewTwoLevel(%+v) = %v", cfg, err)
 		}
 	}
-	if _, err := rediscache.NewTwoLevel(nil, rediscache.Config{}); !errors.Is(err, cache.ErrInvalidConfig) {
+	if _, err := rediscache.NewTwoLevel(nil, rediscache.Config{Prefix: "app:"}); !errors.Is(err, cache.ErrInvalidConfig) {
 		t.Error("nil client accepted")
 	}
-	if _, err := rediscache.NewStore(nil, rediscache.StoreConfig{}); !errors.Is(err, cache.ErrInvalidConfig) {
+	if _, err := rediscache.NewStore(nil, rediscache.StoreConfig{Prefix: "app:"}); !errors.Is(err, cache.ErrInvalidConfig) {
 		t.Error("nil client accepted by NewStore")
+	}
+}
+
+// TestPrefixRequired: without a prefix, both constructors refuse, naming the field and why.
+func TestPrefixRequired(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
+	t.Cleanup(func() { _ = client.Close() })
+	_, errTwo := rediscache.NewTwoLevel(client, rediscache.Config{Channel: "app:invalidate"})
+	_, errStore := rediscache.NewStore(client, rediscache.StoreConfig{})
+	for field, err := range map[string]error{"Config.Prefix": errTwo, "StoreConfig.Prefix": errStore} {
+		if !errors.Is(err, cache.ErrInvalidConfig) || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), "services") {
+			t.Errorf("%s empty: %v", field, err)
+		}
 	}
 }

@@ -15,8 +15,9 @@ var ErrUnavailable = errors.New("rediscache: redis unavailable")
 
 // StoreConfig configures a [Store].
 type StoreConfig struct {
-	// Prefix is prepended to every key; default none (the cache's Namespace already
-	// separates its keys).
+	// Prefix is prepended to every key, for example "billing:". It is required and should
+	// name the service: two services on one Redis (even on different DB numbers) must
+	// not use the same prefix, or they read and overwrite each other's entries.
 	Prefix string
 }
 
@@ -35,7 +36,20 @@ func NewStore(client redis.UniversalClient, cfg StoreConfig) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil redis client", cache.ErrInvalidConfig)
 	}
+	if err := checkPrefix("StoreConfig.Prefix", cfg.Prefix); err != nil {
+		return nil, err
+	}
 	return &Store{client: client, prefix: cfg.Prefix}, nil
+}
+
+// checkPrefix refuses an empty key prefix.
+func checkPrefix(field, prefix string) error {
+	if prefix == "" {
+		return fmt.Errorf("%w: %s is empty: set a prefix naming this service (for example %q), "+
+			"so that services sharing the Redis server never read, overwrite or invalidate each other's entries",
+			cache.ErrInvalidConfig, field, "billing:")
+	}
+	return nil
 }
 
 func unavailable(op string, err error) error {

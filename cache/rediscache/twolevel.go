@@ -26,10 +26,14 @@ type Config struct {
 	// LocalTTL caps how long an entry lives in Local. It bounds staleness on instances
 	// that miss an invalidation message; default 1 minute.
 	LocalTTL time.Duration
-	// Prefix is prepended to every Redis key; default none.
+	// Prefix is prepended to every Redis key, for example "billing:". It is required and
+	// should name the service: two services on one Redis must not use the same prefix, or
+	// they read, overwrite and invalidate each other's entries.
 	Prefix string
-	// Channel is the pub/sub channel carrying invalidations; default
-	// "harden:cache:invalidate". Instances sharing a dataset must share the channel.
+	// Channel is the pub/sub channel carrying invalidations; default Prefix followed by
+	// "cache:invalidate". Pub/sub channels are shared by every DB number of a Redis
+	// server, so a channel set here should carry the prefix too. Instances sharing a
+	// dataset must share the channel.
 	Channel string
 	// OperationTimeout bounds each Redis round trip; default 500 ms.
 	OperationTimeout time.Duration
@@ -51,7 +55,6 @@ type Config struct {
 const (
 	DefaultLocalMaxBytes    = 16 << 20
 	DefaultLocalTTL         = time.Minute
-	DefaultChannel          = "harden:cache:invalidate"
 	DefaultOperationTimeout = 500 * time.Millisecond
 	DefaultRetryInterval    = time.Second
 	DefaultMaxPending       = 10000
@@ -104,10 +107,7 @@ type TwoLevel struct {
 	closeOnce    sync.Once
 }
 
-var (
-	_ cache.Store            = (*TwoLevel)(nil)
-	_ cache.EvictionNotifier = (*TwoLevel)(nil)
-)
+var _ cache.Store = (*TwoLevel)(nil)
 
 // NewTwoLevel returns a two-level store over client (which the caller keeps owning) and
 // starts listening for invalidations. Redis need not be reachable yet. Close releases it.
@@ -123,6 +123,9 @@ func NewTwoLevel(client redis.UniversalClient, cfg Config) (*TwoLevel, error) {
 	if cfg.MaxPending < 0 || cfg.LocalMaxBytes < 0 {
 		return nil, fmt.Errorf("%w: MaxPending and LocalMaxBytes must not be negative", cache.ErrInvalidConfig)
 	}
+	if err := checkPrefix("Config.Prefix", cfg.Prefix); err != nil {
+		return nil, err
+	}
 	t := &TwoLevel{
 		client:     client,
 		local:      cfg.Local,
@@ -135,9 +138,9 @@ func NewTwoLevel(client redis.UniversalClient, cfg Config) (*TwoLevel, error) {
 		pending:    map[string]struct{}{},
 		subscribed: make(chan struct{}),
 	}
-	t.redis, _ = NewStore(client, StoreConfig{Prefix: cfg.Prefix})
+	t.redis = &Store{client: client, prefix: cfg.Prefix}
 	if t.channel == "" {
-		t.channel = DefaultChannel
+		t.channel = cfg.Prefix + "cache:invalidate"
 	}
 	if t.maxPend == 0 {
 		t.maxPend = DefaultMaxPending
@@ -192,7 +195,8 @@ func (t *TwoLevel) WaitSubscribed(ctx context.Context) error {
 	}
 }
 
-// NotifyEvictions implements [cache.EvictionNotifier] for the Local store.
+// NotifyEvictions makes the Local store call fn for each entry it evicts; [cache.New]
+// uses it to count evictions by tier.
 func (t *TwoLevel) NotifyEvictions(fn func(key string, value []byte)) { t.local.NotifyEvictions(fn) }
 
 func (t *TwoLevel) available() bool { return time.Now().UnixNano() >= t.downUntil.Load() }
