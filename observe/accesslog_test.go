@@ -232,7 +232,8 @@ func TestSetRouteWhenRequestReplaced(t *testing.T) {
 type otherKey struct{}
 
 // With a Router, the route is known before the next handler runs: a middleware that
-// replaces the request sees it as r.Pattern and does not hide it from the Observer.
+// replaces the request does not hide it from the Observer, and sees no r.Pattern of the
+// Observer's making.
 func TestRouterNamesRouteThroughReplacingMiddleware(t *testing.T) {
 	sink, logger := newSinkLogger(slog.LevelInfo)
 	mux := http.NewServeMux()
@@ -250,7 +251,7 @@ func TestRouterNamesRouteThroughReplacingMiddleware(t *testing.T) {
 	for _, p := range []string{"/users/7", "/crash/7", "/nothing"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
-	assert.Equal(t, []string{"GET /users/{id}", "GET /crash/{id}", ""}, seen)
+	assert.Equal(t, []string{"", "", ""}, seen)
 	lines := sink.lines(t)
 	require.Len(t, lines, 3)
 	assert.Equal(t, "GET /users/{id}", lines[0]["route"])

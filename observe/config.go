@@ -34,9 +34,11 @@ type Config struct {
 
 	// Router is the application's router, usually the *http.ServeMux the chain ends in.
 	// When set, the Observer looks each request up in it before calling the next
-	// handler and sets r.Pattern on the request it passes on, so that responses written
-	// before the router runs (a 429 from a rate limiter, a 503 from load shedding) are
-	// logged and counted under their route, and middleware in between sees the route.
+	// handler, so that responses written before the router runs (a 429 from a rate
+	// limiter, a 503 from load shedding) are logged and counted under their route. The
+	// request passed on is left as it was: r.Pattern stays empty until the router sets
+	// it, so middleware in between (a response cache deciding whether it sits on a
+	// route) is not misled.
 	// Default nil: the route is the Pattern a ServeMux sets when the Observer wraps it
 	// directly, or what SetRoute records.
 	Router interface {

@@ -23,6 +23,7 @@ type request struct {
 	id        string
 	traceID   string
 	route     atomic.Pointer[string] // set by SetRoute
+	routed    string                 // the pattern Config.Router gave, if any
 	logger    atomic.Pointer[slog.Logger]
 	parentLog *slog.Logger
 	idValue   [1]string // the X-Request-Id header value

@@ -76,9 +76,10 @@
 // the pattern is the one a ServeMux sets on the request when the Observer wraps it
 // directly. Middleware in between that answers on its own (a rate limiter's 429) or
 // replaces the request (r.WithContext) hides that pattern; set Config.Router to the
-// ServeMux and the Observer looks the route up first, sets r.Pattern on the request it
-// passes on (so a rate limiter keyed by route sees it too), and names the response by
-// it whoever writes it. A handler outside the Router, such as a probe served ahead of
+// ServeMux and the Observer looks the route up first and names the response by it
+// whoever writes it. It does not set r.Pattern on the request it passes on: that stays
+// the router's to set, so middleware in between cannot mistake itself for being on a
+// route. A handler outside the Router, such as a probe served ahead of
 // the application's mux, names its route with SetRoute. A CONNECT request keeps a
 // pattern only when the pattern names CONNECT: for a CONNECT redirect, ServeMux reports
 // the path the client sent.

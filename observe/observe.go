@@ -133,7 +133,7 @@ func (o *Observer) start(w http.ResponseWriter, r *http.Request) (*request, *htt
 	st.Context = ctx
 	r = r.WithContext(st)
 	if o.cfg.Router != nil {
-		_, r.Pattern = o.cfg.Router.Handler(r)
+		_, st.routed = o.cfg.Router.Handler(r)
 	}
 	if o.metrics != nil {
 		o.metrics.inFlight.Inc()
@@ -220,18 +220,22 @@ func (st *request) status(recovered bool) int {
 	return http.StatusOK
 }
 
-// route names the request's route: what SetRoute recorded, else the pattern on the
-// request (from the Router, or set by a ServeMux the Observer wraps directly), else
+// route names the request's route: what SetRoute recorded, else the pattern a ServeMux
+// the Observer wraps directly set on the request, else the one the Router gave, else
 // UnmatchedRoute. A CONNECT request keeps a pattern only when it names CONNECT: for a
 // CONNECT redirect, ServeMux reports the redirect's path, which the client chose.
 func (o *Observer) route(r *http.Request, st *request) string {
 	if p := st.route.Load(); p != nil {
 		return *p
 	}
-	if r.Pattern == "" || r.Method == http.MethodConnect && !strings.HasPrefix(r.Pattern, "CONNECT ") {
+	pattern := r.Pattern
+	if pattern == "" {
+		pattern = st.routed
+	}
+	if pattern == "" || r.Method == http.MethodConnect && !strings.HasPrefix(pattern, "CONNECT ") {
 		return o.cfg.UnmatchedRoute
 	}
-	return r.Pattern
+	return pattern
 }
 
 // measure records the request in the metrics.
