@@ -98,7 +98,7 @@ func (s *RedisServer) Start() error {
 
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer c.Close()
-	want := "process_id:" + strconv.Itoa(cmd.Process.Pid)
+	want := "process_id:" + strconv.Itoa(cmd.Process.Pid) + "\r\n"
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
 		case <-done:

@@ -81,3 +81,17 @@ func TestRedisServerThroughProxy(t *testing.T) {
 		t.Fatalf("after restore: %v", err)
 	}
 }
+
+// TestRedisServerPortTaken: a server whose port another redis-server holds reports that
+// it exited, rather than taking the other server's answers for its own.
+func TestRedisServerPortTaken(t *testing.T) {
+	first := StartRedisServer(t)
+	second := &RedisServer{t: t, port: first.port}
+	t.Cleanup(second.Kill)
+	if err := second.Start(); !errors.Is(err, errExited) {
+		t.Fatalf("start on a taken port: %v", err)
+	}
+	if err := first.Client().Ping(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
