@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +18,6 @@ import (
 )
 
 const demoPassword = "demo-password-for-tests"
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clearEnv unsets variables of the contract for the rest of the test.
 func clearEnv(t *testing.T, names ...string) {
@@ -80,7 +61,7 @@ func TestRunSubcommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(t.Context())
-	var serveOut syncBuffer
+	var serveOut servicetest.LogBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- serve(ctx, cfg, newLogger(&serveOut, cfg), func() (net.Listener, error) { return ln, nil })

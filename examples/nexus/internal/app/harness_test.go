@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,24 +88,7 @@ type testServer struct {
 	app   *App
 	srv   *httptest.Server
 	clock *testClock
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *servicetest.LogBuffer
 }
 
 // newTestServer starts the backend on be with extra environment variables. The default
@@ -152,7 +134,7 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 		cfg.SecretKey = "test-secret-key-" + be.name + be.prefix
 	}
 	clock := &testClock{}
-	logs := &syncBuffer{}
+	logs := &servicetest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.BcryptCost, opt.RedisPrefix, opt.Now = bcrypt.MinCost, be.prefix, clock.now
 	a, err := New(context.Background(), cfg, log, opt)

@@ -118,22 +118,32 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (*doma
 	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" || len(raw) > maxAuthorization {
 		return nil, ErrTokenInvalid
 	}
-	c, err := s.parseToken(strings.TrimSpace(raw), typAccess)
+	c, id, err := s.verify(ctx, strings.TrimSpace(raw), typAccess)
 	if err != nil {
 		return nil, err
 	}
+	return &domain.Principal{UserID: id, Role: c.Role, SessionID: c.SID}, nil
+}
+
+// verify checks a token of type typ — signature, expiry, subject, role for an access
+// token — and that its session is live. It returns the claims and the user id.
+func (s *Service) verify(ctx context.Context, raw, typ string) (*claims, int64, error) {
+	c, err := s.parseToken(raw, typ)
+	if err != nil {
+		return nil, 0, err
+	}
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
-	if err != nil || !c.Role.Valid() {
-		return nil, ErrTokenInvalid
+	if err != nil || typ == typAccess && !c.Role.Valid() {
+		return nil, 0, ErrTokenInvalid
 	}
 	revoked, err := s.sessionRevoked(ctx, c.SID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if revoked {
-		return nil, ErrTokenRevoked
+		return nil, 0, ErrTokenRevoked
 	}
-	return &domain.Principal{UserID: id, Role: c.Role, SessionID: c.SID}, nil
+	return c, id, nil
 }
 
 // startSession creates a session for the user and returns its first token pair.
@@ -165,20 +175,9 @@ func (s *Service) startSession(ctx context.Context, userID int64, role domain.Ro
 // presenting it again revokes its whole session (the token was stolen or replayed) and
 // is ErrTokenReused.
 func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
-	c, err := s.parseToken(raw, typRefresh)
+	c, userID, err := s.verify(ctx, raw, typRefresh)
 	if err != nil {
 		return nil, err
-	}
-	userID, err := strconv.ParseInt(c.Subject, 10, 64)
-	if err != nil {
-		return nil, ErrTokenInvalid
-	}
-	revoked, err := s.sessionRevoked(ctx, c.SID)
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, ErrTokenRevoked
 	}
 	var pair *TokenPair
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -33,12 +33,17 @@ func (a *API) handleListStudents(w http.ResponseWriter, r *http.Request, p *doma
 	return nil
 }
 
-func (a *API) handleGetStudent(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
+// pathStudent reads the student named by the {id} wildcard, if p may see it.
+func (a *API) pathStudent(r *http.Request, p *domain.Principal) (*domain.Student, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := a.db.VisibleStudent(r.Context(), p, id)
+	return a.db.VisibleStudent(r.Context(), p, id)
+}
+
+func (a *API) handleGetStudent(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
+	st, err := a.pathStudent(r, p)
 	if err != nil {
 		return err
 	}
@@ -97,11 +102,7 @@ type updateStudentRequest struct {
 
 // handleUpdateStudent edits a student: admins, the student's parents and the student.
 func (a *API) handleUpdateStudent(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.db.VisibleStudent(r.Context(), p, id)
+	st, err := a.pathStudent(r, p)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (a *API) handleUpdateStudent(w http.ResponseWriter, r *http.Request, p *dom
 	if err != nil {
 		return err
 	}
-	if err := a.db.UpdateStudent(r.Context(), id, st.FirstName, st.LastName, sp); err != nil {
+	if err := a.db.UpdateStudent(r.Context(), st.ID, st.FirstName, st.LastName, sp); err != nil {
 		return err
 	}
 	st.StudentProfile = *sp
@@ -146,17 +147,14 @@ func (a *API) handleUpdateStudent(w http.ResponseWriter, r *http.Request, p *dom
 
 // handleDeleteStudent deletes a student account and revokes its sessions (admins only).
 func (a *API) handleDeleteStudent(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
-	id, err := pathID(r)
+	st, err := a.pathStudent(r, p)
 	if err != nil {
 		return err
 	}
-	if _, err := a.db.VisibleStudent(r.Context(), p, id); err != nil {
+	if err := a.auth.RevokeUser(r.Context(), st.ID); err != nil {
 		return err
 	}
-	if err := a.auth.RevokeUser(r.Context(), id); err != nil {
-		return err
-	}
-	if err := a.db.DeleteStudent(r.Context(), id); err != nil {
+	if err := a.db.DeleteStudent(r.Context(), st.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -165,20 +163,16 @@ func (a *API) handleDeleteStudent(w http.ResponseWriter, r *http.Request, p *dom
 
 // handleStudentDashboard sums up a student's bookings, groups and ARIA use.
 func (a *API) handleStudentDashboard(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.db.VisibleStudent(r.Context(), p, id)
+	st, err := a.pathStudent(r, p)
 	if err != nil {
 		return err
 	}
 	now := time.Unix(a.now().Unix(), 0).UTC()
-	d, err := a.db.StudentDashboard(r.Context(), id, now)
+	d, err := a.db.StudentDashboard(r.Context(), st.ID, now)
 	if err != nil {
 		return err
 	}
-	next, err := a.db.UpcomingBookings(r.Context(), id, now, 5)
+	next, err := a.db.UpcomingBookings(r.Context(), st.ID, now, 5)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Package servicetest gives the backend's tests real services: a fresh PostgreSQL
 // database per test, a private key prefix on the shared Redis server, a redis-server the
-// test owns (to kill and restart), a TCP proxy the test can cut, and a loopback port that
-// refuses connections.
+// test owns (to kill and restart), a TCP proxy the test can cut, a loopback port that
+// refuses connections, and a buffer for the logs of a server under test.
 //
 // The shared servers are found through HARDEN_DATABASE_URL (default
 // postgres://root@127.0.0.1:5432/test?sslmode=disable) and HARDEN_REDIS_URL (default
