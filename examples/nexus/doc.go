@@ -1,6 +1,6 @@
 // Command nexus is the Nexus Réussite platform API — tutoring for Tunisian lycée
 // students, their parents and teachers — and the reference backend of harden: every
-// production concern is a harden package, assembled in chain.go.
+// production concern is a harden package, assembled in internal/httpapi.
 //
 // # Running
 //
@@ -17,6 +17,8 @@
 // directory (the environment wins); .env.example documents every variable and its
 // default. APP_ENV=production refuses to start when SECRET_KEY or JWT_SECRET_KEY is
 // missing, shorter than 32 characters or a published default, and names the variable.
+// Started by systemd socket activation (LISTEN_PID is the process, LISTEN_FDS=1), nexus
+// serves on the socket it is given instead of listening on PORT.
 //
 // Subcommands:
 //
@@ -25,6 +27,27 @@
 //	nexus diagnose     check configuration, database, Redis, secrets, mail and OpenAI, with
 //	                   credentials masked; exit 1 on any failure
 //	nexus healthcheck  GET /ready on the local port (container HEALTHCHECK); exit 1 unless 200
+//
+// # Layout
+//
+// main.go reads the subcommand, .env and the environment, and runs it. The service lives
+// in packages under internal/, each depending only on those above it:
+//
+//	redact      credentials hidden from logs, errors and reports
+//	config      the environment contract: one table entry per variable
+//	domain      the rules as plain Go: who acts for which student, booking slots,
+//	            cancellation, group capacity, the ARIA quota, valid accounts and formulas
+//	store       every SQL statement (SQLite and PostgreSQL) and the embedded migrations;
+//	            the rules that must hold under concurrency are enforced here
+//	auth        bcrypt passwords, JWT access and refresh tokens, sessions and revocation
+//	aria        the client of the OpenAI-compatible assistant
+//	httpapi     routes and handlers, the harden middleware chain, problem+json errors
+//	app         assembly, demo data, serving with a graceful shutdown
+//	diagnose    the diagnose command
+//	servicetest real PostgreSQL, Redis, redis-server and a TCP proxy for the tests
+//
+// The example imports nothing of harden/internal, so it can be copied out of the
+// repository and built on its own (.ci/copy-example checks it).
 //
 // # Middleware chain
 //

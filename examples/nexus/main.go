@@ -9,9 +9,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/nexus-reussite/harden/observe"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/app"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/diagnose"
 )
 
 func main() {
@@ -21,27 +26,27 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes a subcommand and returns the process exit code.
+// run reads .env and the environment, then runs a subcommand; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	dotenv, err := readDotenvFile(".env")
+	dotenv, err := config.ReadDotenv(".env")
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	cfg, cfgErr := loadConfig(envLookup(dotenv))
+	cfg, cfgErr := config.Load(config.Env(dotenv))
 	switch cmd {
 	case "serve":
 		if cfgErr != nil {
 			fmt.Fprintln(stderr, cfgErr)
 			return 2
 		}
-		return serveMain(ctx, cfg, newLogger(stdout, cfg))
+		return serve(ctx, cfg, newLogger(stdout, cfg), func() (net.Listener, error) { return listen(cfg) })
 	case "diagnose":
-		return diagnose(ctx, cfg, cfgErr, stdout)
+		return diagnose.Run(ctx, cfg, cfgErr, stdout)
 	case "healthcheck":
 		if cfgErr != nil {
 			fmt.Fprintln(stderr, cfgErr)
@@ -56,28 +61,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func newLogger(w io.Writer, cfg *Config) *slog.Logger {
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	return slog.New(observe.ContextHandler(observe.NewJSONHandler(w, cfg.LogLevel)))
 }
 
-func serveMain(ctx context.Context, cfg *Config, log *slog.Logger) int {
-	for _, name := range cfg.generated {
+// serve starts the backend, then listens and serves until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listen func() (net.Listener, error)) int {
+	for _, name := range cfg.GeneratedSecrets {
 		log.Warn("secret not set; using a random one for this run (sessions end at restart)", "variable", name)
 	}
-	a, err := newApp(ctx, cfg, log, appOptions{})
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		log.Error("startup failed", "err", err)
 		return 1
 	}
-	defer a.close()
-	ln, err := net.Listen("tcp", cfg.Addr())
+	defer a.Close()
+	ln, err := listen()
 	if err != nil {
 		log.Error("listen", "addr", cfg.Addr(), "err", err)
 		return 1
 	}
-	if err := a.serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("server stopped with an error", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// listen returns the socket passed by systemd socket activation — LISTEN_PID is this
+// process and LISTEN_FDS is 1: the socket is file descriptor 3 — or a new socket on PORT.
+func listen(cfg *config.Config) (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) && os.Getenv("LISTEN_FDS") == "1" {
+		f := os.NewFile(3, "LISTEN_FDS")
+		defer f.Close()
+		return net.FileListener(f)
+	}
+	return net.Listen("tcp", cfg.Addr())
 }

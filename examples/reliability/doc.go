@@ -2,11 +2,12 @@
 // keeps working and loses nothing under load, faults, shutdown and hostile traffic.
 //
 // The tests build the real nexus binary once (go build, without -race) and run it as a
-// child process on a free loopback port against real services from internal/testenv: a
-// fresh PostgreSQL database per test (behind a TCP proxy the test cuts when the test is
-// about the database), a redis-server owned by the test (killed and restarted when the
-// test is about Redis) and an httptest server speaking the OpenAI chat completions API
-// for ARIA. Every loop is bounded in requests and in time.
+// child process, handing it a loopback socket the test opened (as systemd socket
+// activation does, so no other process can take the port), against real services from
+// internal/testenv: a fresh PostgreSQL database per test (behind a TCP proxy the test
+// cuts when the test is about the database), a redis-server owned by the test (killed and
+// restarted when the test is about Redis) and an httptest server speaking the OpenAI chat
+// completions API for ARIA. Every loop is bounded in requests and in time.
 //
 //   - TestSustainedLoad: a mixed workload (register, login, refresh, formulas, bookings,
 //     enrollments, ARIA chat) at high concurrency; zero 5xx and zero unexpected statuses,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,8 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nexus-reussite/harden/internal/testenv"
 )
 
 // demoPassword is the demo users' password (NEXUS_DEMO_PASSWORD) in every child.
@@ -37,7 +36,7 @@ type nexusProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	URL  string // http://127.0.0.1:port
-	Addr string // 127.0.0.1:port
+	Addr string // 127.0.0.1:port, the socket handed to the child
 	logs *tailBuffer
 
 	done     chan struct{} // closed when the process has exited
@@ -62,27 +61,48 @@ func baseEnv(port int) map[string]string {
 	}
 }
 
-// startNexus runs the binary with env (see baseEnv) on a free port and waits until /ready
-// answers 200. The process is killed at cleanup if still running.
+// startNexus runs the binary with env (see baseEnv) and waits until /ready answers 200.
+// The test listens on a loopback port and hands the socket over as systemd socket
+// activation does (file descriptor 3, LISTEN_FDS=1, LISTEN_PID the child), so the port is
+// held from the start and no other process can take it. The process is killed at cleanup
+// if still running.
 func startNexus(t *testing.T, env map[string]string) *nexusProc {
 	t.Helper()
 	bin := nexusBinary(t)
-	port := testenv.FreePort(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatalf("listener file: %v", err)
+	}
+	addr := ln.Addr().String()
+	port := ln.Addr().(*net.TCPAddr).Port
 	vars := baseEnv(port)
 	for k, v := range env {
 		vars[k] = v
 	}
 	vars["PORT"] = strconv.Itoa(port)
-	cmd := exec.Command(bin)
+	vars["LISTEN_FDS"] = "1"
+	// LISTEN_PID must be the child's process id: sh sets it to its own ($$), which exec
+	// keeps for nexus.
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0"`, bin)
+	cmd.ExtraFiles = []*os.File{sock}
 	cmd.Dir = t.TempDir() // no stray .env file
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir, "TMPDIR=" + cmd.Dir}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &nexusProc{t: t, cmd: cmd, Addr: "127.0.0.1:" + strconv.Itoa(port), logs: &tailBuffer{max: 8 << 20}, done: make(chan struct{})}
+	p := &nexusProc{t: t, cmd: cmd, Addr: addr, logs: &tailBuffer{max: 8 << 20}, done: make(chan struct{})}
 	p.URL = "http://" + p.Addr
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// The child has its copy; closing this process's copies makes the socket the
+	// child's alone, so that it closes when the child closes it.
+	_ = sock.Close()
+	_ = ln.Close()
+	if err != nil {
 		t.Fatalf("start nexus: %v", err)
 	}
 	go func() {

@@ -120,3 +120,14 @@ func (f *fakeTB) Fatalf(string, ...any) {
 	f.failed = true
 	panic("fatal")
 }
+
+// TestRedisServerPortTaken: a server whose port is taken by another redis-server reports
+// that it exited, rather than taking the other server's answers for its own.
+func TestRedisServerPortTaken(t *testing.T) {
+	first := StartRedisServer(t)
+	second := &RedisServer{t: t, port: first.port}
+	t.Cleanup(second.Kill)
+	err := second.Start()
+	require.ErrorIs(t, err, errExited)
+	require.NoError(t, first.Client().Ping(context.Background()).Err(), "the first server must be untouched")
+}

@@ -1,0 +1,316 @@
+// Package config reads the backend's environment contract into a [Config].
+//
+// Every variable has one entry in a table ([Load] walks it in order): its name and how its
+// value is checked and stored. A wrong value is an error wrapping [ErrConfig] that names
+// the variable and never quotes a credential. Development fills in what production must be
+// given: missing secrets are made up for the run and listed in Config.GeneratedSecrets.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/pool"
+	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/security"
+)
+
+// Environments (APP_ENV).
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// ErrConfig is wrapped by every configuration error; the message names the variable.
+var ErrConfig = errors.New("nexus: config")
+
+// Config is the backend's configuration; .env.example documents every variable and its
+// default.
+type Config struct {
+	Env  string // APP_ENV (or FLASK_ENV): development (default) | production
+	Port int    // PORT: 5000
+
+	SecretKey    string // SECRET_KEY: HMAC key for stored refresh-token digests; random in development
+	JWTSecretKey string // JWT_SECRET_KEY: HS256 signing key; random in development
+
+	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
+	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
+
+	// Pool: DB_POOL_SIZE (20), DB_MAX_OVERFLOW (30), DB_POOL_TIMEOUT (60 s), DB_POOL_RECYCLE
+	// (3600 s), in SQLAlchemy's spellings (seconds or Go durations; overflow 0 = none).
+	Pool pool.Config
+
+	// CacheTiers: CACHE_TTL_SHORT | MEDIUM | LONG | PERMANENT, seconds or durations:
+	// 600 s, 7200 s, 86400 s, 604800 s.
+	CacheTiers cache.Tiers
+
+	RateLimitDefault ratelimit.Rule // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
+
+	CompressLevel   int // COMPRESS_LEVEL: 6
+	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
+
+	CORSOrigins      []string // CORS_ORIGINS: comma-separated; empty = no cross-origin access
+	AllowedHosts     []string // ALLOWED_HOSTS: comma-separated; empty = any host
+	TrustedProxies   []string // TRUSTED_PROXIES: comma-separated CIDRs or addresses; empty = none
+	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB (bytes, or sizes like 16MiB)
+
+	SentryDSN              string  // SENTRY_DSN: empty = Sentry off
+	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0 (errors only)
+
+	OpenAIKey   string // OPENAI_API_KEY: empty = ARIA answers 503 "assistant not configured"
+	OpenAIBase  string // OPENAI_API_BASE: https://api.openai.com/v1
+	OpenAIModel string // OPENAI_MODEL: gpt-4o-mini
+
+	MailServer string // MAIL_SERVER: SMTP host, checked by "nexus diagnose"; empty = mail off
+	MailPort   int    // MAIL_PORT: 587
+
+	LogLevel      slog.Level    // LOG_LEVEL: info
+	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
+	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
+
+	// GeneratedSecrets names the secrets made up at start (development only), for one
+	// warning at start and for "nexus diagnose".
+	GeneratedSecrets []string
+}
+
+// IsProduction reports whether APP_ENV is production.
+func (c *Config) IsProduction() bool { return c.Env == Production }
+
+// Addr is the listen address.
+func (c *Config) Addr() string { return ":" + strconv.Itoa(c.Port) }
+
+// Default values that are not the library's own defaults.
+const (
+	defaultPort        = 5000
+	defaultOpenAIBase  = "https://api.openai.com/v1"
+	defaultOpenAIModel = "gpt-4o-mini"
+	defaultMailPort    = 587
+	// MinSecretLength is the shortest secret production accepts.
+	MinSecretLength = 32
+	// minDemoPassword is the shortest NEXUS_DEMO_PASSWORD.
+	minDemoPassword = 8
+)
+
+// variable is one entry of the environment contract: its name and how its value (trimmed;
+// "" when unset) is checked and stored. Entries run in table order, so an entry may read
+// what an earlier one stored (the environment, SECRET_KEY).
+type variable struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+// contract lists every variable read by Load, in order.
+var contract = []variable{
+	{"PORT", intVar(func(c *Config) *int { return &c.Port }, defaultPort, 1, 65535)},
+	{"SECRET_KEY", func(c *Config, v string) error { return c.setSecret("SECRET_KEY", &c.SecretKey, v) }},
+	{"JWT_SECRET_KEY", func(c *Config, v string) error {
+		if err := c.setSecret("JWT_SECRET_KEY", &c.JWTSecretKey, v); err != nil {
+			return err
+		}
+		if c.IsProduction() && c.SecretKey != "" && c.SecretKey == c.JWTSecretKey {
+			return errors.New("must differ from SECRET_KEY")
+		}
+		return nil
+	}},
+	{"DATABASE_URL", func(c *Config, v string) error {
+		c.DatabaseURL = v
+		_, _, err := DatabaseTarget(v)
+		return err
+	}},
+	{"REDIS_URL", func(c *Config, v string) error { c.RedisURL = v; return checkRedisURL(v) }},
+	{"DB_POOL_SIZE", poolVar(pool.KeySize)},
+	{"DB_MAX_OVERFLOW", poolVar(pool.KeyOverflow)},
+	{"DB_POOL_TIMEOUT", poolVar(pool.KeyTimeout)},
+	{"DB_POOL_RECYCLE", poolVar(pool.KeyRecycle)},
+	{"CACHE_TTL_SHORT", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Short }, cache.DefaultShortTTL)},
+	{"CACHE_TTL_MEDIUM", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Medium }, cache.DefaultMediumTTL)},
+	{"CACHE_TTL_LONG", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Long }, cache.DefaultLongTTL)},
+	{"CACHE_TTL_PERMANENT", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Permanent }, cache.DefaultPermanentTTL)},
+	{"RATELIMIT_DEFAULT", func(c *Config, v string) (err error) {
+		c.RateLimitDefault, err = ratelimit.ParseRule(orDefault(v, ratelimit.DefaultRule))
+		return err
+	}},
+	{"COMPRESS_LEVEL", intVar(func(c *Config) *int { return &c.CompressLevel }, 6, 1, 9)},
+	{"COMPRESS_MIN_SIZE", intVar(func(c *Config) *int { return &c.CompressMinSize }, 500, 0, 1<<30)},
+	{"CORS_ORIGINS", listVar(func(c *Config) *[]string { return &c.CORSOrigins }, checkOrigin)},
+	{"ALLOWED_HOSTS", listVar(func(c *Config) *[]string { return &c.AllowedHosts }, nil)},
+	{"TRUSTED_PROXIES", listVar(func(c *Config) *[]string { return &c.TrustedProxies }, checkProxy)},
+	{"MAX_CONTENT_LENGTH", func(c *Config, v string) (err error) {
+		c.MaxContentLength, err = parseSize(v, security.DefaultMaxBodyBytes)
+		return err
+	}},
+	{"SENTRY_DSN", func(c *Config, v string) error { c.SentryDSN = v; return checkDSN(v) }},
+	{"SENTRY_TRACES_SAMPLE_RATE", func(c *Config, v string) (err error) {
+		c.SentryTracesSampleRate, err = observe.ParseSampleRate(v)
+		return err
+	}},
+	{"OPENAI_API_KEY", func(c *Config, v string) error { c.OpenAIKey = v; return nil }},
+	{"OPENAI_API_BASE", func(c *Config, v string) error {
+		c.OpenAIBase = orDefault(strings.TrimRight(v, "/"), defaultOpenAIBase)
+		return checkHTTPURL(c.OpenAIBase)
+	}},
+	{"OPENAI_MODEL", func(c *Config, v string) error { c.OpenAIModel = orDefault(v, defaultOpenAIModel); return nil }},
+	{"MAIL_SERVER", func(c *Config, v string) error { c.MailServer = v; return nil }},
+	{"MAIL_PORT", intVar(func(c *Config) *int { return &c.MailPort }, defaultMailPort, 1, 65535)},
+	{"LOG_LEVEL", func(c *Config, v string) (err error) { c.LogLevel, err = observe.ParseLevel(v); return err }},
+	{"NEXUS_DEMO_PASSWORD", func(c *Config, v string) error {
+		c.DemoPassword = v
+		if v != "" && len(v) < minDemoPassword {
+			return fmt.Errorf("must be at least %d characters", minDemoPassword)
+		}
+		return nil
+	}},
+	{"SHUTDOWN_DELAY", func(c *Config, v string) (err error) {
+		def := time.Duration(0)
+		if c.IsProduction() {
+			def = 5 * time.Second
+		}
+		c.ShutdownDelay, err = parseSeconds(v, def)
+		return err
+	}},
+}
+
+// Load reads the configuration; lookup returns a variable and whether it is set. Every
+// wrong variable is reported, each on its own line.
+func Load(lookup func(string) (string, bool)) (*Config, error) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	c := &Config{}
+	var errs []error
+	fail := func(name string, err error) {
+		errs = append(errs, fmt.Errorf("%w: %s: %v", ErrConfig, name, err))
+	}
+	if name, err := c.setEnv(get); err != nil {
+		fail(name, err)
+	}
+	for _, v := range contract {
+		if err := v.set(c, get(v.name)); err != nil {
+			fail(v.name, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// setEnv reads APP_ENV, or FLASK_ENV when APP_ENV is empty, and returns the name of the
+// variable it read. An unknown value is an error and counts as development, so that the
+// rest of the configuration is still checked.
+func (c *Config) setEnv(get func(string) string) (string, error) {
+	name := "APP_ENV"
+	c.Env = strings.ToLower(get(name))
+	if c.Env == "" {
+		name = "FLASK_ENV"
+		c.Env = strings.ToLower(get(name))
+	}
+	switch c.Env {
+	case "":
+		c.Env = Development
+	case Development, Production:
+	default:
+		err := fmt.Errorf("%q is neither development nor production", c.Env)
+		c.Env = Development
+		return name, err
+	}
+	return name, nil
+}
+
+// setSecret stores a secret: production refuses a missing, published or short one;
+// development makes up a missing one for this run.
+func (c *Config) setSecret(name string, dst *string, v string) error {
+	*dst = v
+	switch {
+	case c.IsProduction() && v == "":
+		return errors.New("must be set in production")
+	case c.IsProduction() && IsDefaultSecret(v):
+		return errors.New("is a published default value; generate one with `openssl rand -hex 32`")
+	case c.IsProduction() && len(v) < MinSecretLength:
+		return fmt.Errorf("must be at least %d characters in production", MinSecretLength)
+	case v == "":
+		*dst = RandomHex(32)
+		c.GeneratedSecrets = append(c.GeneratedSecrets, name)
+	}
+	return nil
+}
+
+// Env looks variables up in the process environment, then in a parsed .env file: the
+// process wins.
+func Env(dotenv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		v, ok := dotenv[k]
+		return v, ok
+	}
+}
+
+// knownDefaultSecrets are values shipped in examples and tutorials; production refuses them.
+var knownDefaultSecrets = []string{
+	"", "secret", "changeme", "change-me", "dev", "development", "dev-secret-key",
+	"your-secret-key", "your-secret-key-here", "jwt-secret-key", "super-secret",
+	"nexus-reussite-secret", "replace-me-with-64-random-hex-characters",
+}
+
+// IsDefaultSecret reports a secret that is empty, published in examples and tutorials, or
+// asks to be changed.
+func IsDefaultSecret(v string) bool {
+	l := strings.ToLower(v)
+	for _, d := range knownDefaultSecrets {
+		if l == d {
+			return true
+		}
+	}
+	return strings.Contains(l, "change") && strings.Contains(l, "me")
+}
+
+// RandomHex returns n random bytes in hex.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// DatabaseTarget returns the database/sql driver ("sqlite" or "pgx") and DSN for
+// DATABASE_URL; empty means an SQLite file in the user cache directory.
+func DatabaseTarget(raw string) (driver, dsn string, err error) {
+	switch {
+	case raw == "":
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		return "sqlite", filepath.Join(dir, "nexus-reussite", "nexus.db"), nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if err := checkPostgresURL(raw); err != nil {
+			return "", "", err
+		}
+		return "pgx", raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if p == "" {
+			return "", "", errors.New("sqlite:// needs a file path")
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
+	}
+	return "", "", errors.New("want postgres://… or sqlite://path")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,198 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nexus-reussite/harden/pool"
+	"github.com/nexus-reussite/harden/ratelimit"
+)
+
+func lookupMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// envExample is the documented configuration, at the root of the example.
+const envExample = "../../.env.example"
+
+const (
+	goodSecret    = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978"
+	goodJWTSecret = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Load(lookupMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Env != Development || c.Port != 5000 || c.IsProduction() {
+		t.Fatalf("env %q port %d", c.Env, c.Port)
+	}
+	if len(c.SecretKey) != 64 || len(c.JWTSecretKey) != 64 || c.SecretKey == c.JWTSecretKey || len(c.GeneratedSecrets) != 2 {
+		t.Fatalf("development secrets not generated: %q %q", c.SecretKey, c.JWTSecretKey)
+	}
+	if c.RateLimitDefault.String() != ratelimit.MustParseRule("1000 per day;100 per hour;2 per second").String() {
+		t.Fatalf("rate limit %s", c.RateLimitDefault)
+	}
+	if c.CompressLevel != 6 || c.CompressMinSize != 500 || c.MaxContentLength != 16<<20 || c.ShutdownDelay != 0 {
+		t.Fatalf("defaults %+v", c)
+	}
+	if c.OpenAIBase != "https://api.openai.com/v1" || c.OpenAIKey != "" || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults %+v", c)
+	}
+	if driver, dsn, _ := DatabaseTarget(c.DatabaseURL); driver != "sqlite" || !strings.HasSuffix(dsn, "nexus.db") {
+		t.Fatalf("embedded database %s %s", driver, dsn)
+	}
+}
+
+func TestConfigParsesEveryVariable(t *testing.T) {
+	c, err := Load(lookupMap(map[string]string{
+		"FLASK_ENV": "production", "PORT": "8080", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
+		"DATABASE_URL": "postgres://nexus:pw@db:5432/nexus", "REDIS_URL": "redis://:pw@cache:6379/1",
+		"DB_POOL_SIZE": "5", "DB_MAX_OVERFLOW": "0", "DB_POOL_TIMEOUT": "2.5", "DB_POOL_RECYCLE": "30m",
+		"CACHE_TTL_SHORT": "60", "CACHE_TTL_LONG": "2h", "RATELIMIT_DEFAULT": "10/minute",
+		"COMPRESS_LEVEL": "9", "COMPRESS_MIN_SIZE": "1024", "CORS_ORIGINS": "https://app.nexus.tn, https://admin.nexus.tn",
+		"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.1", "MAX_CONTENT_LENGTH": "8MiB",
+		"SENTRY_DSN": "https://key@sentry.example/1", "SENTRY_TRACES_SAMPLE_RATE": "0.25",
+		"OPENAI_API_KEY": "sk-x", "OPENAI_API_BASE": "http://llm.local/v1/", "OPENAI_MODEL": "mistral",
+		"LOG_LEVEL": "warning", "NEXUS_DEMO_PASSWORD": "demo-demo", "SHUTDOWN_DELAY": "15",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsProduction() || c.Port != 8080 || c.Pool.Size != 5 || c.Pool.Overflow != pool.NoOverflow || c.Pool.Timeout != 2500*time.Millisecond || c.Pool.Recycle != 30*time.Minute {
+		t.Fatalf("%+v", c)
+	}
+	if c.CacheTiers.Short != time.Minute || c.CacheTiers.Long != 2*time.Hour || c.CacheTiers.Medium != 2*time.Hour {
+		t.Fatalf("tiers %+v", c.CacheTiers)
+	}
+	if c.RateLimitDefault.String() != "10 per minute" || c.CompressLevel != 9 || c.CompressMinSize != 1024 || c.MaxContentLength != 8<<20 {
+		t.Fatalf("%+v", c)
+	}
+	if len(c.CORSOrigins) != 2 || c.AllowedHosts[0] != "api.nexus.tn" || len(c.TrustedProxies) != 2 {
+		t.Fatalf("lists %v %v %v", c.CORSOrigins, c.AllowedHosts, c.TrustedProxies)
+	}
+	if c.SentryTracesSampleRate != 0.25 || c.OpenAIBase != "http://llm.local/v1" || c.OpenAIModel != "mistral" || c.LogLevel != slog.LevelWarn || c.ShutdownDelay != 15*time.Second {
+		t.Fatalf("%+v", c)
+	}
+	if len(c.GeneratedSecrets) != 0 {
+		t.Fatalf("generated %v in production", c.GeneratedSecrets)
+	}
+}
+
+// TestProductionRefusesWeakSecrets: production names the offending variable.
+func TestProductionRefusesWeakSecrets(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: must be set in production"},
+		{map[string]string{"SECRET_KEY": goodSecret}, "JWT_SECRET_KEY: must be set in production"},
+		{map[string]string{"SECRET_KEY": "dev-secret-key", "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is a published default"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "change-me-in-production-please-0123456789"}, "JWT_SECRET_KEY: is a published default"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "short-but-unique"}, "JWT_SECRET_KEY: must be at least 32"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodSecret}, "JWT_SECRET_KEY: must differ"},
+	}
+	for _, c := range cases {
+		c.env["APP_ENV"] = "production"
+		_, err := Load(lookupMap(c.env))
+		if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.env, err, c.want)
+		}
+	}
+	// The published .env.example values are refused too.
+	ex, err := ReadDotenv(envExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex["APP_ENV"] = "production"
+	if _, err := Load(lookupMap(ex)); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+		t.Fatalf(".env.example in production: %v", err)
+	}
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for name, val := range map[string]string{
+		"APP_ENV": "staging", "PORT": "70000", "DATABASE_URL": "mysql://x", "REDIS_URL": "http://x",
+		"DB_POOL_SIZE": "0", "DB_POOL_TIMEOUT": "soon", "CACHE_TTL_SHORT": "-1", "RATELIMIT_DEFAULT": "lots per day",
+		"COMPRESS_LEVEL": "11", "CORS_ORIGINS": "app.example.com", "TRUSTED_PROXIES": "10.0.0.0/33",
+		"MAX_CONTENT_LENGTH": "-5", "SENTRY_DSN": "not a dsn", "SENTRY_TRACES_SAMPLE_RATE": "2",
+		"OPENAI_API_BASE": "ftp://x", "LOG_LEVEL": "loud", "NEXUS_DEMO_PASSWORD": "short", "SHUTDOWN_DELAY": "-3s",
+	} {
+		_, err := Load(lookupMap(map[string]string{name: val}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", name, val, err)
+		}
+	}
+}
+
+func TestEnvironmentWinsOverDotenv(t *testing.T) {
+	t.Setenv("PORT", "6000")
+	look := Env(map[string]string{"PORT": "7000", "LOG_LEVEL": "debug"})
+	c, err := Load(look)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 6000 || c.LogLevel != slog.LevelDebug {
+		t.Fatalf("port %d level %v", c.Port, c.LogLevel)
+	}
+}
+
+// TestConfigErrorsHideCredentials: configuration errors name the variable and never
+// quote a credential, however the URL is broken.
+func TestConfigErrorsHideCredentials(t *testing.T) {
+	for _, c := range []struct{ name, value string }{
+		{"REDIS_URL", "redis://:s3cret@cache:port x/0"},
+		{"REDIS_URL", "redis://:s3%zzcret@cache:6379/0"},
+		{"REDIS_URL", "redis://:s3/cret@cache:6379/0"},
+		{"REDIS_URL", "redis://u:s3cret@cache:6379/zz"},
+		{"REDIS_URL", "redis://cache:6379/0?password=s3cret&foo=bar"},
+		{"DATABASE_URL", "postgres://u:s3cret@db:x/nexus"},
+		{"DATABASE_URL", "postgres://u:s3%zzcret@db/nexus"},
+		{"DATABASE_URL", "mysql://u:s3cret@db/nexus"},
+		{"OPENAI_API_BASE", "ftp://k:s3cret@x/v1?api_key=s3cret"},
+		{"OPENAI_API_BASE", "https://k:s3cret@/v1?api_key=s3cret"},
+		{"CORS_ORIGINS", "https://u:s3cret@/"},
+	} {
+		_, err := Load(lookupMap(map[string]string{c.name: c.value}))
+		if err == nil {
+			t.Errorf("%s=%s accepted", c.name, c.value)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.name) || strings.Contains(msg, "s3") || strings.Contains(msg, "cret") {
+			t.Errorf("%s=%s: %s", c.name, c.value, msg)
+		}
+	}
+}
+
+// TestSizesAndTTLs: the units MAX_CONTENT_LENGTH accepts and the bounds of the cache
+// TTLs.
+func TestSizesAndTTLs(t *testing.T) {
+	for v, want := range map[string]int64{
+		"16777216": 16 << 20, "16MiB": 16 << 20, "16 mib": 16 << 20, "8MB": 8_000_000, "1k": 1024, "2 GiB": 2 << 30, "512b": 512,
+		"0": -1, "+5": -1, "-5": -1, "1.5MB": -1, "5 MiB 5": -1, "MiB": -1, "5 TB": -1, "9999999999G": -1, "99999999999999999999": -1,
+	} {
+		c, err := Load(lookupMap(map[string]string{"MAX_CONTENT_LENGTH": v}))
+		switch {
+		case want < 0 && err == nil:
+			t.Errorf("MAX_CONTENT_LENGTH=%q accepted as %d", v, c.MaxContentLength)
+		case want >= 0 && (err != nil || c.MaxContentLength != want):
+			t.Errorf("MAX_CONTENT_LENGTH=%q: %v, %v; want %d", v, c, err, want)
+		}
+	}
+	for v, want := range map[string]time.Duration{
+		"600": 10 * time.Minute, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, "3153600000": 100 * 365 * 24 * time.Hour,
+		"0": -1, "-1": -1, "-5m": -1, "1.5": -1, "3153600001": -1, "876001h": -1, "soon": -1,
+	} {
+		c, err := Load(lookupMap(map[string]string{"CACHE_TTL_MEDIUM": v}))
+		switch {
+		case want < 0 && err == nil:
+			t.Errorf("CACHE_TTL_MEDIUM=%q accepted as %v", v, c.CacheTiers.Medium)
+		case want >= 0 && (err != nil || c.CacheTiers.Medium != want):
+			t.Errorf("CACHE_TTL_MEDIUM=%q: %v; want %v", v, err, want)
+		}
+	}
+}

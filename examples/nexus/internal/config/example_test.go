@@ -1,0 +1,33 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A .env file next to the binary configures it; variables set in the environment win.
+func ExampleParseDotenv() {
+	env, err := ParseDotenv(strings.NewReader(`
+# Nexus Réussite
+APP_ENV=production
+PORT=8080 # behind the ingress
+RATELIMIT_DEFAULT="1000 per day;100 per hour;2 per second"
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(env["APP_ENV"], env["PORT"], env["RATELIMIT_DEFAULT"])
+	// Output: production 8080 1000 per day;100 per hour;2 per second
+}
+
+// Production refuses to start on a missing or published secret and names the variable.
+func ExampleLoad_productionSecrets() {
+	_, err := Load(lookupMap(map[string]string{
+		"APP_ENV":        "production",
+		"SECRET_KEY":     "change-me",
+		"JWT_SECRET_KEY": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
+	}))
+	fmt.Println(err)
+	// Output: nexus: config: SECRET_KEY: is a published default value; generate one with `openssl rand -hex 32`
+}

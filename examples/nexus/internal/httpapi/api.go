@@ -1,0 +1,310 @@
+// Package httpapi is the backend's HTTP API: the routes and their handlers, the harden
+// middleware chain around them, and the problem+json answers of every error.
+//
+// Handlers decode and check the request, call the rules of package domain and the
+// statements of package store, and answer JSON; they hold no SQL. Role checks per route
+// are in routes.go, so the authorization matrix reads in one place.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/cache/rediscache"
+	"github.com/nexus-reussite/harden/compress"
+	"github.com/nexus-reussite/harden/health"
+	"github.com/nexus-reussite/harden/health/redischeck"
+	"github.com/nexus-reussite/harden/observe"
+	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+	"github.com/nexus-reussite/harden/security"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/aria"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/auth"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
+)
+
+// Deps are what the API is built from.
+type Deps struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	DB       *store.DB
+	Redis    *redis.Client // nil without REDIS_URL
+	// RedisPrefix is put in front of every key and channel the API uses in Redis.
+	RedisPrefix string
+	Auth        *auth.Service
+	Aria        *aria.Client
+	Now         func() time.Time
+	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
+	// "register"); nil keeps ruleLogin and ruleRegister.
+	RouteRules map[string]string
+}
+
+// API is the HTTP API and the harden components around it.
+type API struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	registry *prometheus.Registry
+	db       *store.DB
+	rdb      *redis.Client
+	auth     *auth.Service
+	aria     *aria.Client
+	now      func() time.Time
+	closers  []func() error
+
+	observer    *observe.Observer
+	security    *security.Security
+	cspReports  *security.Reports
+	compressor  *compress.Compressor
+	health      *health.Health
+	limiter     *ratelimit.Limiter
+	routeLimits map[string]*ratelimit.Limiter // by rule
+	cache       *cache.Cache
+	cacheMemory *cache.Memory // the in-process level
+	cacheShared bool          // the cache lives in Redis, shared by every instance
+	httpCaches  map[string]*cache.HTTPCache
+}
+
+// cacheNamespace separates the response cache's keys in its store; in Redis they sit
+// under the instance prefix, which the Redis store adds.
+const cacheNamespace = "cache:"
+
+// New builds the API and its components from the configuration.
+func New(d Deps) (_ *API, err error) {
+	a := &API{
+		cfg: d.Config, log: d.Logger, registry: d.Registry, db: d.DB, rdb: d.Redis,
+		auth: d.Auth, aria: d.Aria, now: d.Now,
+	}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	for _, step := range []func() error{
+		a.setupObserver,
+		a.setupSecurity,
+		a.setupCompressor,
+		a.setupHealth,
+		func() error { return a.setupLimits(d.RouteRules, d.RedisPrefix) },
+		func() error { return a.setupCache(d.RedisPrefix) },
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Close releases the caches, last opened first.
+func (a *API) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Health is the health component: Start it with the server, Shutdown it to drain.
+func (a *API) Health() *health.Health { return a.health }
+
+// CSPReports holds the CSP violation reports browsers sent.
+func (a *API) CSPReports() *security.Reports { return a.cspReports }
+
+// Flush sends buffered telemetry (Sentry events) before exit.
+func (a *API) Flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.observer.Shutdown(ctx); err != nil {
+		a.log.Warn("sentry flush", "err", err)
+	}
+}
+
+func (a *API) setupObserver() (err error) {
+	cfg := a.cfg
+	a.observer, err = observe.New(observe.Config{
+		Logger:           a.log,
+		SkipPaths:        probePaths,
+		TrustedProxies:   cfg.TrustedProxies,
+		Registerer:       a.registry,
+		SentryDSN:        cfg.SentryDSN,
+		Environment:      cfg.Env,
+		TracesSampleRate: cfg.SentryTracesSampleRate,
+		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword},
+		Now:              a.now,
+	})
+	return err
+}
+
+func (a *API) setupSecurity() (err error) {
+	cfg := a.cfg
+	profile := security.Development
+	if cfg.IsProduction() {
+		profile = security.Production
+	}
+	a.security, err = security.New(security.Config{
+		Profile:        profile,
+		AllowedHosts:   cfg.AllowedHosts,
+		TrustedProxies: cfg.TrustedProxies,
+		CSP:            security.CSPConfig{ReportURI: cspReportPath},
+		CORS:           security.CORS{Origins: cfg.CORSOrigins, AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*")},
+		CSRF:           security.CSRF{BypassPatterns: []string{"POST " + cspReportPath}},
+		MaxBodyBytes:   cfg.MaxContentLength,
+		Logger:         a.log,
+		Registerer:     a.registry,
+	})
+	if err != nil {
+		return err
+	}
+	a.cspReports, err = security.NewReports(security.ReportsConfig{Logger: a.log, Registerer: a.registry, Now: a.now})
+	return err
+}
+
+func (a *API) setupCompressor() (err error) {
+	a.compressor, err = compress.New(compress.Config{
+		Level:   a.cfg.CompressLevel,
+		MinSize: a.cfg.CompressMinSize,
+		// gzip and zstd request bodies are decoded before the handlers read them. The
+		// two limits compose: security (outside) caps the bytes on the wire at
+		// MAX_CONTENT_LENGTH, compress caps the decoded bytes at MAX_CONTENT_LENGTH
+		// (413 past it, 415 for a coding it cannot decode).
+		DecompressRequests:  true,
+		MaxDecompressedSize: a.cfg.MaxContentLength,
+		Registerer:          a.registry,
+	})
+	return err
+}
+
+func (a *API) setupHealth() (err error) {
+	checks := []health.Check{
+		{Name: "database", Func: a.db.Pool().Check, ComponentType: "datastore"},
+		health.Memory("memory", health.MemoryConfig{}),
+	}
+	if a.rdb != nil {
+		// Without Redis the app degrades (limits fail open, revocation falls back to the
+		// database) rather than stops: a Redis outage must not empty the load balancer.
+		rc := redischeck.Ping("redis", a.rdb)
+		rc.NonCritical = true
+		checks = append(checks, rc)
+	}
+	a.health, err = health.New(health.Config{
+		Checks: checks,
+		// Probes see a lost database within about a second (the default 5 s cache let
+		// /ready answer 200 for seconds after the connection was gone): at most one
+		// SELECT 1 per second however many probes come.
+		Interval:       time.Second,
+		DetailCIDRs:    []string{"127.0.0.1", "::1"},
+		TrustedProxies: a.cfg.TrustedProxies,
+		Logger:         a.log,
+		Registerer:     a.registry,
+		ServiceID:      "nexus",
+		Now:            a.now,
+	})
+	return err
+}
+
+// limitStore is where the rate limiter counts: Redis when configured, shared by every
+// instance and following the Redis server's clock, otherwise this process.
+func (a *API) limitStore(redisPrefix string) (ratelimit.Store, error) {
+	if a.rdb == nil {
+		return ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: a.now})
+	}
+	return redisstore.New(a.rdb, redisstore.Config{
+		Prefix: redisPrefix + "ratelimit:",
+		// A saturated instance can take longer than the store's 50 ms default to get a
+		// pooled connection and an answer, and the breaker would then turn healthy-Redis
+		// slowness into fail-open decisions; 250 ms still bounds what an outage adds to
+		// a request before the breaker opens.
+		Timeout: 250 * time.Millisecond,
+	})
+}
+
+// setupLimits builds the default limiter and the per-route ones (login, register).
+func (a *API) setupLimits(routeRules map[string]string, redisPrefix string) error {
+	store, err := a.limitStore(redisPrefix)
+	if err != nil {
+		return err
+	}
+	a.limiter, err = ratelimit.New(ratelimit.Config{
+		Name: "default",
+		Rule: a.cfg.RateLimitDefault,
+		// The page and its icon are static; the API calls they make are limited.
+		ExemptPaths:    []string{"/", "/favicon.ico"},
+		Store:          store,
+		TrustedProxies: a.cfg.TrustedProxies,
+		Logger:         a.log,
+		Registerer:     a.registry,
+		Now:            a.now,
+	})
+	if err != nil {
+		return err
+	}
+	a.routeLimits = map[string]*ratelimit.Limiter{}
+	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister} {
+		enforced := rule
+		if r, ok := routeRules[name]; ok {
+			enforced = r
+		}
+		r, err := ratelimit.ParseRule(enforced)
+		if err != nil {
+			return err
+		}
+		if a.routeLimits[rule], err = a.limiter.With(name, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *API) setupCache(redisPrefix string) error {
+	var cacheStore cache.Store
+	if a.rdb != nil {
+		// Two levels: a local copy in front of Redis; writes, deletes and tag versions
+		// travel through Redis with a pub/sub message, so an invalidation on one instance
+		// reaches every other. The store puts the instance prefix in front of the cache's
+		// own keys: <prefix>cache:k:… and <prefix>cache:t:… (the namespace below).
+		tl, err := rediscache.NewTwoLevel(a.rdb, rediscache.Config{
+			Prefix: redisPrefix, Channel: redisPrefix + "cache:invalidate", Logger: a.log, Registerer: a.registry,
+		})
+		if err != nil {
+			return err
+		}
+		a.closers = append(a.closers, tl.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tl.WaitSubscribed(ctx); err != nil {
+			return fmt.Errorf("cache invalidation channel: %w", err)
+		}
+		cacheStore, a.cacheMemory, a.cacheShared = tl, tl.Local(), true
+	} else {
+		var err error
+		if a.cacheMemory, err = cache.NewMemory(cache.MemoryConfig{}); err != nil {
+			return err
+		}
+		a.closers = append(a.closers, a.cacheMemory.Close)
+		cacheStore = a.cacheMemory
+	}
+	var err error
+	if a.cache, err = cache.New(cacheStore, cache.Config{
+		Namespace: cacheNamespace, Tiers: a.cfg.CacheTiers, Logger: a.log, Registerer: a.registry,
+	}); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.cache.Close)
+	a.httpCaches = map[string]*cache.HTTPCache{}
+	for _, tag := range cacheTags {
+		if a.httpCaches[tag], err = cache.NewHTTP(a.cache, cache.HTTPConfig{Tier: cache.Long, Tags: []string{tag}, Name: "nexus"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

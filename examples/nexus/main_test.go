@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/servicetest"
+)
+
+const demoPassword = "demo-password-for-tests"
+
+// clearEnv unsets variables of the contract for the rest of the test.
+func clearEnv(t *testing.T, names ...string) {
+	for _, k := range names {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+// TestRunSubcommands drives the subcommands as the binary does: serve (on a loopback
+// socket the test opened, as socket activation hands one over) until the context ends,
+// healthcheck against it on PORT, diagnose, and unknown commands.
+func TestRunSubcommands(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := fmt.Sprintf("PORT=%d\nDATABASE_URL=sqlite://%s\nNEXUS_DEMO_PASSWORD=%s\nREDIS_URL=\nOPENAI_API_KEY=\nMAIL_SERVER=\n",
+		ln.Addr().(*net.TCPAddr).Port, filepath.Join(dir, "n.db"), demoPassword)
+	if err := os.WriteFile(".env", []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clearEnv(t, "APP_ENV", "FLASK_ENV", "SECRET_KEY", "JWT_SECRET_KEY", "SENTRY_DSN", "PORT")
+
+	var out, errb bytes.Buffer
+	noServer := fmt.Sprintf("http://127.0.0.1:%d/ready", servicetest.RefusingPort(t))
+	if code := run(t.Context(), []string{"healthcheck", "-url", noServer}, &out, &errb); code != 1 {
+		t.Fatalf("healthcheck with no server: exit %d", code)
+	}
+
+	// What run does for serve, on the test's socket.
+	dotenv, err := config.ReadDotenv(".env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Env(dotenv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	var serveOut servicetest.LogBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, cfg, newLogger(&serveOut, cfg), func() (net.Listener, error) { return ln, nil })
+	}()
+	// Startup hashes the demo passwords at bcrypt cost 12: seconds under the race detector.
+	deadline := time.Now().Add(150 * time.Second)
+	for run(t.Context(), []string{"healthcheck"}, io.Discard, io.Discard) != 0 {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("server never became ready: %s", serveOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"diagnose"}, &out, &errb); code != 0 {
+		t.Fatalf("diagnose: exit %d\n%s", code, out.String())
+	}
+	// SQLite migrated by serve; Redis, mail and OpenAI unset and the secrets made up for
+	// the run warn, which is not a failure.
+	for _, want := range []string{"WARN: 2/7 checks pass", "  pass  config", "  pass  database", "4 formulas",
+		"  warn  redis", "  warn  mail", "  warn  openai", "not configured", "  warn  SECRET_KEY"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("diagnose output lacks %q:\n%s", want, out.String())
+		}
+	}
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, serveOut.String())
+	}
+	if !strings.Contains(serveOut.String(), `"msg":"stopped"`) {
+		t.Fatalf("no clean stop logged: %s", serveOut.String())
+	}
+
+	if code := run(t.Context(), []string{"frobnicate"}, io.Discard, &errb); code != 2 {
+		t.Fatalf("unknown command: exit %d", code)
+	}
+	// A broken configuration stops serve before anything starts.
+	t.Setenv("PORT", "not-a-port")
+	errb.Reset()
+	if code := run(t.Context(), nil, io.Discard, &errb); code != 2 || !strings.Contains(errb.String(), "PORT") {
+		t.Fatalf("bad PORT: exit %d, %s", code, errb.String())
+	}
+}
+
+// listenChild is set in the environment of the child process of TestListen.
+const listenChild = "NEXUS_TEST_LISTEN_CHILD"
+
+// TestListen: a socket handed over as systemd does (file descriptor 3, LISTEN_FDS=1,
+// LISTEN_PID the receiving process) is the one listen returns; handed to another process
+// (LISTEN_PID not ours) it is ignored and PORT is used. The child is this test binary.
+func TestListen(t *testing.T) {
+	if os.Getenv(listenChild) == "1" {
+		ln, err := listen(&config.Config{Port: 0})
+		if err != nil {
+			fmt.Println("listen:", err)
+			return
+		}
+		fmt.Println("listening on", ln.Addr())
+		ln.Close()
+		return
+	}
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh to set LISTEN_PID to the child's own process id")
+	}
+	for _, c := range []struct {
+		pid  string // the LISTEN_PID assignment, in sh
+		ours bool   // the handed socket is the one listened on
+	}{{"LISTEN_PID=$$", true}, {"LISTEN_PID=1", false}} {
+		handed, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := handed.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// sh's $$ is its own process id, which exec keeps for the test binary.
+		cmd := exec.Command("sh", "-c", c.pid+` exec "$0" "$@"`, os.Args[0], "-test.run=^TestListen$")
+		cmd.Env = append(os.Environ(), listenChild+"=1", "LISTEN_FDS=1")
+		cmd.ExtraFiles = []*os.File{f}
+		got, err := cmd.Output()
+		f.Close()
+		handed.Close()
+		if err != nil {
+			t.Fatalf("%s: child: %v\n%s", c.pid, err, got)
+		}
+		line, _, _ := strings.Cut(string(got), "\n")
+		if same := line == "listening on "+handed.Addr().String(); same != c.ours || !strings.HasPrefix(line, "listening on ") {
+			t.Errorf("%s: child says %q; handed %s", c.pid, line, handed.Addr())
+		}
+	}
+}
+
+// TestStartupErrorsHideCredentials runs the server as the binary does with broken or
+// unreachable URLs: it stops with an error naming the variable or the target, and
+// neither its standard output (the JSON log) nor its standard error shows a credential.
+func TestStartupErrorsHideCredentials(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	clearEnv(t, "APP_ENV", "FLASK_ENV", "SECRET_KEY", "JWT_SECRET_KEY", "SENTRY_DSN", "DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "MAIL_SERVER", "PORT")
+	t.Setenv("NEXUS_DEMO_PASSWORD", demoPassword)
+	sqlite := "sqlite://" + filepath.Join(dir, "n.db")
+	for _, c := range []struct {
+		env  map[string]string
+		code int
+		want string
+	}{
+		{map[string]string{"REDIS_URL": "redis://:s3cret@cache:port x/0"}, 2, "REDIS_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@db:x/nexus?sslpassword=s3cret2"}, 2, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@127.0.0.1:1/nexus?password=s3cret2&connect_timeout=1&sslmode=disable"}, 1, "database unreachable (postgres://u:xxxxx@127.0.0.1:1/nexus?password=xxxxx"},
+		{map[string]string{"DATABASE_URL": sqlite, "REDIS_URL": "redis://:s3cret@127.0.0.1:1/0?dial_timeout=1s"}, 1, "redis unreachable (redis://:xxxxx@127.0.0.1:1/0"},
+	} {
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		var out, errb bytes.Buffer
+		code := run(t.Context(), nil, &out, &errb)
+		all := out.String() + errb.String()
+		if code != c.code || !strings.Contains(all, c.want) || strings.Contains(all, "s3cret") {
+			t.Errorf("%v: exit %d (want %d), want %q in the output, no credential:\n%s", c.env, code, c.code, c.want, all)
+		}
+		for k := range c.env {
+			os.Unsetenv(k)
+		}
+	}
+}
