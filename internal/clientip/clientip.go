@@ -351,15 +351,6 @@ func parseHostGeneral(s string) netip.Addr {
 	return a.WithZone("").Unmap()
 }
 
-// first returns the first of a header's values, or "". Header names are looked up in the
-// map directly in their canonical form, as http.Header.Get would after canonicalizing.
-func first(v []string) string {
-	if len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
 // parseIPv4Port parses the most common form, "1.2.3.4" or "1.2.3.4:port" with nothing
 // around it, several times faster than the general path. It reports false for anything
 // else (including leading zeros, which netip.ParseAddr rejects), leaving the general path
