@@ -1,0 +1,472 @@
+package ratelimit
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nexus-reussite/harden/internal/problem"
+)
+
+// ConcurrencyConfig configures a Concurrency gate. The zero value gives every request
+// the gate wraps one adaptive limit, a queue as long as the limit with a 1 s timeout,
+// and a 503 application/problem+json answer for the requests shed.
+type ConcurrencyConfig struct {
+	// Name identifies the gate in metrics: 1 to 64 characters among letters, digits,
+	// '_', '.' and '-'. Gates sharing a Registerer need distinct names. Default
+	// "default".
+	Name string
+	// Limit is a fixed number of requests in flight, per key. Default 0: an adaptive
+	// limit found from latency, between MinLimit and MaxLimit.
+	Limit int
+	// MinLimit is the lowest adaptive limit, and the concurrency at which the no-load
+	// latency is measured. Default GOMAXPROCS, or MaxLimit if lower. Only with Limit 0.
+	MinLimit int
+	// MaxLimit is the highest adaptive limit. Default 1000. Only with Limit 0.
+	MaxLimit int
+	// Tolerance is how many times the no-load latency the mean latency may reach before
+	// the adaptive limit shrinks: 1 or more. Default 1.5. Only with Limit 0.
+	Tolerance float64
+	// ProbeInterval is how often the adaptive limit measures the no-load latency again,
+	// by holding the limit at MinLimit for one window (up to 15 % later at random).
+	// Default 1 minute. Only with Limit 0.
+	ProbeInterval time.Duration
+	// Key splits the gate: requests with different keys have their own limit and queue.
+	// Use r.Pattern for one limit per route, a client or user key for a cap per client.
+	// Requests it returns "" for share one limit. Default nil: one limit for every
+	// request.
+	Key KeyFunc
+	// MaxKeys bounds the keys tracked at once. A key whose requests have all finished
+	// is dropped at once under a fixed Limit; under an adaptive limit it keeps its state
+	// until room is needed, least recently used first. A request for a new key when
+	// MaxKeys keys all have requests in flight or queued is shed. Default 10000. Only
+	// with a Key.
+	MaxKeys int
+	// QueueSize is how many requests may wait for a slot, per key, first come first
+	// served. A request finding the queue full is shed at once. Default 0: as many as
+	// the current limit, so that a queued request waits about one request's time.
+	// Negative: no queue, a request finding no free slot is shed at once.
+	QueueSize int
+	// QueueTimeout is the longest a request waits in the queue; it is then shed.
+	// Default 1 second.
+	QueueTimeout time.Duration
+	// Sheddable, when set, marks the requests to shed first under pressure (it returns
+	// true for them): they take a free slot like any other, but may join the queue only
+	// while it is less than half full, wait behind every other request, and give their
+	// place to another request that finds the queue full. Default nil: every request
+	// has the same priority.
+	Sheddable func(r *http.Request) bool
+	// ExemptPaths are URL paths never limited nor counted, matched exactly: health
+	// probes and metrics ("/live", "/ready", "/health", "/metrics"). Default none.
+	ExemptPaths []string
+	// Exempt, when set, lets through uncounted every request it returns true for.
+	Exempt func(r *http.Request) bool
+	// ShedHandler answers a shed request; Retry-After: 1 is already set. Default: 503
+	// with an application/problem+json body. A request whose client went away while
+	// queued gets no answer.
+	ShedHandler http.Handler
+	// Registerer receives the gate's metrics, labelled limiter=Name:
+	// harden_concurrency_in_flight, harden_concurrency_queued, harden_concurrency_limit
+	// (with a Key, the highest limit among the tracked keys), harden_concurrency_keys
+	// (with a Key), harden_concurrency_shed_total{reason} (queue_full, queue_timeout,
+	// low_priority, too_many_keys) and the histogram
+	// harden_concurrency_queue_wait_seconds of the requests that queued. Default: no
+	// metrics.
+	Registerer prometheus.Registerer
+}
+
+// Concurrency is middleware bounding the requests in flight, with a wait queue, load
+// shedding, an optional adaptive limit and priorities. It is safe for concurrent use.
+//
+// Place it outside the rate limiters of the routes it guards, so that a shed request
+// never reaches them and spends no rate limit quota.
+type Concurrency struct {
+	name         string
+	fixed        int // the Limit, or 0 for an adaptive one
+	minLimit     int
+	maxLimit     int
+	tolerance    float64
+	probeEvery   time.Duration
+	key          KeyFunc
+	maxKeys      int
+	queueSize    int // > 0 fixed, 0 the current limit, < 0 none
+	queueTimeout time.Duration
+	sheddable    func(*http.Request) bool
+	exemptPaths  map[string]struct{}
+	exempt       func(*http.Request) bool
+	shed         http.Handler
+	m            *concurrencyMetrics
+
+	mu     sync.Mutex
+	global *gate            // without a Key
+	keys   map[string]*gate // with a Key
+	idle   list.List        // adaptive gates of keys with nothing in flight, least recently used first
+}
+
+// gate is the limit, the requests in flight and the queue of one key.
+type gate struct {
+	key      string
+	inFlight int
+	fixed    int           // the fixed limit, when lim is nil
+	lim      *adaptive     // the adaptive limit, or nil
+	normal   list.List     // of *waiter
+	low      list.List     // of *waiter, the Sheddable ones
+	idle     *list.Element // in Concurrency.idle while the gate is idle
+}
+
+// A waiter is a queued request. Its state is written under Concurrency.mu before ready
+// is signalled.
+type waiter struct {
+	ready chan struct{}
+	state waiterState
+	elem  *list.Element
+	low   bool
+}
+
+type waiterState uint8
+
+const (
+	waiting waiterState = iota
+	granted             // a slot was given to the waiter
+	evicted             // the waiter gave its place to a request of higher priority
+)
+
+// NewConcurrency returns a Concurrency gate, or an error wrapping ErrInvalidConfig.
+func NewConcurrency(cfg ConcurrencyConfig) (*Concurrency, error) {
+	if cfg.Name == "" {
+		cfg.Name = "default"
+	}
+	if err := validName(cfg.Name); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkLimits(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxKeys < 0 || cfg.MaxKeys > 0 && cfg.Key == nil {
+		return nil, fmt.Errorf("%w: MaxKeys %d must be positive and go with a Key", ErrInvalidConfig, cfg.MaxKeys)
+	}
+	if cfg.QueueTimeout < 0 {
+		return nil, fmt.Errorf("%w: QueueTimeout %v is negative", ErrInvalidConfig, cfg.QueueTimeout)
+	}
+	c := &Concurrency{
+		name:         cfg.Name,
+		fixed:        cfg.Limit,
+		minLimit:     cfg.MinLimit,
+		maxLimit:     cfg.MaxLimit,
+		tolerance:    cmpOr(cfg.Tolerance, 1.5),
+		probeEvery:   cmpOr(cfg.ProbeInterval, time.Minute),
+		key:          cfg.Key,
+		maxKeys:      cmpOr(cfg.MaxKeys, 10000),
+		queueSize:    cfg.QueueSize,
+		queueTimeout: cmpOr(cfg.QueueTimeout, time.Second),
+		sheddable:    cfg.Sheddable,
+		exemptPaths:  make(map[string]struct{}, len(cfg.ExemptPaths)),
+		exempt:       cfg.Exempt,
+		shed:         cfg.ShedHandler,
+	}
+	if c.fixed == 0 {
+		c.maxLimit = cmpOr(c.maxLimit, 1000)
+		c.minLimit = cmpOr(c.minLimit, min(runtime.GOMAXPROCS(0), c.maxLimit))
+	}
+	for _, p := range cfg.ExemptPaths {
+		c.exemptPaths[p] = struct{}{}
+	}
+	if c.shed == nil {
+		c.shed = http.HandlerFunc(defaultShed)
+	}
+	if c.key == nil {
+		c.global = c.newGate("")
+	} else {
+		c.keys = make(map[string]*gate)
+	}
+	var err error
+	if c.m, err = newConcurrencyMetrics(c, cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("%w: Registerer: %w", ErrInvalidConfig, err)
+	}
+	return c, nil
+}
+
+// checkLimits validates the limit settings: a fixed Limit, or the bounds and tuning of
+// an adaptive one, not both.
+func (cfg *ConcurrencyConfig) checkLimits() error {
+	switch {
+	case cfg.Limit < 0:
+		return fmt.Errorf("%w: Limit %d is negative", ErrInvalidConfig, cfg.Limit)
+	case cfg.Limit > 0 && (cfg.MinLimit != 0 || cfg.MaxLimit != 0 || cfg.Tolerance != 0 || cfg.ProbeInterval != 0):
+		return fmt.Errorf("%w: MinLimit, MaxLimit, Tolerance and ProbeInterval tune the adaptive limit and need Limit 0", ErrInvalidConfig)
+	case cfg.MinLimit < 0 || cfg.MaxLimit < 0:
+		return fmt.Errorf("%w: MinLimit %d and MaxLimit %d must not be negative", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
+	case cfg.MinLimit > 0 && cfg.MaxLimit > 0 && cfg.MinLimit > cfg.MaxLimit,
+		cfg.MaxLimit == 0 && cfg.MinLimit > 1000:
+		return fmt.Errorf("%w: MinLimit %d above MaxLimit %d (default 1000)", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
+	case cfg.Tolerance != 0 && !(cfg.Tolerance >= 1 && cfg.Tolerance <= math.MaxFloat64):
+		return fmt.Errorf("%w: Tolerance %v must be 1 or more", ErrInvalidConfig, cfg.Tolerance)
+	case cfg.ProbeInterval < 0:
+		return fmt.Errorf("%w: ProbeInterval %v is negative", ErrInvalidConfig, cfg.ProbeInterval)
+	}
+	return nil
+}
+
+// cmpOr returns v, or def when v is zero.
+func cmpOr[T int | float64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func (c *Concurrency) newGate(key string) *gate {
+	g := &gate{key: key, fixed: c.fixed}
+	if c.fixed == 0 {
+		g.lim = newAdaptive(c.minLimit, c.maxLimit, c.tolerance, c.probeEvery, time.Now())
+	}
+	return g
+}
+
+// Handler returns middleware bounding the requests in flight through next.
+func (c *Concurrency) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.serve(w, r, next)
+	})
+}
+
+func (c *Concurrency) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if c.isExempt(r) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	var key string
+	if c.key != nil {
+		key = c.key(r)
+	}
+	low := c.sheddable != nil && c.sheddable(r)
+	g, reason := c.acquire(r.Context(), key, low)
+	if reason != admitted {
+		c.refuse(w, r, reason)
+		return
+	}
+	var start time.Time
+	if g.lim != nil {
+		start = time.Now()
+	}
+	completed := false
+	defer func() { c.release(g, start, completed) }()
+	next.ServeHTTP(w, r)
+	completed = true
+}
+
+func (c *Concurrency) isExempt(r *http.Request) bool {
+	if _, ok := c.exemptPaths[r.URL.Path]; ok {
+		return true
+	}
+	return c.exempt != nil && c.exempt(r)
+}
+
+// refuse answers a request that was not admitted.
+func (c *Concurrency) refuse(w http.ResponseWriter, r *http.Request, reason outcome) {
+	if reason == canceled {
+		return // the client went away: nobody to answer
+	}
+	c.m.shed[reason].Inc()
+	w.Header().Set("Retry-After", "1")
+	c.shed.ServeHTTP(w, r)
+}
+
+func defaultShed(w http.ResponseWriter, _ *http.Request) {
+	problem.Error(w, http.StatusServiceUnavailable, "The server is at capacity; retry later.")
+}
+
+// acquire takes a slot of the gate of key, waiting in its queue if need be. It returns
+// the gate and admitted, or the reason the request was not admitted.
+func (c *Concurrency) acquire(ctx context.Context, key string, low bool) (*gate, outcome) {
+	c.mu.Lock()
+	g := c.gateFor(key)
+	if g == nil {
+		c.mu.Unlock()
+		return nil, shedTooManyKeys
+	}
+	limit := g.limit()
+	if g.inFlight < limit && g.queued() == 0 {
+		g.admit()
+		c.mu.Unlock()
+		return g, admitted
+	}
+	w, reason := c.enqueue(g, limit, low)
+	c.mu.Unlock()
+	if w == nil {
+		return nil, reason
+	}
+	return g, c.wait(ctx, g, w)
+}
+
+// gateFor returns the gate of key, creating it if need be, or nil when MaxKeys keys
+// are all busy.
+func (c *Concurrency) gateFor(key string) *gate {
+	if c.keys == nil {
+		return c.global
+	}
+	if g, ok := c.keys[key]; ok {
+		if g.idle != nil {
+			c.idle.Remove(g.idle)
+			g.idle = nil
+		}
+		return g
+	}
+	if len(c.keys) >= c.maxKeys {
+		e := c.idle.Front()
+		if e == nil {
+			return nil
+		}
+		old := c.idle.Remove(e).(*gate)
+		delete(c.keys, old.key)
+	}
+	g := c.newGate(key)
+	c.keys[key] = g
+	return g
+}
+
+// enqueue queues a request that found no free slot, or returns why it is shed at once.
+func (c *Concurrency) enqueue(g *gate, limit int, low bool) (*waiter, outcome) {
+	capacity := c.queueSize
+	if capacity == 0 {
+		capacity = limit
+	}
+	queued := g.queued()
+	if low && queued >= capacity/2 {
+		return nil, shedLowPriority
+	}
+	if !low && queued >= capacity {
+		e := g.low.Back()
+		if e == nil {
+			return nil, shedQueueFull
+		}
+		// The newest sheddable waiter gives its place.
+		v := g.low.Remove(e).(*waiter)
+		v.state = evicted
+		v.ready <- struct{}{}
+	}
+	w := &waiter{ready: make(chan struct{}, 1), low: low}
+	if low {
+		w.elem = g.low.PushBack(w)
+	} else {
+		w.elem = g.normal.PushBack(w)
+	}
+	return w, admitted
+}
+
+// wait waits for a queued request's slot until the queue timeout or the request's
+// context ends. It returns admitted when the slot was granted.
+func (c *Concurrency) wait(ctx context.Context, g *gate, w *waiter) outcome {
+	start := time.Now()
+	t := time.NewTimer(c.queueTimeout)
+	reason := admitted
+	select {
+	case <-w.ready:
+	case <-t.C:
+		reason = shedQueueTimeout
+	case <-ctx.Done():
+		reason = canceled
+	}
+	t.Stop()
+	c.mu.Lock()
+	switch w.state {
+	case granted:
+		// The slot may have come at the same time as the timeout: serve the request,
+		// unless its client has gone.
+		if reason == canceled {
+			c.releaseLocked(g)
+		} else {
+			reason = admitted
+		}
+	case evicted:
+		reason = shedLowPriority
+	default:
+		if w.low {
+			g.low.Remove(w.elem)
+		} else {
+			g.normal.Remove(w.elem)
+		}
+		c.dropIfIdle(g)
+	}
+	c.mu.Unlock()
+	c.m.wait.Observe(time.Since(start).Seconds())
+	return reason
+}
+
+// release returns the slot of a request admitted at start. Only a request that
+// completed (did not panic) counts as a latency sample.
+func (c *Concurrency) release(g *gate, start time.Time, completed bool) {
+	sample := g.lim != nil && completed
+	var now time.Time
+	if sample {
+		now = time.Now()
+	}
+	c.mu.Lock()
+	if sample {
+		g.lim.sample(start, now, g.inFlight-1)
+	}
+	c.releaseLocked(g)
+	c.mu.Unlock()
+}
+
+// releaseLocked frees a slot of g and hands the free slots to the queue, normal
+// requests first.
+func (c *Concurrency) releaseLocked(g *gate) {
+	g.inFlight--
+	limit := g.limit()
+	for g.inFlight < limit {
+		e := g.normal.Front()
+		q := &g.normal
+		if e == nil {
+			e = g.low.Front()
+			q = &g.low
+		}
+		if e == nil {
+			break
+		}
+		w := q.Remove(e).(*waiter)
+		w.state = granted
+		g.admit()
+		w.ready <- struct{}{}
+	}
+	c.dropIfIdle(g)
+}
+
+// dropIfIdle forgets the gate of a key with nothing in flight or queued: at once under
+// a fixed limit, when room is needed under an adaptive one.
+func (c *Concurrency) dropIfIdle(g *gate) {
+	if c.keys == nil || g.inFlight > 0 || g.queued() > 0 {
+		return
+	}
+	if g.lim == nil {
+		delete(c.keys, g.key)
+		return
+	}
+	if g.idle == nil {
+		g.idle = c.idle.PushBack(g)
+	}
+}
+
+func (g *gate) queued() int { return g.normal.Len() + g.low.Len() }
+
+func (g *gate) admit() {
+	g.inFlight++
+	if g.lim != nil {
+		g.lim.admitted(g.inFlight)
+	}
+}
+
+// limit returns the number of requests g admits in flight.
+func (g *gate) limit() int {
+	if g.lim == nil {
+		return g.fixed
+	}
+	return g.lim.current()
+}
