@@ -38,7 +38,8 @@ const (
 // at twice the tolerance or more), when the measurement no longer seems to hold. A
 // window whose mean is below the no-load latency lowers it at once.
 //
-// An adaptive is not safe for concurrent use; the Concurrency holding it locks.
+// Instants are durations on the monotonic clock of the Concurrency holding the
+// adaptive, which locks it: an adaptive is not safe for concurrent use.
 type adaptive struct {
 	min, max  float64
 	tolerance float64
@@ -47,18 +48,18 @@ type adaptive struct {
 	limit     float64
 	noLoad    time.Duration
 	probing   bool
-	probeFrom time.Time // during a probe, requests admitted before are not sampled
-	nextProbe time.Time
+	probeFrom time.Duration // during a probe, requests admitted before are not sampled
+	nextProbe time.Duration
 	pinned    int // consecutive windows closed with the gradient at its floor
 
 	// The window being gathered.
-	from time.Time
+	from time.Duration
 	sum  time.Duration
 	n    int
 	peak int // most requests in flight during the window
 }
 
-func newAdaptive(minLimit, maxLimit int, tolerance float64, every time.Duration, now time.Time) *adaptive {
+func newAdaptive(minLimit, maxLimit int, tolerance float64, every, now time.Duration) *adaptive {
 	a := &adaptive{
 		min:       float64(minLimit),
 		max:       float64(maxLimit),
@@ -85,19 +86,19 @@ func (a *adaptive) admitted(inFlight int) {
 
 // sample records a request admitted at start that completed at now, leaving inFlight
 // requests in flight, and closes the window when it is complete.
-func (a *adaptive) sample(start, now time.Time, inFlight int) {
-	if a.probing && start.Before(a.probeFrom) {
+func (a *adaptive) sample(start, now time.Duration, inFlight int) {
+	if a.probing && start < a.probeFrom {
 		return
 	}
-	a.sum += now.Sub(start)
+	a.sum += now - start
 	a.n++
-	if a.n >= adaptiveMinSamples && now.Sub(a.from) >= adaptiveWindow {
+	if a.n >= adaptiveMinSamples && now-a.from >= adaptiveWindow {
 		a.update(now, inFlight)
 	}
 }
 
 // update closes the window at now and adjusts the limit.
-func (a *adaptive) update(now time.Time, inFlight int) {
+func (a *adaptive) update(now time.Duration, inFlight int) {
 	mean := max(a.sum/time.Duration(a.n), time.Nanosecond)
 	peak := a.peak
 	a.from, a.sum, a.n, a.peak = now, 0, 0, inFlight
@@ -106,7 +107,7 @@ func (a *adaptive) update(now time.Time, inFlight int) {
 		a.noLoad = mean
 		a.probing = false
 		a.pinned = 0
-		a.nextProbe = now.Add(a.every + jitter(a.every*15/100))
+		a.nextProbe = now + a.every + jitter(a.every*15/100)
 		return
 	}
 	a.noLoad = min(a.noLoad, mean)
@@ -122,12 +123,12 @@ func (a *adaptive) update(now time.Time, inFlight int) {
 	} else {
 		a.pinned = 0
 	}
-	if a.pinned >= adaptiveProbePinned || !now.Before(a.nextProbe) {
+	if a.pinned >= adaptiveProbePinned || now >= a.nextProbe {
 		a.startProbe(now)
 	}
 }
 
-func (a *adaptive) startProbe(now time.Time) {
+func (a *adaptive) startProbe(now time.Duration) {
 	a.probing = true
 	a.probeFrom = now
 	a.from, a.sum, a.n = now, 0, 0

@@ -11,23 +11,23 @@ import (
 
 // window feeds a full window of requests that each took rtt, with inFlight requests in
 // flight, and returns the time it closed.
-func window(a *adaptive, now time.Time, rtt time.Duration, inFlight int) time.Time {
+func window(a *adaptive, now, rtt time.Duration, inFlight int) time.Duration {
 	for i := range adaptiveMinSamples {
 		a.admitted(inFlight)
-		end := now.Add(adaptiveWindow * time.Duration(i+1) / adaptiveMinSamples)
-		a.sample(end.Add(-rtt), end, inFlight-1)
+		end := now + adaptiveWindow*time.Duration(i+1)/adaptiveMinSamples
+		a.sample(end-rtt, end, inFlight-1)
 	}
-	return now.Add(adaptiveWindow)
+	return now + adaptiveWindow
 }
 
 func TestAdaptiveProbesFirst(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
+	t0 := time.Hour
 	a := newAdaptive(2, 100, 1.5, time.Minute, t0)
 	require.True(t, a.probing)
 	assert.Equal(t, 2, a.current())
 
 	// A request admitted before the probe does not count.
-	a.sample(t0.Add(-time.Second), t0.Add(time.Second), 0)
+	a.sample(t0-time.Second, t0+time.Second, 0)
 	assert.Equal(t, 0, a.n)
 
 	now := window(a, t0, 10*time.Millisecond, 2)
@@ -45,7 +45,7 @@ func TestAdaptiveProbesFirst(t *testing.T) {
 }
 
 func TestAdaptiveShrinksAtMostByHalf(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
+	t0 := time.Hour
 	a := newAdaptive(1, 1000, 1.5, time.Hour, t0)
 	now := window(a, t0, 10*time.Millisecond, 1)
 	a.limit = 400
@@ -57,7 +57,7 @@ func TestAdaptiveShrinksAtMostByHalf(t *testing.T) {
 }
 
 func TestAdaptiveNoGrowthWhenAppLimited(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
+	t0 := time.Hour
 	a := newAdaptive(1, 1000, 1.5, time.Hour, t0)
 	now := window(a, t0, 10*time.Millisecond, 1)
 	a.limit = 50
@@ -68,7 +68,7 @@ func TestAdaptiveNoGrowthWhenAppLimited(t *testing.T) {
 }
 
 func TestAdaptiveFollowsLowerLatencyAtOnce(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
+	t0 := time.Hour
 	a := newAdaptive(1, 1000, 1.5, time.Hour, t0)
 	now := window(a, t0, 10*time.Millisecond, 1)
 	window(a, now, 4*time.Millisecond, 1)
@@ -76,14 +76,14 @@ func TestAdaptiveFollowsLowerLatencyAtOnce(t *testing.T) {
 }
 
 func TestAdaptiveProbesAgain(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
+	t0 := time.Hour
 	a := newAdaptive(2, 100, 1.5, time.Minute, t0)
 	now := window(a, t0, 10*time.Millisecond, 2)
 	require.False(t, a.probing)
 	// Every minute, plus at most 15 %.
-	assert.GreaterOrEqual(t, a.nextProbe.Sub(now), time.Minute)
-	assert.Less(t, a.nextProbe.Sub(now), time.Minute*115/100)
-	for now.Before(a.nextProbe) {
+	assert.GreaterOrEqual(t, a.nextProbe-now, time.Minute)
+	assert.Less(t, a.nextProbe-now, time.Minute*115/100)
+	for now < a.nextProbe {
 		require.False(t, a.probing)
 		now = window(a, now, 10*time.Millisecond, a.current())
 	}
@@ -92,7 +92,7 @@ func TestAdaptiveProbesAgain(t *testing.T) {
 	assert.Equal(t, 2, a.current(), "held at the minimum")
 	// The probe measures the latency at the minimum, from the requests admitted after
 	// it began; the limit resumes afterwards.
-	now = window(a, now.Add(time.Second), 30*time.Millisecond, 2)
+	now = window(a, now+time.Second, 30*time.Millisecond, 2)
 	assert.False(t, a.probing)
 	assert.Equal(t, 30*time.Millisecond, a.noLoad)
 	assert.Equal(t, grown, a.limit)

@@ -44,10 +44,9 @@ type ConcurrencyConfig struct {
 	// request.
 	Key KeyFunc
 	// MaxKeys bounds the keys tracked at once. A key whose requests have all finished
-	// is dropped at once under a fixed Limit; under an adaptive limit it keeps its state
-	// until room is needed, least recently used first. A request for a new key when
-	// MaxKeys keys all have requests in flight or queued is shed. Default 10000. Only
-	// with a Key.
+	// keeps its state (its adaptive limit) until room is needed, the least recently
+	// used first. A request for a new key when MaxKeys keys all have requests in flight
+	// or queued is shed. Default 10000. Only with a Key.
 	MaxKeys int
 	// QueueSize is how many requests may wait for a slot, per key, first come first
 	// served. A request finding the queue full is shed at once. Default 0: as many as
@@ -103,11 +102,12 @@ type Concurrency struct {
 	exempt       func(*http.Request) bool
 	shed         http.Handler
 	m            *concurrencyMetrics
+	epoch        time.Time // instants are durations since epoch on the monotonic clock
 
 	mu     sync.Mutex
 	global *gate            // without a Key
 	keys   map[string]*gate // with a Key
-	idle   list.List        // adaptive gates of keys with nothing in flight, least recently used first
+	idle   gate             // sentinel of the ring of idle gates, least recently used first
 }
 
 // gate is the limit, the requests in flight and the queue of one key.
@@ -115,10 +115,12 @@ type gate struct {
 	key      string
 	inFlight int
 	fixed    int           // the fixed limit, when lim is nil
-	lim      *adaptive     // the adaptive limit, or nil
-	normal   list.List     // of *waiter
-	low      list.List     // of *waiter, the Sheddable ones
-	idle     *list.Element // in Concurrency.idle while the gate is idle
+	lim      *adaptive // the adaptive limit, or nil
+	normal   list.List // of *waiter
+	low      list.List // of *waiter, the Sheddable ones
+	// prev and next link the gate in the ring of idle gates while it has nothing in
+	// flight or queued.
+	prev, next *gate
 }
 
 // A waiter is a queued request. Its state is written under Concurrency.mu before ready
@@ -170,7 +172,9 @@ func NewConcurrency(cfg ConcurrencyConfig) (*Concurrency, error) {
 		exemptPaths:  make(map[string]struct{}, len(cfg.ExemptPaths)),
 		exempt:       cfg.Exempt,
 		shed:         cfg.ShedHandler,
+		epoch:        time.Now(),
 	}
+	c.idle.prev, c.idle.next = &c.idle, &c.idle
 	if c.fixed == 0 {
 		c.maxLimit = cmpOr(c.maxLimit, 1000)
 		c.minLimit = cmpOr(c.minLimit, min(runtime.GOMAXPROCS(0), c.maxLimit))
@@ -225,7 +229,7 @@ func cmpOr[T int | float64 | time.Duration](v, def T) T {
 func (c *Concurrency) newGate(key string) *gate {
 	g := &gate{key: key, fixed: c.fixed}
 	if c.fixed == 0 {
-		g.lim = newAdaptive(c.minLimit, c.maxLimit, c.tolerance, c.probeEvery, time.Now())
+		g.lim = newAdaptive(c.minLimit, c.maxLimit, c.tolerance, c.probeEvery, c.clock())
 	}
 	return g
 }
@@ -252,9 +256,9 @@ func (c *Concurrency) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 		c.refuse(w, r, reason)
 		return
 	}
-	var start time.Time
+	var start time.Duration
 	if g.lim != nil {
-		start = time.Now()
+		start = c.clock()
 	}
 	completed := false
 	defer func() { c.release(g, start, completed) }()
@@ -313,18 +317,17 @@ func (c *Concurrency) gateFor(key string) *gate {
 		return c.global
 	}
 	if g, ok := c.keys[key]; ok {
-		if g.idle != nil {
-			c.idle.Remove(g.idle)
-			g.idle = nil
+		if g.next != nil {
+			g.unlinkIdle()
 		}
 		return g
 	}
 	if len(c.keys) >= c.maxKeys {
-		e := c.idle.Front()
-		if e == nil {
+		old := c.idle.next
+		if old == &c.idle {
 			return nil
 		}
-		old := c.idle.Remove(e).(*gate)
+		old.unlinkIdle()
 		delete(c.keys, old.key)
 	}
 	g := c.newGate(key)
@@ -393,7 +396,7 @@ func (c *Concurrency) wait(ctx context.Context, g *gate, w *waiter) outcome {
 		} else {
 			g.normal.Remove(w.elem)
 		}
-		c.dropIfIdle(g)
+		c.markIfIdle(g)
 	}
 	c.mu.Unlock()
 	c.m.wait.Observe(time.Since(start).Seconds())
@@ -402,11 +405,11 @@ func (c *Concurrency) wait(ctx context.Context, g *gate, w *waiter) outcome {
 
 // release returns the slot of a request admitted at start. Only a request that
 // completed (did not panic) counts as a latency sample.
-func (c *Concurrency) release(g *gate, start time.Time, completed bool) {
+func (c *Concurrency) release(g *gate, start time.Duration, completed bool) {
 	sample := g.lim != nil && completed
-	var now time.Time
+	var now time.Duration
 	if sample {
-		now = time.Now()
+		now = c.clock()
 	}
 	c.mu.Lock()
 	if sample {
@@ -436,23 +439,29 @@ func (c *Concurrency) releaseLocked(g *gate) {
 		g.admit()
 		w.ready <- struct{}{}
 	}
-	c.dropIfIdle(g)
+	c.markIfIdle(g)
 }
 
-// dropIfIdle forgets the gate of a key with nothing in flight or queued: at once under
-// a fixed limit, when room is needed under an adaptive one.
-func (c *Concurrency) dropIfIdle(g *gate) {
-	if c.keys == nil || g.inFlight > 0 || g.queued() > 0 {
+// markIfIdle puts the gate of a key with nothing in flight or queued at the end of the
+// ring of idle gates, from which gateFor takes the least recently used when it needs
+// room.
+func (c *Concurrency) markIfIdle(g *gate) {
+	if c.keys == nil || g.inFlight > 0 || g.queued() > 0 || g.next != nil {
 		return
 	}
-	if g.lim == nil {
-		delete(c.keys, g.key)
-		return
-	}
-	if g.idle == nil {
-		g.idle = c.idle.PushBack(g)
-	}
+	g.prev, g.next = c.idle.prev, &c.idle
+	c.idle.prev.next = g
+	c.idle.prev = g
 }
+
+func (g *gate) unlinkIdle() {
+	g.prev.next = g.next
+	g.next.prev = g.prev
+	g.prev, g.next = nil, nil
+}
+
+// clock returns the time elapsed since the gate was made, on the monotonic clock.
+func (c *Concurrency) clock() time.Duration { return time.Since(c.epoch) }
 
 func (g *gate) queued() int { return g.normal.Len() + g.low.Len() }
 

@@ -458,13 +458,12 @@ func TestConcurrencyPerKey(t *testing.T) {
 			hold.letGo()
 		}
 		require.True(t, a.finished() && b.finished() && anon.finished())
-		assert.Equal(t, 0.0, gateMetric(t, reg, "harden_concurrency_keys"), "keys with nothing in flight are dropped")
+		assert.Equal(t, 3.0, gateMetric(t, reg, "harden_concurrency_keys"), "idle keys are kept while there is room")
 	})
 }
 
-// TestConcurrencyKeysBounded: at most MaxKeys keys are tracked. Under a fixed limit only
-// busy keys are kept, and a new key finding MaxKeys busy ones is shed; adaptive keys
-// keep their state while idle until room is needed, least recently used first.
+// TestConcurrencyKeysBounded: at most MaxKeys keys are tracked. A new key finding
+// MaxKeys busy ones is shed; idle keys make room, least recently used first.
 func TestConcurrencyKeysBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewRegistry()
