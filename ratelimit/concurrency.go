@@ -114,7 +114,7 @@ type Concurrency struct {
 type gate struct {
 	key      string
 	inFlight int
-	fixed    int           // the fixed limit, when lim is nil
+	fixed    int       // the fixed limit, when lim is nil
 	lim      *adaptive // the adaptive limit, or nil
 	normal   list.List // of *waiter
 	low      list.List // of *waiter, the Sheddable ones
@@ -203,12 +203,19 @@ func (cfg *ConcurrencyConfig) checkLimits() error {
 	switch {
 	case cfg.Limit < 0:
 		return fmt.Errorf("%w: Limit %d is negative", ErrInvalidConfig, cfg.Limit)
-	case cfg.Limit > 0 && (cfg.MinLimit != 0 || cfg.MaxLimit != 0 || cfg.Tolerance != 0 || cfg.ProbeInterval != 0):
+	case cfg.Limit == 0:
+		return cfg.checkAdaptive()
+	case cfg.MinLimit != 0 || cfg.MaxLimit != 0 || cfg.Tolerance != 0 || cfg.ProbeInterval != 0:
 		return fmt.Errorf("%w: MinLimit, MaxLimit, Tolerance and ProbeInterval tune the adaptive limit and need Limit 0", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func (cfg *ConcurrencyConfig) checkAdaptive() error {
+	switch {
 	case cfg.MinLimit < 0 || cfg.MaxLimit < 0:
 		return fmt.Errorf("%w: MinLimit %d and MaxLimit %d must not be negative", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
-	case cfg.MinLimit > 0 && cfg.MaxLimit > 0 && cfg.MinLimit > cfg.MaxLimit,
-		cfg.MaxLimit == 0 && cfg.MinLimit > 1000:
+	case cfg.MinLimit > cmpOr(cfg.MaxLimit, 1000):
 		return fmt.Errorf("%w: MinLimit %d above MaxLimit %d (default 1000)", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
 	case cfg.Tolerance != 0 && !(cfg.Tolerance >= 1 && cfg.Tolerance <= math.MaxFloat64):
 		return fmt.Errorf("%w: Tolerance %v must be 1 or more", ErrInvalidConfig, cfg.Tolerance)

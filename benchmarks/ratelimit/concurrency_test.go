@@ -14,17 +14,6 @@ import (
 	"github.com/nexus-reussite/harden/ratelimit"
 )
 
-// gateSink is a ResponseWriter that drops everything.
-type gateSink struct{ h http.Header }
-
-func (s *gateSink) Header() http.Header         { return s.h }
-func (s *gateSink) Write(p []byte) (int, error) { return len(p), nil }
-func (s *gateSink) WriteHeader(int)             {}
-
-var gateNoContent = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-	w.WriteHeader(http.StatusNoContent)
-})
-
 // semaphoreGate is the gate a Go user writes by hand with x/sync/semaphore: a weighted
 // semaphore of limit slots around the handler, waiting for a slot as long as the
 // request lives.
@@ -46,7 +35,7 @@ func hardenGate(tb testing.TB, cfg ratelimit.ConcurrencyConfig) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return g.Handler(gateNoContent)
+	return g.Handler(noContent)
 }
 
 // gateSubjects are the admitted paths compared: limits no benchmark reaches, so every
@@ -59,8 +48,8 @@ func gateSubjects(tb testing.TB) []struct {
 		name string
 		h    http.Handler
 	}{
-		{"handler-alone", gateNoContent},
-		{"semaphore", semaphoreGate(1000, gateNoContent)},
+		{"handler-alone", noContent},
+		{"semaphore", semaphoreGate(1000, noContent)},
 		{"harden-fixed", hardenGate(tb, ratelimit.ConcurrencyConfig{Limit: 1000})},
 		{"harden-adaptive", hardenGate(tb, ratelimit.ConcurrencyConfig{MinLimit: 1000})},
 		{"harden-fixed-per-client", hardenGate(tb, ratelimit.ConcurrencyConfig{
@@ -81,7 +70,7 @@ func gateRequest() *http.Request {
 func BenchmarkConcurrency(b *testing.B) {
 	for _, s := range gateSubjects(b) {
 		b.Run("serial/"+s.name, func(b *testing.B) {
-			w := &gateSink{h: http.Header{}}
+			w := &headerSink{h: http.Header{}}
 			r := gateRequest()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -93,7 +82,7 @@ func BenchmarkConcurrency(b *testing.B) {
 		b.Run("parallel/"+s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				w := &gateSink{h: http.Header{}}
+				w := &headerSink{h: http.Header{}}
 				r := gateRequest()
 				for pb.Next() {
 					s.h.ServeHTTP(w, r)
@@ -111,7 +100,7 @@ func BenchmarkConcurrencyRatios(b *testing.B) {
 	const block = 200
 	subjects := gateSubjects(b)
 	took := make([][]float64, len(subjects)) // ns per request, per round
-	w := &gateSink{h: http.Header{}}
+	w := &headerSink{h: http.Header{}}
 	r := gateRequest()
 	for b.Loop() {
 		for i, s := range subjects {
