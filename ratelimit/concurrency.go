@@ -26,8 +26,12 @@ type ConcurrencyConfig struct {
 	// Limit is a fixed number of requests in flight, per key. Default 0: an adaptive
 	// limit found from latency, between MinLimit and MaxLimit.
 	Limit int
-	// MinLimit is the lowest adaptive limit, and the concurrency at which the no-load
-	// latency is measured. Default GOMAXPROCS, or MaxLimit if lower. Only with Limit 0.
+	// MinLimit is the lowest adaptive limit, the one it starts from, and the
+	// concurrency at which the no-load latency is measured. The limit grows only while
+	// at least half of it is in use, so a burst far above the recent peak queues or is
+	// shed while the limit catches up (by its square root every 100 ms or so): set
+	// MinLimit to the concurrency the service must always absorb. Default GOMAXPROCS,
+	// or MaxLimit if lower. Only with Limit 0.
 	MinLimit int
 	// MaxLimit is the highest adaptive limit. Default 1000. Only with Limit 0.
 	MaxLimit int
