@@ -24,7 +24,9 @@ type ConcurrencyConfig struct {
 	// "default".
 	Name string
 	// Limit is a fixed number of requests in flight, per key. Default 0: an adaptive
-	// limit found from latency, between MinLimit and MaxLimit.
+	// limit found from latency, between MinLimit and MaxLimit. The adaptive limit lets
+	// latency rise by Tolerance, so around CPU-bound work (password hashing) it keeps
+	// every core busy; a Limit below GOMAXPROCS keeps a core for the other routes.
 	Limit int
 	// MinLimit is the lowest adaptive limit, the one it starts from, and the
 	// concurrency at which the no-load latency is measured. The limit grows only while

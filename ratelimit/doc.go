@@ -102,5 +102,7 @@
 // inside a limiter wrapping the ServeMux, which has counted the request already. A
 // gate outside the ServeMux sees no r.Pattern: to key it by route, resolve the pattern
 // with (*http.ServeMux).Handler. The adaptive limit follows one latency signal, so give
-// it one kind of work (per route, or routes of similar cost).
+// it one kind of work (per route, or routes of similar cost) whose latency grows with
+// load elsewhere (a database, an upstream API). Around CPU-bound work it keeps every
+// core busy: a fixed Limit below GOMAXPROCS keeps one for the other routes.
 package ratelimit
