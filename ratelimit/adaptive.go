@@ -107,7 +107,7 @@ func (a *adaptive) update(now time.Duration, inFlight int) {
 		a.noLoad = mean
 		a.probing = false
 		a.pinned = 0
-		a.nextProbe = now + a.every + jitter(a.every*15/100)
+		a.nextProbe = now + a.every + probeJitter(a.every*15/100)
 		return
 	}
 	a.noLoad = min(a.noLoad, mean)
@@ -134,8 +134,8 @@ func (a *adaptive) startProbe(now time.Duration) {
 	a.from, a.sum, a.n = now, 0, 0
 }
 
-// jitter returns a random duration in [0, d).
-func jitter(d time.Duration) time.Duration {
+// probeJitter returns a random duration in [0, d).
+func probeJitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"fmt"
@@ -141,9 +142,9 @@ type waiter struct {
 type waiterState uint8
 
 const (
-	waiting waiterState = iota
-	granted             // a slot was given to the waiter
-	evicted             // the waiter gave its place to a request of higher priority
+	waiterWaiting waiterState = iota
+	waiterGranted             // a slot was given to the waiter
+	waiterEvicted             // the waiter gave its place to a request of higher priority
 )
 
 // NewConcurrency returns a Concurrency gate, or an error wrapping ErrInvalidConfig.
@@ -168,12 +169,12 @@ func NewConcurrency(cfg ConcurrencyConfig) (*Concurrency, error) {
 		fixed:        cfg.Limit,
 		minLimit:     cfg.MinLimit,
 		maxLimit:     cfg.MaxLimit,
-		tolerance:    cmpOr(cfg.Tolerance, 1.5),
-		probeEvery:   cmpOr(cfg.ProbeInterval, time.Minute),
+		tolerance:    cmp.Or(cfg.Tolerance, 1.5),
+		probeEvery:   cmp.Or(cfg.ProbeInterval, time.Minute),
 		key:          cfg.Key,
-		maxKeys:      cmpOr(cfg.MaxKeys, 10000),
+		maxKeys:      cmp.Or(cfg.MaxKeys, 10000),
 		queueSize:    cfg.QueueSize,
-		queueTimeout: cmpOr(cfg.QueueTimeout, time.Second),
+		queueTimeout: cmp.Or(cfg.QueueTimeout, time.Second),
 		sheddable:    cfg.Sheddable,
 		exemptPaths:  make(map[string]struct{}, len(cfg.ExemptPaths)),
 		exempt:       cfg.Exempt,
@@ -182,8 +183,8 @@ func NewConcurrency(cfg ConcurrencyConfig) (*Concurrency, error) {
 	}
 	c.idle.prev, c.idle.next = &c.idle, &c.idle
 	if c.fixed == 0 {
-		c.maxLimit = cmpOr(c.maxLimit, 1000)
-		c.minLimit = cmpOr(c.minLimit, min(runtime.GOMAXPROCS(0), c.maxLimit))
+		c.maxLimit = cmp.Or(c.maxLimit, 1000)
+		c.minLimit = cmp.Or(c.minLimit, min(runtime.GOMAXPROCS(0), c.maxLimit))
 	}
 	for _, p := range cfg.ExemptPaths {
 		c.exemptPaths[p] = struct{}{}
@@ -221,7 +222,7 @@ func (cfg *ConcurrencyConfig) checkAdaptive() error {
 	switch {
 	case cfg.MinLimit < 0 || cfg.MaxLimit < 0:
 		return fmt.Errorf("%w: MinLimit %d and MaxLimit %d must not be negative", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
-	case cfg.MinLimit > cmpOr(cfg.MaxLimit, 1000):
+	case cfg.MinLimit > cmp.Or(cfg.MaxLimit, 1000):
 		return fmt.Errorf("%w: MinLimit %d above MaxLimit %d (default 1000)", ErrInvalidConfig, cfg.MinLimit, cfg.MaxLimit)
 	case cfg.Tolerance != 0 && !(cfg.Tolerance >= 1 && cfg.Tolerance <= math.MaxFloat64):
 		return fmt.Errorf("%w: Tolerance %v must be 1 or more", ErrInvalidConfig, cfg.Tolerance)
@@ -229,14 +230,6 @@ func (cfg *ConcurrencyConfig) checkAdaptive() error {
 		return fmt.Errorf("%w: ProbeInterval %v is negative", ErrInvalidConfig, cfg.ProbeInterval)
 	}
 	return nil
-}
-
-// cmpOr returns v, or def when v is zero.
-func cmpOr[T int | float64 | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 func (c *Concurrency) newGate(key string) *gate {
@@ -265,7 +258,7 @@ func (c *Concurrency) serve(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	low := c.sheddable != nil && c.sheddable(r)
 	g, reason := c.acquire(r.Context(), key, low)
-	if reason != admitted {
+	if reason != gateAdmitted {
 		c.refuse(w, r, reason)
 		return
 	}
@@ -287,8 +280,8 @@ func (c *Concurrency) isExempt(r *http.Request) bool {
 }
 
 // refuse answers a request that was not admitted.
-func (c *Concurrency) refuse(w http.ResponseWriter, r *http.Request, reason outcome) {
-	if reason == canceled {
+func (c *Concurrency) refuse(w http.ResponseWriter, r *http.Request, reason gateOutcome) {
+	if reason == gateCanceled {
 		return // the client went away: nobody to answer
 	}
 	c.m.shed[reason].Inc()
@@ -301,8 +294,8 @@ func defaultShed(w http.ResponseWriter, _ *http.Request) {
 }
 
 // acquire takes a slot of the gate of key, waiting in its queue if need be. It returns
-// the gate and admitted, or the reason the request was not admitted.
-func (c *Concurrency) acquire(ctx context.Context, key string, low bool) (*gate, outcome) {
+// the gate and gateAdmitted, or the reason the request was not admitted.
+func (c *Concurrency) acquire(ctx context.Context, key string, low bool) (*gate, gateOutcome) {
 	c.mu.Lock()
 	g := c.gateFor(key)
 	if g == nil {
@@ -313,7 +306,7 @@ func (c *Concurrency) acquire(ctx context.Context, key string, low bool) (*gate,
 	if g.inFlight < limit && g.queued() == 0 {
 		g.admit()
 		c.mu.Unlock()
-		return g, admitted
+		return g, gateAdmitted
 	}
 	w, reason := c.enqueue(g, limit, low)
 	c.mu.Unlock()
@@ -349,7 +342,7 @@ func (c *Concurrency) gateFor(key string) *gate {
 }
 
 // enqueue queues a request that found no free slot, or returns why it is shed at once.
-func (c *Concurrency) enqueue(g *gate, limit int, low bool) (*waiter, outcome) {
+func (c *Concurrency) enqueue(g *gate, limit int, low bool) (*waiter, gateOutcome) {
 	capacity := c.queueSize
 	if capacity == 0 {
 		capacity = limit
@@ -365,7 +358,7 @@ func (c *Concurrency) enqueue(g *gate, limit int, low bool) (*waiter, outcome) {
 		}
 		// The newest sheddable waiter gives its place.
 		v := g.low.Remove(e).(*waiter)
-		v.state = evicted
+		v.state = waiterEvicted
 		v.ready <- struct{}{}
 	}
 	w := &waiter{ready: make(chan struct{}, 1), low: low}
@@ -374,34 +367,34 @@ func (c *Concurrency) enqueue(g *gate, limit int, low bool) (*waiter, outcome) {
 	} else {
 		w.elem = g.normal.PushBack(w)
 	}
-	return w, admitted
+	return w, gateAdmitted
 }
 
 // wait waits for a queued request's slot until the queue timeout or the request's
-// context ends. It returns admitted when the slot was granted.
-func (c *Concurrency) wait(ctx context.Context, g *gate, w *waiter) outcome {
+// context ends. It returns gateAdmitted when the slot was granted.
+func (c *Concurrency) wait(ctx context.Context, g *gate, w *waiter) gateOutcome {
 	start := time.Now()
 	t := time.NewTimer(c.queueTimeout)
-	reason := admitted
+	reason := gateAdmitted
 	select {
 	case <-w.ready:
 	case <-t.C:
 		reason = shedQueueTimeout
 	case <-ctx.Done():
-		reason = canceled
+		reason = gateCanceled
 	}
 	t.Stop()
 	c.mu.Lock()
 	switch w.state {
-	case granted:
+	case waiterGranted:
 		// The slot may have come at the same time as the timeout: serve the request,
 		// unless its client has gone.
-		if reason == canceled {
+		if reason == gateCanceled {
 			c.releaseLocked(g)
 		} else {
-			reason = admitted
+			reason = gateAdmitted
 		}
-	case evicted:
+	case waiterEvicted:
 		reason = shedLowPriority
 	default:
 		if w.low {
@@ -448,7 +441,7 @@ func (c *Concurrency) releaseLocked(g *gate) {
 			break
 		}
 		w := q.Remove(e).(*waiter)
-		w.state = granted
+		w.state = waiterGranted
 		g.admit()
 		w.ready <- struct{}{}
 	}

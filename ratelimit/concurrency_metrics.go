@@ -4,21 +4,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// outcome is what became of a request at a Concurrency gate.
-type outcome uint8
+// gateOutcome is what became of a request at a Concurrency gate.
+type gateOutcome uint8
 
 const (
-	admitted outcome = iota
+	gateAdmitted gateOutcome = iota
 	shedQueueFull
 	shedQueueTimeout
 	shedLowPriority
 	shedTooManyKeys
-	canceled // the client went away while queued
-	numOutcomes
+	gateCanceled // the client went away while queued
+	numGateOutcomes
 )
 
 // reason is the label value of harden_concurrency_shed_total for a shed outcome.
-func (o outcome) reason() string {
+func (o gateOutcome) reason() string {
 	switch o {
 	case shedQueueFull:
 		return "queue_full"
@@ -38,7 +38,7 @@ type concurrencyMetrics struct {
 	c                             *Concurrency
 	inFlight, queued, limit, keys *prometheus.Desc
 	shedVec                       *prometheus.CounterVec
-	shed                          [numOutcomes]prometheus.Counter
+	shed                          [numGateOutcomes]prometheus.Counter
 	wait                          prometheus.Histogram
 }
 
@@ -65,7 +65,7 @@ func newConcurrencyMetrics(c *Concurrency, reg prometheus.Registerer) (*concurre
 			Buckets:     []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 	}
-	for o := range numOutcomes {
+	for o := range numGateOutcomes {
 		if r := o.reason(); r != "" {
 			m.shed[o] = m.shedVec.WithLabelValues(r)
 		}

@@ -53,14 +53,14 @@ func (h *holdHandler) served() []string {
 	return slices.Clone(h.entered)
 }
 
-// call is a request served in its own goroutine.
-type call struct {
+// gateCall is a request served in its own goroutine.
+type gateCall struct {
 	w        *httptest.ResponseRecorder
 	done     chan struct{}
 	panicked bool
 }
 
-func (c *call) finished() bool {
+func (c *gateCall) finished() bool {
 	select {
 	case <-c.done:
 		return true
@@ -80,9 +80,9 @@ func gateReq(path, id string, hdr ...string) *http.Request {
 	return r
 }
 
-// start serves r through h in a new goroutine and waits until the bubble is still.
-func start(h http.Handler, r *http.Request) *call {
-	c := &call{w: httptest.NewRecorder(), done: make(chan struct{})}
+// serveAsync serves r through h in a new goroutine and waits until the bubble is still.
+func serveAsync(h http.Handler, r *http.Request) *gateCall {
+	c := &gateCall{w: httptest.NewRecorder(), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		defer func() { c.panicked = recover() != nil }()
@@ -155,9 +155,9 @@ func TestConcurrencyQueueThenShed(t *testing.T) {
 		hold := newHoldHandler()
 		h := newGate(t, ratelimit.ConcurrencyConfig{Name: "work", Limit: 2, QueueSize: 2, Registerer: reg}).Handler(hold)
 
-		calls := map[string]*call{}
+		calls := map[string]*gateCall{}
 		for _, id := range []string{"a", "b", "c", "d"} {
-			calls[id] = start(h, gateReq("/work", id))
+			calls[id] = serveAsync(h, gateReq("/work", id))
 		}
 		assert.Equal(t, []string{"a", "b"}, hold.served(), "two in flight, two queued")
 		assert.Equal(t, 2.0, gateMetric(t, reg, "harden_concurrency_in_flight"))
@@ -165,7 +165,7 @@ func TestConcurrencyQueueThenShed(t *testing.T) {
 		assert.Equal(t, 2.0, gateMetric(t, reg, "harden_concurrency_limit"))
 
 		// The queue is full: the fifth is shed at once.
-		e := start(h, gateReq("/work", "e"))
+		e := serveAsync(h, gateReq("/work", "e"))
 		require.True(t, e.finished())
 		requireShed(t, e.w)
 		assert.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_shed_total", "reason", "queue_full"))
@@ -192,9 +192,9 @@ func TestConcurrencyQueueTimeout(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		hold := newHoldHandler()
 		h := newGate(t, ratelimit.ConcurrencyConfig{Limit: 1, QueueTimeout: 300 * time.Millisecond, Registerer: reg}).Handler(hold)
-		a := start(h, gateReq("/", "a"))
+		a := serveAsync(h, gateReq("/", "a"))
 		t0 := time.Now()
-		b := start(h, gateReq("/", "b"))
+		b := serveAsync(h, gateReq("/", "b"))
 		time.Sleep(300*time.Millisecond - time.Nanosecond)
 		synctest.Wait()
 		require.False(t, b.finished(), "still queued just before the timeout")
@@ -215,11 +215,11 @@ func TestConcurrencyDefaultQueueIsTheLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hold := newHoldHandler()
 		h := newGate(t, ratelimit.ConcurrencyConfig{Limit: 3}).Handler(hold)
-		var calls []*call
+		var calls []*gateCall
 		for range 6 {
-			calls = append(calls, start(h, gateReq("/", "")))
+			calls = append(calls, serveAsync(h, gateReq("/", "")))
 		}
-		shed := start(h, gateReq("/", ""))
+		shed := serveAsync(h, gateReq("/", ""))
 		requireShed(t, shed.w)
 		for range 6 {
 			hold.letGo()
@@ -234,8 +234,8 @@ func TestConcurrencyNoQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hold := newHoldHandler()
 		h := newGate(t, ratelimit.ConcurrencyConfig{Limit: 1, QueueSize: -1}).Handler(hold)
-		a := start(h, gateReq("/", "a"))
-		b := start(h, gateReq("/", "b"))
+		a := serveAsync(h, gateReq("/", "a"))
+		b := serveAsync(h, gateReq("/", "b"))
 		require.True(t, b.finished(), "shed at once")
 		requireShed(t, b.w)
 		hold.letGo()
@@ -251,9 +251,9 @@ func TestConcurrencyClientLeavesQueue(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		hold := newHoldHandler()
 		h := newGate(t, ratelimit.ConcurrencyConfig{Limit: 1, Registerer: reg}).Handler(hold)
-		a := start(h, gateReq("/", "a"))
+		a := serveAsync(h, gateReq("/", "a"))
 		ctx, cancel := context.WithCancel(context.Background())
-		b := start(h, gateReq("/", "b").WithContext(ctx))
+		b := serveAsync(h, gateReq("/", "b").WithContext(ctx))
 		require.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_queued"))
 		t0 := time.Now()
 		cancel()
@@ -267,7 +267,7 @@ func TestConcurrencyClientLeavesQueue(t *testing.T) {
 		hold.letGo()
 		require.True(t, a.finished())
 		// b took no slot: c runs at once.
-		c := start(h, gateReq("/", "c"))
+		c := serveAsync(h, gateReq("/", "c"))
 		assert.Equal(t, []string{"a", "c"}, hold.served())
 		hold.letGo()
 		require.True(t, c.finished())
@@ -291,9 +291,9 @@ func TestConcurrencyCancelledWhileGranted(t *testing.T) {
 				<-block
 			}
 		}))
-		a := start(h, gateReq("/", "a"))
+		a := serveAsync(h, gateReq("/", "a"))
 		ctx, cancel := context.WithCancel(context.Background())
-		b := start(h, gateReq("/", "b").WithContext(ctx))
+		b := serveAsync(h, gateReq("/", "b").WithContext(ctx))
 		// a finishes and b's client leaves in the same instant.
 		close(block)
 		cancel()
@@ -301,7 +301,7 @@ func TestConcurrencyCancelledWhileGranted(t *testing.T) {
 		require.True(t, a.finished())
 		require.True(t, b.finished())
 		assert.Equal(t, 0.0, gateMetric(t, reg, "harden_concurrency_in_flight"))
-		c := start(h, gateReq("/", "c"))
+		c := serveAsync(h, gateReq("/", "c"))
 		require.True(t, c.finished())
 		assert.Equal(t, http.StatusOK, c.w.Code)
 	})
@@ -319,9 +319,9 @@ func TestConcurrencyPanicReleasesSlot(t *testing.T) {
 					panic("boom")
 				}
 			}))
-			p := start(h, gateReq("/boom", ""))
+			p := serveAsync(h, gateReq("/boom", ""))
 			require.True(t, p.panicked, cfg.Name)
-			ok := start(h, gateReq("/", ""))
+			ok := serveAsync(h, gateReq("/", ""))
 			assert.Equal(t, http.StatusOK, ok.w.Code, cfg.Name)
 			assert.Equal(t, 0.0, gateMetric(t, reg, "harden_concurrency_in_flight", "limiter", cfg.Name))
 		}
@@ -340,24 +340,24 @@ func TestConcurrencySheddableFirst(t *testing.T) {
 		}).Handler(hold)
 		low := func(id string) *http.Request { return gateReq("/", id, "X-Priority", "low") }
 
-		running := start(h, gateReq("/", "run"))
-		l1 := start(h, low("l1"))
-		l2 := start(h, low("l2"))
-		l3 := start(h, low("l3"))
+		running := serveAsync(h, gateReq("/", "run"))
+		l1 := serveAsync(h, low("l1"))
+		l2 := serveAsync(h, low("l2"))
+		l3 := serveAsync(h, low("l3"))
 		require.True(t, l3.finished(), "the queue is half full: a sheddable request is shed at once")
 		requireShed(t, l3.w)
-		n1 := start(h, gateReq("/", "n1"))
-		n2 := start(h, gateReq("/", "n2"))
+		n1 := serveAsync(h, gateReq("/", "n1"))
+		n2 := serveAsync(h, gateReq("/", "n2"))
 		require.Equal(t, 4.0, gateMetric(t, reg, "harden_concurrency_queued"))
-		n3 := start(h, gateReq("/", "n3"))
+		n3 := serveAsync(h, gateReq("/", "n3"))
 		require.True(t, l2.finished(), "the newest sheddable request gave its place")
 		requireShed(t, l2.w)
 		assert.False(t, n3.finished())
 		assert.Equal(t, 2.0, gateMetric(t, reg, "harden_concurrency_shed_total", "reason", "low_priority"))
-		n4 := start(h, gateReq("/", "n4"))
+		n4 := serveAsync(h, gateReq("/", "n4"))
 		require.True(t, l1.finished(), "and the next one")
 		requireShed(t, l1.w)
-		n5 := start(h, gateReq("/", "n5"))
+		n5 := serveAsync(h, gateReq("/", "n5"))
 		require.True(t, n5.finished(), "full of normal requests: shed")
 		requireShed(t, n5.w)
 		assert.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_shed_total", "reason", "queue_full"))
@@ -366,7 +366,7 @@ func TestConcurrencySheddableFirst(t *testing.T) {
 			hold.letGo()
 		}
 		assert.Equal(t, []string{"run", "n1", "n2", "n3", "n4"}, hold.served())
-		for _, c := range []*call{running, n1, n2, n3, n4} {
+		for _, c := range []*gateCall{running, n1, n2, n3, n4} {
 			require.True(t, c.finished())
 			assert.Equal(t, http.StatusOK, c.w.Code)
 		}
@@ -380,12 +380,12 @@ func TestConcurrencySheddableWaitsBehind(t *testing.T) {
 			Limit: 1, QueueSize: 6,
 			Sheddable: func(r *http.Request) bool { return r.Header.Get("X-Priority") == "low" },
 		}).Handler(hold)
-		calls := []*call{
-			start(h, gateReq("/", "run")),
-			start(h, gateReq("/", "l1", "X-Priority", "low")),
-			start(h, gateReq("/", "n1")),
-			start(h, gateReq("/", "l2", "X-Priority", "low")),
-			start(h, gateReq("/", "n2")),
+		calls := []*gateCall{
+			serveAsync(h, gateReq("/", "run")),
+			serveAsync(h, gateReq("/", "l1", "X-Priority", "low")),
+			serveAsync(h, gateReq("/", "n1")),
+			serveAsync(h, gateReq("/", "l2", "X-Priority", "low")),
+			serveAsync(h, gateReq("/", "n2")),
 		}
 		for range calls {
 			hold.letGo()
@@ -403,9 +403,9 @@ func TestConcurrencySheddableTakesFreeSlots(t *testing.T) {
 		h := newGate(t, ratelimit.ConcurrencyConfig{
 			Limit: 2, QueueSize: -1, Sheddable: func(*http.Request) bool { return true },
 		}).Handler(hold)
-		a := start(h, gateReq("/", "a"))
-		b := start(h, gateReq("/", "b"))
-		c := start(h, gateReq("/", "c"))
+		a := serveAsync(h, gateReq("/", "a"))
+		b := serveAsync(h, gateReq("/", "b"))
+		c := serveAsync(h, gateReq("/", "c"))
 		requireShed(t, c.w)
 		hold.letGo()
 		hold.letGo()
@@ -426,12 +426,12 @@ func TestConcurrencyExempt(t *testing.T) {
 			ExemptPaths: []string{"/live"},
 			Exempt:      func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/internal/") },
 		}).Handler(mux)
-		a := start(h, gateReq("/work", "a"))
+		a := serveAsync(h, gateReq("/work", "a"))
 		for range 3 {
-			assert.Equal(t, http.StatusOK, start(h, gateReq("/live", "")).w.Code)
-			assert.Equal(t, http.StatusOK, start(h, gateReq("/internal/x", "")).w.Code)
+			assert.Equal(t, http.StatusOK, serveAsync(h, gateReq("/live", "")).w.Code)
+			assert.Equal(t, http.StatusOK, serveAsync(h, gateReq("/internal/x", "")).w.Code)
 		}
-		requireShed(t, start(h, gateReq("/live/", "")).w)
+		requireShed(t, serveAsync(h, gateReq("/live/", "")).w)
 		assert.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_in_flight"), "exempt requests are not counted")
 		hold.letGo()
 		require.True(t, a.finished())
@@ -446,11 +446,11 @@ func TestConcurrencyPerKey(t *testing.T) {
 			Limit: 1, QueueSize: -1, Registerer: reg,
 			Key: func(r *http.Request) string { return r.Header.Get("X-User") },
 		}).Handler(hold)
-		a := start(h, gateReq("/", "a", "X-User", "alice"))
-		requireShed(t, start(h, gateReq("/", "a2", "X-User", "alice")).w)
-		b := start(h, gateReq("/", "b", "X-User", "bob"))
-		anon := start(h, gateReq("/", "anon"))
-		requireShed(t, start(h, gateReq("/", "anon2")).w) // requests without a key share one limit
+		a := serveAsync(h, gateReq("/", "a", "X-User", "alice"))
+		requireShed(t, serveAsync(h, gateReq("/", "a2", "X-User", "alice")).w)
+		b := serveAsync(h, gateReq("/", "b", "X-User", "bob"))
+		anon := serveAsync(h, gateReq("/", "anon"))
+		requireShed(t, serveAsync(h, gateReq("/", "anon2")).w) // requests without a key share one limit
 		assert.Equal(t, []string{"a", "b", "anon"}, hold.served())
 		assert.Equal(t, 3.0, gateMetric(t, reg, "harden_concurrency_keys"))
 		assert.Equal(t, 3.0, gateMetric(t, reg, "harden_concurrency_in_flight"))
@@ -470,14 +470,14 @@ func TestConcurrencyKeysBounded(t *testing.T) {
 		hold := newHoldHandler()
 		byUser := func(r *http.Request) string { return r.Header.Get("X-User") }
 		h := newGate(t, ratelimit.ConcurrencyConfig{Name: "fixed", Limit: 1, Key: byUser, MaxKeys: 2, Registerer: reg}).Handler(hold)
-		a := start(h, gateReq("/", "a", "X-User", "a"))
-		b := start(h, gateReq("/", "b", "X-User", "b"))
-		requireShed(t, start(h, gateReq("/", "c", "X-User", "c")).w)
+		a := serveAsync(h, gateReq("/", "a", "X-User", "a"))
+		b := serveAsync(h, gateReq("/", "b", "X-User", "b"))
+		requireShed(t, serveAsync(h, gateReq("/", "c", "X-User", "c")).w)
 		assert.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_shed_total", "limiter", "fixed", "reason", "too_many_keys"))
 		hold.letGo()
 		hold.letGo()
 		require.True(t, a.finished() && b.finished())
-		c := start(h, gateReq("/", "c", "X-User", "c"))
+		c := serveAsync(h, gateReq("/", "c", "X-User", "c"))
 		hold.letGo()
 		require.True(t, c.finished())
 		assert.Equal(t, http.StatusOK, c.w.Code)
@@ -485,7 +485,7 @@ func TestConcurrencyKeysBounded(t *testing.T) {
 		quick := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 		ad := newGate(t, ratelimit.ConcurrencyConfig{Name: "adaptive", MinLimit: 1, Key: byUser, MaxKeys: 2, Registerer: reg}).Handler(quick)
 		for _, u := range []string{"a", "b", "a", "c", "d", "e"} {
-			assert.Equal(t, http.StatusOK, start(ad, gateReq("/", "", "X-User", u)).w.Code)
+			assert.Equal(t, http.StatusOK, serveAsync(ad, gateReq("/", "", "X-User", u)).w.Code)
 		}
 		assert.Equal(t, 2.0, gateMetric(t, reg, "harden_concurrency_keys", "limiter", "adaptive"))
 	})
@@ -499,25 +499,25 @@ func TestConcurrencyAdaptiveKeysKeepState(t *testing.T) {
 		byUser := func(r *http.Request) string { return r.Header.Get("X-User") }
 		g := newGate(t, ratelimit.ConcurrencyConfig{MinLimit: 1, MaxLimit: 50, Key: byUser, MaxKeys: 2, QueueSize: -1, Registerer: reg})
 		h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(10 * time.Millisecond) }))
-		load(h, 30, 3*time.Second, "X-User", "a")
+		gateLoad(h, 30, 3*time.Second, "X-User", "a")
 		grown := gateMetric(t, reg, "harden_concurrency_limit")
 		require.Greater(t, grown, 20.0)
 		// b comes and goes: a is idle but kept.
-		start(h, gateReq("/", "", "X-User", "b"))
+		serveAsync(h, gateReq("/", "", "X-User", "b"))
 		time.Sleep(time.Second)
 		synctest.Wait()
 		assert.Equal(t, grown, gateMetric(t, reg, "harden_concurrency_limit"))
 		// c needs room: a, the least recently used, goes.
-		start(h, gateReq("/", "", "X-User", "c"))
+		serveAsync(h, gateReq("/", "", "X-User", "c"))
 		time.Sleep(time.Second)
 		synctest.Wait()
 		assert.Equal(t, 1.0, gateMetric(t, reg, "harden_concurrency_limit"))
 	})
 }
 
-// load runs clients closed-loop clients against h for d; a shed client waits 5 ms
+// gateLoad runs clients closed-loop clients against h for d; a shed client waits 5 ms
 // before its next request.
-func load(h http.Handler, clients int, d time.Duration, hdr ...string) {
+func gateLoad(h http.Handler, clients int, d time.Duration, hdr ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -553,18 +553,18 @@ func TestConcurrencyAdaptiveLatencyStep(t *testing.T) {
 		limit := func() float64 { return gateMetric(t, reg, "harden_concurrency_limit") }
 		require.Equal(t, 2.0, limit(), "starts at MinLimit")
 
-		load(h, 80, 5*time.Second)
+		gateLoad(h, 80, 5*time.Second)
 		steady := limit()
 		assert.Equal(t, 100.0, steady, "latency holds under 80 clients: the limit grows to MaxLimit")
 
 		setLatency(20 * time.Millisecond)
-		load(h, 80, 5*time.Second)
+		gateLoad(h, 80, 5*time.Second)
 		slow := limit()
 		assert.Less(t, slow, 30.0, "latency doubled: the limit falls")
 		assert.Greater(t, slow, 2.0, "but settles where the headroom balances the latency")
 
 		setLatency(10 * time.Millisecond)
-		load(h, 80, 5*time.Second)
+		gateLoad(h, 80, 5*time.Second)
 		assert.Equal(t, 100.0, limit(), "latency recovered: the limit grows back")
 	})
 }
@@ -590,7 +590,7 @@ func TestConcurrencyAdaptiveFindsCPUCapacity(t *testing.T) {
 		}))
 		done := make(chan struct{})
 		go func() {
-			load(h, 20, 40*time.Second)
+			gateLoad(h, 20, 40*time.Second)
 			close(done)
 		}()
 		var limits []float64
@@ -622,9 +622,9 @@ func TestConcurrencyComposesWithLimiter(t *testing.T) {
 			if !gateOutside {
 				h = lim.Handler(gate.Handler(hold))
 			}
-			first := start(h, gateReq("/login", "first"))
+			first := serveAsync(h, gateReq("/login", "first"))
 			for range 10 {
-				w := start(h, gateReq("/login", "flood")).w
+				w := serveAsync(h, gateReq("/login", "flood")).w
 				if gateOutside {
 					requireShed(t, w)
 					assert.Empty(t, w.Header().Get("X-RateLimit-Remaining"), "the limiter never saw it")
@@ -636,7 +636,7 @@ func TestConcurrencyComposesWithLimiter(t *testing.T) {
 			require.True(t, first.finished())
 			assert.Equal(t, "4", first.w.Header().Get("X-RateLimit-Remaining"))
 
-			next := start(h, gateReq("/login", "next"))
+			next := serveAsync(h, gateReq("/login", "next"))
 			if gateOutside {
 				hold.letGo()
 				require.True(t, next.finished())
@@ -660,8 +660,8 @@ func TestConcurrencyShedHandler(t *testing.T) {
 				w.WriteHeader(http.StatusTooManyRequests)
 			}),
 		}).Handler(hold)
-		a := start(h, gateReq("/", "a"))
-		w := start(h, gateReq("/", "b")).w
+		a := serveAsync(h, gateReq("/", "a"))
+		w := serveAsync(h, gateReq("/", "b")).w
 		assert.Equal(t, http.StatusTooManyRequests, w.Code)
 		assert.Equal(t, "5", w.Header().Get("Retry-After"))
 		hold.letGo()
@@ -681,9 +681,9 @@ func TestConcurrencyShedHeadersNotShared(t *testing.T) {
 				v[0] = "x"
 			}
 		})
-		busy := start(gate.Handler(hold), gateReq("/", "busy"))
-		first := start(mutate, gateReq("/", "1")).w
-		second := start(gate.Handler(hold), gateReq("/", "2")).w
+		busy := serveAsync(gate.Handler(hold), gateReq("/", "busy"))
+		first := serveAsync(mutate, gateReq("/", "1")).w
+		second := serveAsync(gate.Handler(hold), gateReq("/", "2")).w
 		assert.Equal(t, "x", first.Header().Get("Retry-After"))
 		assert.Equal(t, "1", second.Header().Get("Retry-After"))
 		hold.letGo()
@@ -727,7 +727,7 @@ func TestConcurrencyZeroConfig(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		g := newGate(t, ratelimit.ConcurrencyConfig{Registerer: reg})
 		h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-		assert.Equal(t, http.StatusOK, start(h, gateReq("/", "")).w.Code)
+		assert.Equal(t, http.StatusOK, serveAsync(h, gateReq("/", "")).w.Code)
 		assert.Equal(t, float64(min(runtime.GOMAXPROCS(0), 1000)), gateMetric(t, reg, "harden_concurrency_limit", "limiter", "default"))
 		_, err := ratelimit.NewConcurrency(ratelimit.ConcurrencyConfig{Registerer: reg})
 		require.ErrorIs(t, err, ratelimit.ErrInvalidConfig, "a second gate named default in the same registry")
