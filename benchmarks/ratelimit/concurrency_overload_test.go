@@ -22,13 +22,13 @@ import (
 )
 
 // overloadDuration is how long each overload scenario offers load.
-const overloadDuration = 5 * time.Second
+const overloadDuration = 10 * time.Second
 
 // TestConcurrencyOverloadReport offers a bcrypt (cost 12) login route ten times the
 // requests per second it can serve, over a real HTTP server, with a cheap route served
 // alongside, and reports latencies behind a concurrency gate and without one (the
 // control). It is a report, not an assertion: it runs only when -run names it, takes
-// about two minutes, and wants a machine as quiet as can be found:
+// about three minutes, and wants a machine as quiet as can be found:
 //
 //	go test -run TestConcurrencyOverloadReport -v ./ratelimit/
 func TestConcurrencyOverloadReport(t *testing.T) {
@@ -109,6 +109,11 @@ func TestConcurrencyOverloadReport(t *testing.T) {
 		start := time.Now()
 		wg.Go(func() { logins = openLoop(client, srv.URL+"/login", http.MethodPost, offered, overloadDuration) })
 		wg.Go(func() { cheaps = openLoop(client, srv.URL+"/formulas", http.MethodGet, 50, overloadDuration) })
+		var limits []string
+		for gate != nil && time.Since(start) < overloadDuration {
+			time.Sleep(500 * time.Millisecond)
+			limits = append(limits, gauge(t, reg, "harden_concurrency_limit"))
+		}
 		wg.Wait()
 		elapsed := time.Since(start)
 		srv.Close()
@@ -128,7 +133,7 @@ func TestConcurrencyOverloadReport(t *testing.T) {
 			ms(pct(okOnly(cheaps), 50)), ms(pct(okOnly(cheaps), 99)),
 			float64(pct(okOnly(cheaps), 99))/float64(pct(okOnly(cheapAlone), 99)))
 		if gate != nil {
-			t.Logf("    %s", gateState(t, reg))
+			t.Logf("    %s; limit every 500 ms: %s", gateState(t, reg), strings.Join(limits, " "))
 		}
 	}
 	load, _ = os.ReadFile("/proc/loadavg")
@@ -217,7 +222,7 @@ func pct(d []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
 
-// gateState reports the gate's limit at the end and its shed requests by reason.
+// gateState reports the gate's shed requests by reason.
 func gateState(t *testing.T, reg *prometheus.Registry) string {
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -225,9 +230,6 @@ func gateState(t *testing.T, reg *prometheus.Registry) string {
 	}
 	var parts []string
 	for _, mf := range mfs {
-		if mf.GetName() == "harden_concurrency_limit" {
-			parts = append(parts, fmt.Sprintf("limit at the end %.0f", mf.GetMetric()[0].GetGauge().GetValue()))
-		}
 		if mf.GetName() != "harden_concurrency_shed_total" {
 			continue
 		}
@@ -240,4 +242,18 @@ func gateState(t *testing.T, reg *prometheus.Registry) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// gauge returns the value of the gauge called name.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) string {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return fmt.Sprintf("%.0f", mf.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	return "?"
 }
