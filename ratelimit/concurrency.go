@@ -60,8 +60,10 @@ type ConcurrencyConfig struct {
 	// the current limit, so that a queued request waits about one request's time.
 	// Negative: no queue, a request finding no free slot is shed at once.
 	QueueSize int
-	// QueueTimeout is the longest a request waits in the queue; it is then shed.
-	// Default 1 second.
+	// QueueTimeout is the longest a request waits in the queue; it is then shed. A
+	// request whose context ends (its client went away) leaves the queue at once, but
+	// net/http notices an HTTP/1.x client leaving only after the request body has been
+	// read: a request with an unread body waits out the timeout. Default 1 second.
 	QueueTimeout time.Duration
 	// Sheddable, when set, marks the requests to shed first under pressure (it returns
 	// true for them): they take a free slot like any other, but may join the queue only
