@@ -54,4 +54,35 @@
 // The package example wires a limiter around a mux with a tighter rule on one route.
 // Package ratelimit/store is the contract a backend implements, and
 // ratelimit/storetest the conformance suite every backend must pass.
+//
+// # Concurrency limits and load shedding
+//
+// A rate limit does not stop expensive requests (a password hash, a call to a language
+// model) arriving faster than the server serves them. NewConcurrency returns a gate
+// bounding the requests in flight. A request finding every slot taken waits in a
+// bounded first-come-first-served queue; one finding the queue full, or waiting past
+// QueueTimeout, is shed at once: 503 problem+json with Retry-After: 1, replaceable by
+// ShedHandler. A client that goes away leaves the queue at once; a handler that panics
+// gives its slot back. ConcurrencyConfig{} means:
+//
+//   - An adaptive limit between GOMAXPROCS and 1000, after the gradient controllers of
+//     Envoy's adaptive concurrency filter and Netflix's concurrency-limits: the no-load
+//     latency is measured at MinLimit (again every minute, for a moment); the limit
+//     then grows by its square root while the mean latency stays within 1.5× of it,
+//     and shrinks in proportion beyond. Limit sets a fixed limit instead.
+//   - A queue as long as the limit, 1 s at most. One limit for all requests; Key gives
+//     each key (r.Pattern, a client, a user) its own, for at most 10000 keys at once.
+//   - No Sheddable class (requests shed first), no exemptions: exempt health probes.
+//   - With a Registerer: harden_concurrency_in_flight, _queued, _limit, _keys,
+//     _shed_total{reason} and _queue_wait_seconds, labelled by Name.
+//
+// Place the gate outside the rate limiters it guards, so that a shed request spends no
+// quota: mux.Handle("POST /login", gate.Handler(loginLimit.Handler(h))), or
+// gate.Handler(lim.Handler(mux)) for the whole server. A gate inside the ServeMux sits
+// inside a limiter wrapping the ServeMux, which has counted the request already. A
+// gate outside the ServeMux sees no r.Pattern: to key it by route, resolve the pattern
+// with (*http.ServeMux).Handler. The adaptive limit follows one latency signal, so give
+// it one kind of work (per route, or routes of similar cost) whose latency grows with
+// load elsewhere (a database, an upstream API). Around CPU-bound work it keeps every
+// core busy: a fixed Limit below GOMAXPROCS keeps one for the other routes.
 package ratelimit
