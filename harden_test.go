@@ -29,8 +29,8 @@ import (
 )
 
 const (
-	host  = "api.example.com"
-	token = "scraper-token-0123456789"
+	host         = "api.example.com"
+	metricsToken = "scraper-token-0123456789"
 )
 
 // quiet is a logger for tests that do not read the logs.
@@ -114,7 +114,7 @@ func do(t *testing.T, srv *httptest.Server, method, path string, header ...strin
 // (read with the token) serves it, and whether there is one.
 func metric(t *testing.T, srv *httptest.Server, name string, want ...string) (string, bool) {
 	t.Helper()
-	r := get(t, srv, "/metrics", "Authorization", "Bearer "+token)
+	r := get(t, srv, "/metrics", "Authorization", "Bearer "+metricsToken)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	sc := bufio.NewScanner(strings.NewReader(r.body))
 	sc.Buffer(nil, 1<<20)
@@ -161,7 +161,7 @@ func TestZeroConfigServesAHardenedApplication(t *testing.T) {
 	assert.Equal(t, `{"status":"pass"}`, strings.TrimSpace(get(t, srv, "/health").body), "no details for anyone")
 
 	m := get(t, srv, "/metrics")
-	assert.Equal(t, http.StatusNotFound, m.status, "production without a token: /metrics is the application's")
+	assert.Equal(t, http.StatusNotFound, m.status, "production without a metricsToken: /metrics is the application's")
 	assert.NotContains(t, m.body, "harden_")
 }
 
@@ -224,7 +224,7 @@ func TestProbesAndMetricsAreNeverLimited(t *testing.T) {
 		Logger:       quiet,
 		AllowedHosts: []string{host},
 		RateLimit:    ratelimit.Config{Rule: ratelimit.MustParseRule("2 per hour")},
-		Observe:      observe.Config{MetricsToken: token},
+		Observe:      observe.Config{MetricsToken: metricsToken},
 	})
 	s.Start(context.Background())
 	for _, tc := range []struct {
@@ -238,7 +238,7 @@ func TestProbesAndMetricsAreNeverLimited(t *testing.T) {
 			defer tc.srv.Close()
 			for range 30 {
 				for _, p := range []string{"/live", "/ready", "/health", "/metrics"} {
-					r := get(t, tc.srv, p, "Authorization", "Bearer "+token, "Accept-Encoding", "zstd", "Host", "10.0.0.7")
+					r := get(t, tc.srv, p, "Authorization", "Bearer "+metricsToken, "Accept-Encoding", "zstd", "Host", "10.0.0.7")
 					require.Equal(t, http.StatusOK, r.status, "%s %s", p, r.body)
 					require.Empty(t, r.header.Get("RateLimit-Policy"), p)
 					require.Empty(t, r.header.Get("Location"), p)
@@ -273,21 +273,21 @@ func TestMetricsNeedATokenInProduction(t *testing.T) {
 		assert.Contains(t, rec.Body.String(), "harden_http_requests_total")
 	})
 	t.Run("token", func(t *testing.T) {
-		s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: token}})
+		s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: metricsToken}})
 		srv := httptest.NewTLSServer(s.Handler(app()))
 		defer srv.Close()
 		get(t, srv, "/hello")
-		for _, auth := range []string{"", "Bearer ", "Bearer " + token[:len(token)-1], "Basic " + token} {
+		for _, auth := range []string{"", "Bearer ", "Bearer " + metricsToken[:len(metricsToken)-1], "Basic " + metricsToken} {
 			r := get(t, srv, "/metrics", "Authorization", auth)
 			assert.Equal(t, http.StatusUnauthorized, r.status, auth)
 			assert.NotContains(t, r.body, "harden_", auth)
 		}
-		r := get(t, srv, "/metrics", "Authorization", "Bearer "+token)
+		r := get(t, srv, "/metrics", "Authorization", "Bearer "+metricsToken)
 		assert.Equal(t, http.StatusOK, r.status)
 		assert.Contains(t, r.body, `harden_http_requests_total{code="2xx",method="GET",route="GET /hello"} 1`)
 		assert.Contains(t, r.body, "harden_ratelimit_requests_total", "every package's metrics")
 		assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
-		r = do(t, srv, http.MethodPost, "/metrics", "Authorization", "Bearer "+token)
+		r = do(t, srv, http.MethodPost, "/metrics", "Authorization", "Bearer "+metricsToken)
 		assert.Equal(t, http.StatusMethodNotAllowed, r.status)
 		assert.Equal(t, "GET, HEAD", r.header.Get("Allow"))
 	})
@@ -306,7 +306,7 @@ func TestMetricsNeedATokenInProduction(t *testing.T) {
 	})
 	t.Run("token without a gatherer", func(t *testing.T) {
 		reg := prometheus.WrapRegistererWith(prometheus.Labels{"service": "a"}, prometheus.NewRegistry())
-		_, err := harden.New(harden.Config{Logger: quiet, Registerer: reg, Observe: observe.Config{MetricsToken: token}})
+		_, err := harden.New(harden.Config{Logger: quiet, Registerer: reg, Observe: observe.Config{MetricsToken: metricsToken}})
 		assert.ErrorIs(t, err, harden.ErrInvalidConfig)
 	})
 }
@@ -383,7 +383,7 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 	t.Run("429", func(t *testing.T) {
 		s := newStack(t, harden.Config{
 			Logger: quiet, RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("1 per hour")},
-			Observe: observe.Config{MetricsToken: token},
+			Observe: observe.Config{MetricsToken: metricsToken},
 		})
 		srv := httptest.NewTLSServer(s.Handler(app()))
 		defer srv.Close()
@@ -400,7 +400,7 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 		mux := app()
 		s := newStack(t, harden.Config{
 			Logger: quiet, RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("1 per hour")},
-			Observe: observe.Config{MetricsToken: token, Router: mux},
+			Observe: observe.Config{MetricsToken: metricsToken, Router: mux},
 		})
 		// The application is not the mux itself: Observe.Router names it.
 		srv := httptest.NewTLSServer(s.Handler(http.StripPrefix("", mux)))
@@ -411,7 +411,7 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 		assert.True(t, ok && v == "1", "%q", v)
 	})
 	t.Run("503", func(t *testing.T) {
-		s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: token}})
+		s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: metricsToken}})
 		gate, err := s.Concurrency(ratelimit.ConcurrencyConfig{Name: "slow", Limit: 1, QueueSize: -1})
 		require.NoError(t, err)
 		entered, release := make(chan struct{}), make(chan struct{})
@@ -457,11 +457,15 @@ func TestForwardedHeaderCannotSpoofTheClient(t *testing.T) {
 	}
 	r := get(t, srv, "/hello", "X-Forwarded-For", client, "Forwarded", "for=192.0.2.99")
 	assert.Equal(t, http.StatusTooManyRequests, r.status, "a new Forwarded address is the same client")
+	r = get(t, srv, "/hello", "X-Forwarded-For", "198.51.100.8")
+	assert.Equal(t, http.StatusOK, r.status, "another client, as the proxy says (control)")
 
 	r = get(t, srv, "/health", "X-Forwarded-For", client, "Forwarded", "for=127.0.0.1")
 	assert.NotContains(t, r.body, "checks", "no details for a remote client")
-	r = get(t, srv, "/health")
-	assert.Contains(t, r.body, "uptime", "details from the host itself (control)")
+	for _, h := range [][]string{nil, {"X-Forwarded-For", "127.0.0.1"}} {
+		r = get(t, srv, "/health", h...)
+		assert.Contains(t, r.body, "uptime", "details from the host itself (control) %v", h)
+	}
 
 	srv.Close() // waits for the access lines
 	n := 0
@@ -471,7 +475,7 @@ func TestForwardedHeaderCannotSpoofTheClient(t *testing.T) {
 			ClientIP  string `json:"client_ip"`
 		}
 		require.NoError(t, json.Unmarshal([]byte(line), &l))
-		if l.Msg == "http request" && l.Path == "/hello" {
+		if l.Msg == "http request" && l.Path == "/hello" && l.ClientIP != "198.51.100.8" {
 			assert.Equal(t, client, l.ClientIP)
 			n++
 		}
