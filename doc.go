@@ -44,10 +44,11 @@
 // Observe is outermost so that it logs and counts what every other layer answers; it names
 // each request by the mux pattern it matches, the 429s of the rate limiter included. The
 // probes and /metrics come before security and the rate limit, so an orchestrator reaches
-// them by IP over plain HTTP and a flood never locks it out; nothing caches or compresses
-// them. A response cache wraps a route, never the mux: [Stack.HTTPCache] makes one that
-// stores into the Stack's cache, and requests carrying credentials (Authorization, Cookie)
-// bypass it. [Stack.Concurrency] makes a per-route gate that sheds load with 503.
+// them by IP over plain HTTP and a flood never locks it out; no compression or response
+// cache layer sees them, and /metrics is sent with Cache-Control: no-store. A response
+// cache wraps a route, never the mux: [Stack.HTTPCache] makes one that stores into the
+// Stack's cache, and requests carrying credentials (Authorization, Cookie) bypass it.
+// [Stack.Concurrency] makes a per-route gate that sheds load with 503.
 //
 // The settings every package needs are given once in [Config]: the profile, the allowed
 // hosts, the trusted proxies and the header family they set, the logger and the Prometheus

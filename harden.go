@@ -32,10 +32,11 @@ var ErrInvalidConfig = errors.New("harden: invalid config")
 // standard output and metrics in a registry of the Stack's own, served at /metrics to
 // nobody.
 //
-// The shared settings (Profile to Gatherer) are given once. Each fills the field of the
-// same name in every per-package Config below that leaves it zero; a per-package field set
-// to another value than a shared setting that is also set is an error. Everything else is
-// set in the per-package Configs, whose zero fields keep each package's defaults.
+// The shared settings (Profile to Gatherer) are given once: each fills the field of the
+// same name in every per-package Config below that leaves it zero. A per-package field
+// that is set keeps its value when the shared setting is unset or equal, and is an error
+// when they differ. Everything else is set in the per-package Configs, whose zero fields
+// keep each package's defaults.
 type Config struct {
 	// Profile is security.Production (default: HTTPS only, HSTS) or security.Development
 	// (plain HTTP, loopback hosts accepted, and /metrics served without a token).
@@ -72,11 +73,13 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 
 	// CacheStore holds what Cache and HTTPCache store. Default: a 64 MiB cache.Memory,
-	// closed by Shutdown. A rediscache store shares it across instances.
+	// closed by Shutdown. A rediscache store shares it across instances; the Stack does
+	// not close a store it is given.
 	CacheStore cache.Store
 
-	// Per-package settings. Observe.Router defaults to the application when it has a
-	// ServeMux's Handler method; Observe.SkipPaths always holds the probe paths.
+	// Per-package settings. Observe.Router may stay nil: Handler looks routes up in the
+	// application itself when it has ServeMux's Handler method. Observe.SkipPaths gets
+	// the probe paths added.
 	Observe   observe.Config
 	Security  security.Config
 	RateLimit ratelimit.Config

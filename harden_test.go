@@ -18,10 +18,13 @@ import (
 
 	"github.com/nexus-reussite/harden"
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/cache/rediscache"
 	"github.com/nexus-reussite/harden/compress"
 	"github.com/nexus-reussite/harden/health"
+	"github.com/nexus-reussite/harden/internal/testenv"
 	"github.com/nexus-reussite/harden/observe"
 	"github.com/nexus-reussite/harden/ratelimit"
+	"github.com/nexus-reussite/harden/ratelimit/redisstore"
 	"github.com/nexus-reussite/harden/security"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -403,7 +406,7 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 			Observe: observe.Config{MetricsToken: metricsToken, Router: mux},
 		})
 		// The application is not the mux itself: Observe.Router names it.
-		srv := httptest.NewTLSServer(s.Handler(http.StripPrefix("", mux)))
+		srv := httptest.NewTLSServer(s.Handler(http.HandlerFunc(mux.ServeHTTP)))
 		defer srv.Close()
 		get(t, srv, "/users/1")
 		get(t, srv, "/users/2")
@@ -620,4 +623,33 @@ func TestShutdownDrainsThenStops(t *testing.T) {
 	assert.EqualError(t, err, "stopped")
 	_, err = net.Dial("tcp", srv.Listener.Addr().String())
 	assert.Error(t, err)
+}
+
+// Two instances of a service behind a load balancer share Redis: a response cached by one
+// is a hit on the other, and a client's limit is counted across both.
+func TestInstancesShareCacheAndLimitsThroughRedis(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	var srvs []*httptest.Server
+	for range 2 {
+		limits, err := redisstore.New(rdb, redisstore.Config{Prefix: prefix + "ratelimit:"})
+		require.NoError(t, err)
+		responses, err := rediscache.NewStore(rdb, rediscache.StoreConfig{Prefix: prefix})
+		require.NoError(t, err)
+		s := newStack(t, harden.Config{
+			Logger:     quiet,
+			CacheStore: responses,
+			RateLimit:  ratelimit.Config{Rule: ratelimit.MustParseRule("3 per hour"), Store: limits},
+		})
+		c, err := s.HTTPCache(cache.HTTPConfig{})
+		require.NoError(t, err)
+		mux := app()
+		mux.Handle("GET /cached/me", c.Handler(http.HandlerFunc(me)))
+		srv := httptest.NewTLSServer(s.Handler(mux))
+		t.Cleanup(srv.Close)
+		srvs = append(srvs, srv)
+	}
+	assert.Equal(t, "MISS", get(t, srvs[0], "/cached/me").header.Get("X-Cache"))
+	assert.Equal(t, "HIT", get(t, srvs[1], "/cached/me").header.Get("X-Cache"))
+	assert.Equal(t, http.StatusOK, get(t, srvs[0], "/hello").status)
+	assert.Equal(t, http.StatusTooManyRequests, get(t, srvs[1], "/hello").status, "the fourth request of the client")
 }
