@@ -61,8 +61,9 @@
 // redirect until AllowedHosts names where to send it; forwarding headers believed from
 // nobody; health details shown to nobody; metrics collected in a registry of the Stack's own
 // and served at /metrics only to a holder of Observe.MetricsToken (in Development, to
-// anyone). Without a token, serve them on a listener only the scraper reaches with
-// Stack.Observer().ServeMetrics.
+// anyone). Like the probes, /metrics also answers plain HTTP, where the token crosses the
+// network in clear: scrape it over a private network or TLS. Without a token, serve the
+// metrics on a listener only the scraper reaches with Stack.Observer().ServeMetrics.
 //
 // A service that assembles the packages itself keeps the same order. The reference backend
 // in examples/nexus does so.
