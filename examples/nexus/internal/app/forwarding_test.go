@@ -122,7 +122,7 @@ func TestForwardingHeadersOfOneFamily(t *testing.T) {
 			}
 
 			// The access log names the client the proxy saw.
-			r = s.expect(http.StatusOK, "GET", "/api/config", "", nil, append(via("https", spoofAll("192.0.2.66")), "X-Request-ID", "spoof-"+fam.header)...)
+			s.expect(http.StatusOK, "GET", "/api/config", "", nil, append(via("https", spoofAll("192.0.2.66")), "X-Request-ID", "spoof-"+fam.header)...)
 			line := accessLine(t, s, "spoof-"+fam.header)
 			if line["client_ip"] != client {
 				t.Errorf("access log client_ip %v, want %s: %v", line["client_ip"], client, line)
