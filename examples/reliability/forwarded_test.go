@@ -69,10 +69,12 @@ X-Forwarded-Host). Claims: rotating "Forwarded: for=" does not escape the login 
 "Forwarded: for=127.0.0.1" does not unlock /health details (which the host itself, reaching the
 backend directly, sees); "Forwarded: proto=http" over HTTPS causes no redirect; "Forwarded:
 proto=http;host=evil.example" and X-Forwarded-Host over HTTP redirect to the allowed host only;
-the access log names the client the proxy saw.`)
+the access log names the client the proxy saw; a request refused by the default rate limit
+("30 per minute" per client here) is counted in /metrics under its route pattern, and no request
+of the test under "unmatched".`)
 	st := startStack(t, false, map[string]string{
 		"APP_ENV": "production", "ALLOWED_HOSTS": allowedHost, "TRUSTED_PROXIES": "127.0.0.1",
-		"HEALTH_DETAIL_CIDRS": "127.0.0.1", "LOG_LEVEL": "info",
+		"HEALTH_DETAIL_CIDRS": "127.0.0.1", "LOG_LEVEL": "info", "RATELIMIT_DEFAULT": "30 per minute",
 	})
 	proxy := startNginxLikeProxy(t, st.nexus.URL)
 	viaProxy := newAPI(proxy.URL)
@@ -142,4 +144,18 @@ the access log names the client the proxy saw.`)
 		return false
 	})
 	check("Access log client_ip with Forwarded: for=192.0.2.66", found && logged == client, fmt.Sprintf("%q", logged))
+
+	// The default limit answers before the routes run; the Observer still names the route.
+	var refusedAt int
+	for i := 1; i <= 40 && refusedAt == 0; i++ {
+		r := viaProxy.call(ctx, "GET", "/api/formulas/1", "", "", nil, "Host", allowedHost, peerHeader, "203.0.113.99", schemeHeader, "https")
+		if r.status == http.StatusTooManyRequests {
+			refusedAt = i
+		}
+	}
+	metrics := st.api.must(t, http.StatusOK, "GET", "/metrics", "", "", nil).body
+	counted := strings.Contains(string(metrics), `harden_http_requests_total{code="4xx",method="GET",route="GET /api/formulas/{id}"} 1`+"\n")
+	unmatched := strings.Contains(string(metrics), `route="unmatched"`)
+	check("429 of the default limit in /metrics", refusedAt == 31 && counted && !unmatched,
+		fmt.Sprintf("refused at request %d; counted under GET /api/formulas/{id}: %v; any request counted as unmatched: %v", refusedAt, counted, unmatched))
 }
