@@ -72,10 +72,3 @@ func ExampleHTTPCache() {
 	// /api/formulas?level=terminale 200 harden; fwd=bypass; detail=credentials
 	// /api/formulas?level=terminale 200 harden; fwd=uri-miss; stored
 }
-
-func ExampleParseTiers() {
-	// The values of CACHE_TTL_SHORT, CACHE_TTL_MEDIUM, CACHE_TTL_LONG, CACHE_TTL_PERMANENT.
-	tiers, err := cache.ParseTiers("600", "2h", "", "604800")
-	fmt.Println(tiers.Short, tiers.Medium, tiers.Long, tiers.Permanent, err)
-	// Output: 10m0s 2h0m0s 24h0m0s 168h0m0s <nil>
-}

@@ -3,7 +3,6 @@ package cache
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -87,58 +86,3 @@ func (ts Tiers) TTL(t Tier) time.Duration {
 
 // maxTTLBound keeps TTL arithmetic far from overflow: 100 years.
 const maxTTLBound = 100 * 365 * 24 * time.Hour
-
-// parseTTL parses the string form of a TTL: a whole number of seconds ("600") or a Go
-// duration ("10m", "1h30m"). Surrounding spaces are ignored. The result must be positive
-// and at most 100 years.
-func parseTTL(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, fmt.Errorf("%w: empty TTL", ErrInvalidConfig)
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n <= 0 || n > int64(maxTTLBound/time.Second) {
-			return 0, fmt.Errorf("%w: TTL %q out of range", ErrInvalidConfig, s)
-		}
-		d = time.Duration(n) * time.Second
-	} else {
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, fmt.Errorf("%w: TTL %q is neither seconds nor a duration", ErrInvalidConfig, s)
-		}
-	}
-	if d <= 0 || d > maxTTLBound {
-		return 0, fmt.Errorf("%w: TTL %q out of range", ErrInvalidConfig, s)
-	}
-	return d, nil
-}
-
-// ParseTiers builds [Tiers] from the string forms of the four TTLs, each a whole number of
-// seconds ("600") or a Go duration ("10m", "1h30m"), positive and at most 100 years; an
-// empty string keeps that tier's default. Errors name the environment variables
-// CACHE_TTL_SHORT, CACHE_TTL_MEDIUM, CACHE_TTL_LONG and CACHE_TTL_PERMANENT, the
-// variables these strings usually come from.
-func ParseTiers(short, medium, long, permanent string) (Tiers, error) {
-	var ts Tiers
-	for _, f := range []struct {
-		env string
-		s   string
-		v   *time.Duration
-	}{
-		{"CACHE_TTL_SHORT", short, &ts.Short},
-		{"CACHE_TTL_MEDIUM", medium, &ts.Medium},
-		{"CACHE_TTL_LONG", long, &ts.Long},
-		{"CACHE_TTL_PERMANENT", permanent, &ts.Permanent},
-	} {
-		if strings.TrimSpace(f.s) == "" {
-			continue
-		}
-		d, err := parseTTL(f.s)
-		if err != nil {
-			return Tiers{}, fmt.Errorf("%s: %w", f.env, err)
-		}
-		*f.v = d
-	}
-	return ts.withDefaults()
-}

@@ -27,14 +27,6 @@ func (h *Health) Diagnose(ctx context.Context, w io.Writer) error {
 	return rep.Err()
 }
 
-// Run runs every check now, as Diagnose does, and returns the report, which WriteText
-// prints and whose Err is non-nil when the status is fail.
-func (h *Health) Run(ctx context.Context) Report { return h.run(ctx) }
-
-// Report is the outcome of one run of the checks, as Run returns it. Its WriteText
-// method prints it for a human and its Err method returns the error Diagnose returns.
-type Report = report
-
 // report is the outcome of one run of the checks.
 type report struct {
 	// Status is the worst status of the checks: fail if a critical check failed, warn

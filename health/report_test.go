@@ -118,12 +118,3 @@ func TestDiagnose(t *testing.T) {
 		t.Errorf("Diagnose to a failing writer = %v", err)
 	}
 }
-
-// Run returns what Diagnose prints.
-func TestRun(t *testing.T) {
-	h := mustNew(t, Config{Checks: []Check{{Name: "db", Func: func(context.Context) error { return errors.New("refused") }}}})
-	rep := h.Run(context.Background())
-	if rep.Status != StatusFail || len(rep.Checks) != 1 || !errors.Is(rep.Err(), ErrFailed) {
-		t.Errorf("%+v", rep)
-	}
-}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +39,7 @@ type Config struct {
 	// it, so middleware in between (a response cache deciding whether it sits on a
 	// route) is not misled.
 	// Default nil: the route is the Pattern a ServeMux sets when the Observer wraps it
-	// directly, or what SetRoute records.
+	// directly.
 	Router interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}
@@ -169,7 +168,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: RequestIDHeader %q is not a valid header name", ErrInvalidConfig, c.RequestIDHeader)
 	}
 	if err := checkRate(c.TracesSampleRate); err != nil {
-		return fmt.Errorf("%w: TracesSampleRate: %w", ErrInvalidConfig, err)
+		return fmt.Errorf("%w: TracesSampleRate: %v", ErrInvalidConfig, err)
 	}
 	if c.FlushTimeout < 0 {
 		return fmt.Errorf("%w: FlushTimeout %v is negative", ErrInvalidConfig, c.FlushTimeout)
@@ -195,46 +194,9 @@ func validHeaderName(s string) bool {
 	return s != ""
 }
 
-// ParseLevel parses a LOG_LEVEL value: debug, info, warn or warning, error, critical
-// (as error), or any form slog.Level accepts such as "INFO+2". Case is ignored. The
-// empty string is info.
-func ParseLevel(s string) (slog.Level, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	switch t {
-	case "":
-		return slog.LevelInfo, nil
-	case "warning":
-		return slog.LevelWarn, nil
-	case "critical", "fatal":
-		return slog.LevelError, nil
-	}
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(t)); err != nil {
-		return 0, fmt.Errorf("%w: %q", ErrInvalidLevel, s)
-	}
-	return l, nil
-}
-
-// ParseSampleRate parses a sample rate such as SENTRY_TRACES_SAMPLE_RATE: a number in
-// [0, 1]. The empty string is 0.
-func ParseSampleRate(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %q", ErrInvalidSampleRate, s)
-	}
-	if err := checkRate(f); err != nil {
-		return 0, err
-	}
-	return f, nil
-}
-
 func checkRate(f float64) error {
 	if math.IsNaN(f) || f < 0 || f > 1 {
-		return fmt.Errorf("%w: %v is not in [0, 1]", ErrInvalidSampleRate, f)
+		return fmt.Errorf("%v is not in [0, 1]", f)
 	}
 	return nil
 }

@@ -79,10 +79,10 @@
 // ServeMux and the Observer looks the route up first and names the response by it
 // whoever writes it. It does not set r.Pattern on the request it passes on: that stays
 // the router's to set, so middleware in between cannot mistake itself for being on a
-// route. A handler outside the Router, such as a probe served ahead of
-// the application's mux, names its route with SetRoute. A CONNECT request keeps a
-// pattern only when the pattern names CONNECT: for a CONNECT redirect, ServeMux reports
-// the path the client sent.
+// route. A Router may be any type with ServeMux's Handler method, so handlers served
+// ahead of the application's mux (probes, say) are named too. A CONNECT request keeps
+// a pattern only when the pattern names CONNECT: for a CONNECT redirect, ServeMux
+// reports the path the client sent.
 //
 // # Recovery
 //
@@ -121,9 +121,4 @@
 //
 // sentry-go has had no profiling since v0.31.0, so observe offers no profiles sample
 // rate; use net/http/pprof or a continuous profiler instead.
-//
-// # Environment helpers
-//
-// ParseLevel and ParseSampleRate read LOG_LEVEL and SENTRY_TRACES_SAMPLE_RATE style
-// values for the reference backend in examples/nexus.
 package observe

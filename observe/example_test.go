@@ -100,22 +100,3 @@ func ExampleObserver_MetricsHandler() {
 	// harden_http_requests_total{code="2xx",method="GET",route="GET /users/{id}"} 2
 	// harden_http_requests_total{code="4xx",method="GET",route="unmatched"} 1
 }
-
-// LOG_LEVEL and SENTRY_TRACES_SAMPLE_RATE values are parsed by the package's helpers.
-func ExampleParseLevel() {
-	for _, s := range []string{"", "debug", "WARNING", "critical"} {
-		l, _ := observe.ParseLevel(s)
-		fmt.Printf("%q -> %v\n", s, l)
-	}
-	rate, _ := observe.ParseSampleRate("0.2")
-	fmt.Println(rate)
-	_, err := observe.ParseSampleRate("20%")
-	fmt.Println(err)
-	// Output:
-	// "" -> INFO
-	// "debug" -> DEBUG
-	// "WARNING" -> WARN
-	// "critical" -> ERROR
-	// 0.2
-	// observe: invalid sample rate: "20%"
-}

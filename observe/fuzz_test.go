@@ -103,18 +103,6 @@ func FuzzScrubQuery(f *testing.F) {
 	})
 }
 
-// FuzzParseLevel checks LOG_LEVEL parsing never panics and errors are sentinels.
-func FuzzParseLevel(f *testing.F) {
-	for _, s := range []string{"", "info", "WARNING", "debug-4", "error+100", "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		if _, err := ParseLevel(in); err != nil && !strings.HasPrefix(err.Error(), ErrInvalidLevel.Error()) {
-			t.Fatalf("unexpected error %v", err)
-		}
-	})
-}
-
 // FuzzMetricsToken sends arbitrary Authorization values to a token-protected
 // MetricsHandler: the metrics are served exactly when the value is the "Bearer" scheme
 // (any case) followed by the token, and every other request gets a 401 problem without

@@ -12,22 +12,19 @@ import (
 // access lines itself instead of building a slog.Record: the bytes are the same and the
 // cost is lower. Lines are written to w with one Write call each, serialized, so w need
 // not be safe for concurrent use. The default Logger is NewJSONLogger(os.Stdout, nil).
+//
+// Its Handler may be wrapped, in ContextHandler say, before making a logger of it:
+// slog.New(ContextHandler(NewJSONLogger(w, level).Handler())).
 func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
-	return slog.New(NewJSONHandler(w, level))
-}
-
-// NewJSONHandler is the handler of NewJSONLogger(w, level), for wrapping it (in
-// ContextHandler, say) before making a logger of it.
-func NewJSONHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	if level == nil {
 		level = slog.LevelInfo
 	}
 	out := &lockedWriter{w: w}
-	return &jsonHandler{
+	return slog.New(&jsonHandler{
 		JSONHandler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}),
 		out:         out,
 		bufs:        sync.Pool{New: func() any { return new([]byte) }},
-	}
+	})
 }
 
 // jsonHandler is slog's JSON handler over a serialized writer, which the Observer's

@@ -22,8 +22,7 @@ const (
 	defaultJitterDivisor = 10
 )
 
-// Special Overflow values. SQLAlchemy spells them max_overflow=0 and max_overflow=-1; Set
-// translates those spellings.
+// Special Overflow values. SQLAlchemy spells them max_overflow=0 and max_overflow=-1.
 const (
 	// NoOverflow opens exactly Size connections and never more.
 	NoOverflow = -1

@@ -32,7 +32,7 @@
 //
 // Overflow connections are closed when returned while Size are idle, as in QueuePool.
 // SQLAlchemy's max_overflow=0 is NoOverflow and -1 is UnlimitedOverflow; pool_recycle=-1 is a
-// negative Recycle. Config.Set parses these string forms (seconds or Go durations for times).
+// negative Recycle.
 //
 // # Acquire timeout
 //

@@ -13,8 +13,7 @@ var (
 	// (context.DeadlineExceeded, or the dial error if dialling was what took too long).
 	ErrTimeout = errors.New("pool: timed out acquiring a connection")
 
-	// ErrInvalidConfig: New or Open was given a Config it cannot honour, or Set a value it
-	// cannot parse.
+	// ErrInvalidConfig: New or Open was given a Config it cannot honour.
 	ErrInvalidConfig = errors.New("pool: invalid config")
 )
 

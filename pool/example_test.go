@@ -38,28 +38,6 @@ func ExampleOpen() {
 	// SELECT 1 + 1 = 2
 }
 
-// Set reads SQLAlchemy's string forms, as environment variables carry them; an empty value
-// keeps the default.
-func ExampleConfig_Set() {
-	env := map[string]string{"DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "30", "DB_POOL_TIMEOUT": "60", "DB_POOL_RECYCLE": ""}
-	var cfg pool.Config
-	for key, name := range map[string]string{
-		pool.KeySize: "DB_POOL_SIZE", pool.KeyOverflow: "DB_MAX_OVERFLOW",
-		pool.KeyTimeout: "DB_POOL_TIMEOUT", pool.KeyRecycle: "DB_POOL_RECYCLE",
-	} {
-		if err := cfg.Set(key, env[name]); err != nil {
-			panic(err)
-		}
-	}
-	fmt.Println(cfg.Size, cfg.Overflow, cfg.Timeout, cfg.Recycle)
-
-	err := cfg.Set(pool.KeyTimeout, "soon")
-	fmt.Println(errors.Is(err, pool.ErrInvalidConfig))
-	// Output:
-	// 20 30 1m0s 0s
-	// true
-}
-
 // When every connection is out, the next caller fails after pool_timeout with ErrTimeout,
 // even though its own context has no deadline.
 func ExampleTimeoutError() {

@@ -49,7 +49,7 @@ func TestAdmittedRequestAllocations(t *testing.T) {
 		{"ipv6 no headers, store interface", HeadersNone, true, "2001:db8:1:2::7", false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mem, err := newMemoryStore(MemoryConfig{})
+			mem, err := newMemoryStore(memoryConfig{})
 			require.NoError(t, err)
 			var s store.Store = mem
 			if tc.plain {

@@ -144,7 +144,7 @@ func TestResetClockReadings(t *testing.T) {
 	assert.Equal(t, "9", h.Get("X-RateLimit-Remaining"))
 
 	var storeReads, limiterReads int
-	mem, err := newMemoryStore(MemoryConfig{Now: countingClock(now, &storeReads)})
+	mem, err := newMemoryStore(memoryConfig{Now: countingClock(now, &storeReads)})
 	require.NoError(t, err)
 	later := now.Add(time.Hour)
 	l, err = New(Config{Rule: rule, Store: mem, Headers: HeadersLegacy, Now: countingClock(later, &limiterReads)})

@@ -217,7 +217,7 @@ func (sh *shared) setExemptions(paths, cidrs []string) error {
 // and notes a memory store, whose keys need no string.
 func (sh *shared) setStore() error {
 	if sh.store == nil {
-		mem, err := newMemoryStore(MemoryConfig{Now: sh.now})
+		mem, err := newMemoryStore(memoryConfig{Now: sh.now})
 		if err != nil {
 			return err
 		}

@@ -11,11 +11,8 @@ import (
 	"github.com/nexus-reussite/harden/ratelimit/store"
 )
 
-// MemoryConfig configures the memory store of NewMemoryStore.
-//
-// Deprecated: leave Config.Store nil for a memory store private to the limiter and
-// those derived from it with With; Config.Now is its clock.
-type MemoryConfig struct {
+// memoryConfig configures a memoryStore.
+type memoryConfig struct {
 	// MaxKeys bounds the number of keys held. Default 262144.
 	MaxKeys int
 	// SweepInterval is how often a shard drops the keys whose windows have all ended.
@@ -24,19 +21,6 @@ type MemoryConfig struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
-
-// NewMemoryStore returns a Store held in process memory.
-//
-// Deprecated: leave Config.Store nil for a memory store private to the limiter and
-// those derived from it with With; Config.Now is its clock.
-func NewMemoryStore(cfg MemoryConfig) (Store, error) {
-	return newMemoryStore(cfg)
-}
-
-// Store is the interface of the backends that keep a Limiter's counters.
-//
-// Deprecated: use store.Store.
-type Store = store.Store
 
 // memShards is the number of independently locked parts of a memoryStore.
 const memShards = 64
@@ -74,7 +58,7 @@ type memEntry struct {
 
 var _ store.Store = (*memoryStore)(nil)
 
-func newMemoryStore(cfg MemoryConfig) (*memoryStore, error) {
+func newMemoryStore(cfg memoryConfig) (*memoryStore, error) {
 	if cfg.MaxKeys < 0 || cfg.SweepInterval < 0 {
 		return nil, fmt.Errorf("%w: MaxKeys and SweepInterval must not be negative", ErrInvalidConfig)
 	}

@@ -16,7 +16,7 @@ import (
 
 func TestMemoryStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, clock *storetest.Clock) store.Store {
-		s, err := newMemoryStore(MemoryConfig{Now: clock.Now})
+		s, err := newMemoryStore(memoryConfig{Now: clock.Now})
 		require.NoError(t, err)
 		return s
 	})
@@ -25,7 +25,7 @@ func TestMemoryStoreConformance(t *testing.T) {
 // TestMemoryTakeBytes shows takeBytes and Take count the same keys, and that a key
 // first seen through takeBytes is copied: reusing the caller's buffer changes nothing.
 func TestMemoryTakeBytes(t *testing.T) {
-	s, err := newMemoryStore(MemoryConfig{})
+	s, err := newMemoryStore(memoryConfig{})
 	require.NoError(t, err)
 	rule := MustParseRule("2 per minute")
 	buf := []byte("k:one")
@@ -58,7 +58,7 @@ func BenchmarkMemoryTakeBytes(b *testing.B) {
 	rule := MustParseRule("1000000000000 per day;100000000000 per hour;1000000000 per second")
 	for _, st := range []store.Strategy{store.FixedWindow, store.SlidingWindow} {
 		b.Run(st.String(), func(b *testing.B) {
-			s, err := newMemoryStore(MemoryConfig{})
+			s, err := newMemoryStore(memoryConfig{})
 			require.NoError(b, err)
 			key := []byte("default:ip:198.51.100.7")
 			var d store.Decision
@@ -74,7 +74,7 @@ func BenchmarkMemoryTakeBytes(b *testing.B) {
 
 func TestMemoryStoreSweepsIdleKeys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := newMemoryStore(MemoryConfig{SweepInterval: time.Minute})
+		s, err := newMemoryStore(memoryConfig{SweepInterval: time.Minute})
 		require.NoError(t, err)
 		ctx := context.Background()
 		second := MustParseRule("1 per second")
@@ -105,7 +105,7 @@ func TestMemoryStoreSweepsIdleKeys(t *testing.T) {
 }
 
 func TestMemoryStoreBounded(t *testing.T) {
-	s, err := newMemoryStore(MemoryConfig{MaxKeys: 128})
+	s, err := newMemoryStore(memoryConfig{MaxKeys: 128})
 	require.NoError(t, err)
 	rule := MustParseRule("1 per hour")
 	for i := range 5000 {
@@ -115,7 +115,7 @@ func TestMemoryStoreBounded(t *testing.T) {
 	assert.LessOrEqual(t, s.len(), 128)
 	assert.Equal(t, uint64(5000-s.len()), s.evictions.Load())
 
-	_, err = newMemoryStore(MemoryConfig{MaxKeys: -1})
+	_, err = newMemoryStore(memoryConfig{MaxKeys: -1})
 	assert.ErrorIs(t, err, ErrInvalidConfig)
 	_, err = s.Take(context.Background(), "k", nil, store.FixedWindow, 1)
 	assert.ErrorIs(t, err, ErrInvalidRule)
@@ -124,7 +124,7 @@ func TestMemoryStoreBounded(t *testing.T) {
 }
 
 func TestMemoryStoreRuleChangeResetsKey(t *testing.T) {
-	s, err := newMemoryStore(MemoryConfig{})
+	s, err := newMemoryStore(memoryConfig{})
 	require.NoError(t, err)
 	ctx := context.Background()
 	d, _ := s.Take(ctx, "k", MustParseRule("1 per hour"), store.FixedWindow, 1)

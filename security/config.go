@@ -1,11 +1,8 @@
 package security
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,7 +133,7 @@ type CSPConfig struct {
 	ReportOnly bool
 	// ReportURI, when set, adds "report-uri <ReportURI>" and "report-to csp" to every
 	// policy and a Reporting-Endpoints header naming the csp group, so both legacy
-	// reports and Reporting API reports reach it. Serve it with a Reports handler.
+	// reports and Reporting API reports reach it. Serve it with a cspreport.Handler.
 	// Default empty (no reporting).
 	ReportURI string
 	// Disable sends no CSP header at all.
@@ -230,55 +227,4 @@ func defaultCORSMethods() []string {
 func defaultCORSHeaders() []string {
 	return []string{"Accept", "Accept-Language", "Authorization", "Content-Language",
 		"Content-Type", "X-Request-ID", "X-Requested-With"}
-}
-
-// SplitList splits a comma- or whitespace-separated list, dropping empty items. It is
-// kept for existing callers and will be removed: strings.FieldsFunc does the same.
-func SplitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
-	})
-}
-
-// ParseSize parses a byte size: a plain number of bytes ("16777216") or a number with a
-// unit: B, KB/MB/GB (powers of 1000) or K/KiB, M/MiB,
-// G/GiB (powers of 1024). Case and space before the unit are ignored. Negative values,
-// fractions and overflow are errors wrapping ErrInvalidConfig. It is kept for existing
-// callers and will be removed.
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("%w: size %q: want a number of bytes, optionally with a unit", ErrInvalidConfig, s)
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: size %q: %v", ErrInvalidConfig, s, err)
-	}
-	var mult int64
-	switch strings.ToLower(strings.TrimSpace(t[i:])) {
-	case "", "b":
-		mult = 1
-	case "kb":
-		mult = 1000
-	case "mb":
-		mult = 1000 * 1000
-	case "gb":
-		mult = 1000 * 1000 * 1000
-	case "k", "kib":
-		mult = 1 << 10
-	case "m", "mib":
-		mult = 1 << 20
-	case "g", "gib":
-		mult = 1 << 30
-	default:
-		return 0, fmt.Errorf("%w: size %q: unknown unit", ErrInvalidConfig, s)
-	}
-	if n > (1<<63-1)/mult {
-		return 0, fmt.Errorf("%w: size %q overflows", ErrInvalidConfig, s)
-	}
-	return n * mult, nil
 }

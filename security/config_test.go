@@ -12,24 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"16777216": 16 << 20, "16MiB": 16 << 20, "16 m": 16 << 20, "10KB": 10000,
-		"1k": 1024, "2 GiB": 2 << 30, "1gb": 1e9, "0": 0, " 42 b ": 42, "5mb": 5e6} {
-		n, err := ParseSize(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, n, in)
-	}
-	for _, bad := range []string{"", "MB", "-1", "1.5MB", "10 TB", "99999999999999999999", "9223372036854775807k", "0x10"} {
-		_, err := ParseSize(bad)
-		assert.ErrorIs(t, err, ErrInvalidConfig, bad)
-	}
-}
-
-func TestSplitList(t *testing.T) {
-	assert.Equal(t, []string{"https://a.example", "https://b.example", "c"}, SplitList(" https://a.example,https://b.example ,, c\n"))
-	assert.Empty(t, SplitList(" , "))
-}
-
 func TestNewRejectsInvalidConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"profile":            {Profile: "staging"},

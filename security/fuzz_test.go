@@ -115,18 +115,6 @@ func redirectedTo(t *testing.T, rec *httptest.ResponseRecorder) string {
 	return loc.Hostname()
 }
 
-func FuzzParseSize(f *testing.F) {
-	for _, s := range []string{"16777216", "16MiB", "1 kb", "-1", "9223372036854775807", "8g", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParseSize(s)
-		if err == nil && n < 0 {
-			t.Fatalf("%q parsed to %d", s, n)
-		}
-	})
-}
-
 func FuzzCORSOrigin(f *testing.F) {
 	for _, s := range []string{"https://app.example.com", "https://a.example.org", "https://example.org", "null",
 		"https://a.example.org:443", "https://x.example.org.evil.com", "HTTPS://A.EXAMPLE.ORG", "https://@a.example.org"} {

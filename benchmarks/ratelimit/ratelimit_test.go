@@ -1,6 +1,7 @@
 // Package ratelimitbench compares package ratelimit with the limiters a Go user would
-// pick instead: go-limiter's and ulule/limiter's memory stores for a single window, and
-// go-redis/redis_rate for Redis. Run:
+// pick instead: go-limiter's and ulule/limiter's memory stores for a single window (harden
+// through its middleware, whose default store is private to it), and go-redis/redis_rate
+// for Redis. Run:
 //
 //	go test -run '^$' -bench . -benchtime=200ms ./ratelimit/
 //
@@ -10,6 +11,8 @@ package ratelimitbench
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -45,8 +48,9 @@ const perSecond = 30_000
 
 var threeWindows = ratelimit.MustParseRule("100000000 per day;10000000 per hour;30000 per second")
 
-// parallel runs take over the 10k keys from every goroutine, each starting elsewhere.
-func parallel(b *testing.B, take func(ctx context.Context, key string) bool) {
+// parallel runs take over the 10k keys from every goroutine, each starting elsewhere;
+// take is given the index of the key in keys.
+func parallel(b *testing.B, take func(ctx context.Context, i int) bool) {
 	b.Helper()
 	var start atomic.Int64
 	var rejected atomic.Int64
@@ -56,7 +60,7 @@ func parallel(b *testing.B, take func(ctx context.Context, key string) bool) {
 		ctx := context.Background()
 		i := int(start.Add(7919)) % numKeys
 		for pb.Next() {
-			if !take(ctx, keys[i]) {
+			if !take(ctx, i) {
 				rejected.Add(1)
 			}
 			if i++; i == numKeys {
@@ -67,20 +71,43 @@ func parallel(b *testing.B, take func(ctx context.Context, key string) bool) {
 	b.ReportMetric(float64(rejected.Load())/float64(b.N), "rejected/op")
 }
 
-func hardenMemory(b *testing.B, st store.Strategy) func(context.Context, string) bool {
-	//lint:ignore SA1019 the memory store has no other public handle; the middleware benchmarks use it through ratelimit.New
-	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+// byKey adapts a take function of a key string to parallel.
+func byKey(take func(ctx context.Context, key string) bool) func(context.Context, int) bool {
+	return func(ctx context.Context, i int) bool { return take(ctx, keys[i]) }
+}
+
+// hardenMemory is the rate-limit middleware on its default memory store with the three
+// windows of threeWindows, one client address per key: the request's key is built from
+// its address, counted and admitted or refused with a 429, with no response headers.
+// It costs what the peers' store calls cost plus the middleware's own work.
+func hardenMemory(b *testing.B, sliding bool) func(context.Context, int) bool {
+	lim, err := ratelimit.New(ratelimit.Config{
+		Rule: threeWindows, SlidingWindow: sliding, Headers: ratelimit.HeadersNone,
+		DenyHandler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTooManyRequests) }),
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return func(ctx context.Context, key string) bool {
-		d, err := s.Take(ctx, key, threeWindows, st, 1)
-		if err != nil {
-			b.Error(err)
-		}
-		return d.Allowed
+	h := lim.Handler(noContent)
+	reqs := make([]*http.Request, numKeys)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodGet, "http://api.example.com/api/formulas", nil)
+		reqs[i].RemoteAddr = "10.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256) + ":40000"
+	}
+	return func(_ context.Context, i int) bool {
+		var w statusOnly
+		h.ServeHTTP(&w, reqs[i])
+		return w.status == http.StatusNoContent
 	}
 }
+
+// statusOnly is a ResponseWriter that keeps the status; the middleware under test sets
+// no headers on the responses it lets through.
+type statusOnly struct{ status int }
+
+func (*statusOnly) Header() http.Header         { return http.Header{} }
+func (*statusOnly) Write(p []byte) (int, error) { return len(p), nil }
+func (w *statusOnly) WriteHeader(code int)      { w.status = code }
 
 func goLimiterMemory(b *testing.B) func(context.Context, string) bool {
 	s, err := memorystore.New(&memorystore.Config{Tokens: perSecond, Interval: time.Second})
@@ -139,11 +166,11 @@ func ululeMemory(b *testing.B) func(context.Context, string) bool {
 }
 
 func BenchmarkMemory(b *testing.B) {
-	b.Run("harden-fixed-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, store.FixedWindow)) })
-	b.Run("harden-sliding-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, store.SlidingWindow)) })
-	b.Run("golimiter-1window", func(b *testing.B) { parallel(b, goLimiterMemory(b)) })
-	b.Run("golimiter-3windows", func(b *testing.B) { parallel(b, goLimiterMemory3(b)) })
-	b.Run("ulule-1window", func(b *testing.B) { parallel(b, ululeMemory(b)) })
+	b.Run("harden-middleware-fixed-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, false)) })
+	b.Run("harden-middleware-sliding-3windows", func(b *testing.B) { parallel(b, hardenMemory(b, true)) })
+	b.Run("golimiter-1window", func(b *testing.B) { parallel(b, byKey(goLimiterMemory(b))) })
+	b.Run("golimiter-3windows", func(b *testing.B) { parallel(b, byKey(goLimiterMemory3(b))) })
+	b.Run("ulule-1window", func(b *testing.B) { parallel(b, byKey(ululeMemory(b))) })
 }
 
 // redisClient starts a private redis-server, so other traffic on a shared server does
@@ -201,7 +228,7 @@ var (
 // The Redis benchmarks keep 16 requests in flight per CPU, as a server would.
 func redisParallel(b *testing.B, take func(context.Context, string) bool) {
 	b.SetParallelism(16)
-	parallel(b, take)
+	parallel(b, byKey(take))
 }
 
 func BenchmarkRedis(b *testing.B) {

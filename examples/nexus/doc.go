@@ -16,7 +16,11 @@
 // Configuration is read from the environment and an optional .env file in the working
 // directory (the environment wins); .env.example documents every variable and its
 // default. APP_ENV=production refuses to start when SECRET_KEY or JWT_SECRET_KEY is
-// missing, shorter than 32 characters or a published default, and names the variable.
+// missing, shorter than 32 characters or a published default, or when ALLOWED_HOSTS is
+// empty ("*" allows any host explicitly), and names the variable. Behind a reverse proxy,
+// TRUSTED_PROXIES and CLIENT_IP_HEADER (X-Forwarded-For, Forwarded, X-Real-IP…) name the
+// proxy and the one header family it sets; REDIS_PREFIX (nexus:) starts every Redis key
+// and channel; HEALTH_TOKEN or HEALTH_DETAIL_CIDRS unlock the details of /health.
 // Started by systemd socket activation (LISTEN_PID is the process, LISTEN_FDS=1), nexus
 // serves on the socket it is given instead of listening on PORT.
 //
@@ -51,8 +55,9 @@
 //
 // # Middleware chain
 //
-// Outermost first: observe (request IDs, JSON access log, RED metrics, recovery, Sentry);
-// the probes /live, /ready, /health (health) and /metrics, never limited or redirected;
+// Outermost first: observe (request IDs, JSON access log, RED metrics by route pattern,
+// recovery, Sentry); the probes /live, /ready, /health (health) and /metrics, never
+// limited or redirected;
 // security (allowed hosts, HTTPS redirect and HSTS in production, CSP with per-request
 // nonces and a report endpoint, security headers, CORS, CSRF, body limit); ratelimit
 // (RATELIMIT_DEFAULT per client IP, in Redis when configured); compress (zstd, gzip
@@ -60,7 +65,8 @@
 // 415 for other codings);
 // then the routes, where login ("5 per minute") and register ("3 per minute") carry their
 // own limits and the formulas are served through the HTTP response cache (long tier,
-// ETag/304, invalidated on every instance when an admin edits one). The database is a
+// ETag/304, invalidated on every instance when an admin edits one; requests with a
+// query string, a cookie or a token go to the handler and are not stored). The database is a
 // harden pool (DB_POOL_*), migrated with goose from SQL embedded for both dialects.
 //
 // # API

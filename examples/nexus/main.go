@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
-	return slog.New(observe.ContextHandler(observe.NewJSONHandler(w, cfg.LogLevel)))
+	return slog.New(observe.ContextHandler(observe.NewJSONLogger(w, cfg.LogLevel).Handler()))
 }
 
 // serve starts the backend, then listens and serves until ctx ends.

@@ -188,3 +188,26 @@ func TestStartupErrorsHideCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestProductionNeedsAllowedHosts: in production the binary refuses to start without
+// ALLOWED_HOSTS, names the variable and says how to allow any host explicitly.
+func TestProductionNeedsAllowedHosts(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	clearEnv(t, "FLASK_ENV", "ALLOWED_HOSTS", "REDIS_URL", "SENTRY_DSN", "PORT")
+	t.Setenv("APP_ENV", "production")
+	t.Setenv("SECRET_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978")
+	t.Setenv("JWT_SECRET_KEY", "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718")
+	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(dir, "n.db"))
+	// Were it to start, it would serve until the context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, nil, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "ALLOWED_HOSTS: must be set in production") || !strings.Contains(errb.String(), `"*"`) {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "n.db")); err == nil {
+		t.Fatal("the database was opened before the configuration was checked")
+	}
+}

@@ -26,6 +26,11 @@
 //   - TestHostileTraffic: oversized bodies and headers, slowloris connections, Host
 //     injection, spoofed X-Forwarded-For, malformed JSON, invalid UTF-8, path traversal
 //     and decompression bombs each get the right 4xx, and the server stays healthy.
+//   - TestHostileForwardedHeaders: a production backend behind a trusted loopback proxy
+//     that sets X-Forwarded-For and passes other headers through, as nginx does: clients
+//     forging Forwarded (for=, proto=, host=), X-Real-IP or X-Forwarded-Host neither
+//     escape the login limit, nor see /health details, nor get a redirect loop or a
+//     redirect to their host, nor choose the access log's client address.
 //   - TestFuzzTargetsRunInCI: lists every FuzzX of the repository and checks that .ci/run
 //     runs each one for a bounded time.
 //

@@ -222,6 +222,19 @@ func (w *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Lines returns the lines held that contain substr.
+func (w *tailBuffer) Lines(substr string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, l := range bytes.Split(w.b, []byte("\n")) {
+		if bytes.Contains(l, []byte(substr)) {
+			out = append(out, string(l))
+		}
+	}
+	return out
+}
+
 // Tail returns the last n lines, access-log lines left out.
 func (w *tailBuffer) Tail(n int) string {
 	w.mu.Lock()

@@ -12,6 +12,9 @@ import (
 	"github.com/nexus-reussite/harden/internal/testenv"
 )
 
+// redisPrefix is REDIS_PREFIX of every child: the start of its Redis keys and channels.
+const redisPrefix = "nexus-reliability:"
+
 // stack is a running nexus child with its own services.
 type stack struct {
 	nexus  *nexusProc
@@ -42,7 +45,7 @@ func startStack(t *testing.T, viaProxy bool, env map[string]string) *stack {
 		u.Host = s.proxy.Addr()
 		nexusDSN = u.String()
 	}
-	vars := map[string]string{"DATABASE_URL": nexusDSN, "REDIS_URL": s.redis.URL()}
+	vars := map[string]string{"DATABASE_URL": nexusDSN, "REDIS_URL": s.redis.URL(), "REDIS_PREFIX": redisPrefix}
 	for k, v := range s.openai.env() {
 		vars[k] = v
 	}

@@ -41,7 +41,7 @@ func StartRedisServer(t testing.TB, args ...string) *RedisServer {
 	t.Cleanup(s.Kill)
 	var err error
 	for range 5 {
-		s.port = FreePort(t)
+		s.port = freePort(t)
 		if err = s.Start(); !errors.Is(err, errExited) {
 			break
 		}
@@ -127,12 +127,11 @@ func (s *RedisServer) Restart() error {
 	return s.Start()
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Nothing holds it
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago. Nothing holds it
 // once it is returned: another process, or an outgoing connection given it as its
-// ephemeral port, may take it before the caller binds it. Use it only for a program that
-// must be told a port and fails visibly when the port is taken (as StartRedisServer
-// retries); a test server should listen on 127.0.0.1:0 itself, or be handed the listener.
-func FreePort(t testing.TB) int {
+// ephemeral port, may take it before redis-server binds it, which StartRedisServer
+// notices (the process exits) and retries on another port.
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

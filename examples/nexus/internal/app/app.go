@@ -23,14 +23,10 @@ import (
 	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
 )
 
-// DefaultRedisPrefix is put in front of every key and channel the backend uses in Redis.
-const DefaultRedisPrefix = "nexus:"
-
 // Options are knobs tests turn; the zero value is production behaviour.
 type Options struct {
-	BcryptCost  int              // 0 = auth.DefaultBcryptCost
-	RedisPrefix string           // "" = DefaultRedisPrefix
-	Now         func() time.Time // nil = time.Now
+	BcryptCost int              // 0 = auth.DefaultBcryptCost
+	Now        func() time.Time // nil = time.Now
 	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
 	// "register"); nil keeps the built-in ones.
 	RouteRules map[string]string
@@ -55,9 +51,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.RedisPrefix == "" {
-		opt.RedisPrefix = DefaultRedisPrefix
-	}
 	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
@@ -81,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	if a.auth, err = auth.New(a.db, auth.Config{
 		JWTSecretKey: cfg.JWTSecretKey, SecretKey: cfg.SecretKey, BcryptCost: opt.BcryptCost,
-		Redis: a.rdb, RedisPrefix: opt.RedisPrefix, Now: opt.Now, Logger: log,
+		Redis: a.rdb, RedisPrefix: cfg.RedisPrefix, Now: opt.Now, Logger: log,
 	}); err != nil {
 		return nil, err
 	}
@@ -91,7 +84,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		}
 	}
 	if a.api, err = httpapi.New(httpapi.Deps{
-		Config: cfg, Logger: log, Registry: registry, DB: a.db, Redis: a.rdb, RedisPrefix: opt.RedisPrefix,
+		Config: cfg, Logger: log, Registry: registry, DB: a.db, Redis: a.rdb,
 		Auth: a.auth, Now: opt.Now, RouteRules: opt.RouteRules,
 		Aria: aria.New(aria.Config{BaseURL: cfg.OpenAIBase, Key: cfg.OpenAIKey, Model: cfg.OpenAIModel, Timeout: opt.ARIATimeout}),
 	}); err != nil {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
 )
 
 // metricName matches the metric names used in PromQL expressions of the deploy files.
@@ -71,5 +73,33 @@ func TestDeployFilesUseExportedMetrics(t *testing.T) {
 	}
 	if !strings.Contains(exported, "\nharden_cache_") {
 		t.Error("no harden_cache_ metric exported")
+	}
+}
+
+// TestDeployFilesSetKnownVariables: every variable the Kubernetes ConfigMap and Secret
+// set is one .env.example documents, so a misspelt name cannot silently keep a default.
+func TestDeployFilesSetKnownVariables(t *testing.T) {
+	known, err := config.ReadDotenv("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := regexp.MustCompile(`^  ([A-Z][A-Z0-9_]*):`)
+	for _, f := range []string{"../../deploy/k8s/configmap.yaml", "../../deploy/k8s/secret.example.yaml"} {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range strings.Split(string(raw), "\n") {
+			if m := entry.FindStringSubmatch(line); m != nil {
+				n++
+				if _, ok := known[m[1]]; !ok {
+					t.Errorf("%s sets %s, which .env.example does not document", f, m[1])
+				}
+			}
+		}
+		if n < 4 {
+			t.Errorf("%s: only %d variables found", f, n)
+		}
 	}
 }

@@ -26,6 +26,9 @@ import (
 
 const demoPassword = "demo-password-for-tests"
 
+// healthToken is HEALTH_TOKEN of every test server: it unlocks the details of /health.
+const healthToken = "health-token-for-tests"
+
 // The demo accounts.
 const (
 	demoAdmin   = store.DemoAdmin
@@ -117,6 +120,10 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 		"NEXUS_DEMO_PASSWORD": demoPassword,
 		"RATELIMIT_DEFAULT":   "100000 per hour",
 		"LOG_LEVEL":           "debug",
+		"HEALTH_TOKEN":        healthToken,
+	}
+	if be.prefix != "" {
+		vars["REDIS_PREFIX"] = be.prefix
 	}
 	for k, v := range be.env {
 		vars[k] = v
@@ -136,7 +143,7 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	clock := &testClock{}
 	logs := &servicetest.LogBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opt.BcryptCost, opt.RedisPrefix, opt.Now = bcrypt.MinCost, be.prefix, clock.now
+	opt.BcryptCost, opt.Now = bcrypt.MinCost, clock.now
 	a, err := New(context.Background(), cfg, log, opt)
 	if err != nil {
 		return nil, fmt.Errorf("New: %w", err)

@@ -70,7 +70,7 @@ func TestRedisOutage(t *testing.T) {
 	s.expect(http.StatusOK, "GET", "/api/auth/me", fresh.AccessToken, nil)
 	s.expect(http.StatusOK, "GET", "/api/formulas", "", nil) // rate limiting fails open
 	s.expect(http.StatusOK, "GET", "/ready", "", nil)
-	h := s.expect(http.StatusOK, "GET", "/health", "", nil).json(t)
+	h := s.expect(http.StatusOK, "GET", "/health", healthToken, nil).json(t)
 	redisCheck, _ := h["checks"].(map[string]any)["redis"].([]any)
 	if h["status"] != "warn" || len(redisCheck) != 1 || redisCheck[0].(map[string]any)["status"] != "warn" {
 		t.Fatalf("/health during the outage: %v", h)

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
-	"github.com/nexus-reussite/harden/observe"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
@@ -45,9 +44,14 @@ type Config struct {
 
 	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
 	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
+	// RedisPrefix (REDIS_PREFIX: "nexus:") starts every key and pub/sub channel the
+	// backend uses in Redis, so two services (or two environments) on one Redis never
+	// share counters, cache entries, sessions or invalidation messages.
+	RedisPrefix string
 
-	// Pool: DB_POOL_SIZE (20), DB_MAX_OVERFLOW (30), DB_POOL_TIMEOUT (60 s), DB_POOL_RECYCLE
-	// (3600 s), in SQLAlchemy's spellings (seconds or Go durations; overflow 0 = none).
+	// Pool: DB_POOL_SIZE (20), DB_MAX_OVERFLOW (30; 0 = none, -1 = unbounded),
+	// DB_POOL_TIMEOUT (60 s), DB_POOL_RECYCLE (3600 s; -1 = never), in SQLAlchemy's
+	// meanings; times in seconds or Go durations.
 	Pool pool.Config
 
 	// CacheTiers: CACHE_TTL_SHORT | MEDIUM | LONG | PERMANENT, seconds or durations:
@@ -59,10 +63,28 @@ type Config struct {
 	CompressLevel   int // COMPRESS_LEVEL: 6
 	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
 
-	CORSOrigins      []string // CORS_ORIGINS: comma-separated; empty = no cross-origin access
-	AllowedHosts     []string // ALLOWED_HOSTS: comma-separated; empty = any host
-	TrustedProxies   []string // TRUSTED_PROXIES: comma-separated CIDRs or addresses; empty = none
-	MaxContentLength int64    // MAX_CONTENT_LENGTH: 16 MiB (bytes, or sizes like 16MiB)
+	CORSOrigins []string // CORS_ORIGINS: comma-separated; empty = no cross-origin access
+	// AllowedHosts (ALLOWED_HOSTS, comma-separated) are the hosts the server answers for;
+	// "*" allows any host. Required in production; empty in development = any host, and
+	// no HTTPS redirect.
+	AllowedHosts   []string
+	TrustedProxies []string // TRUSTED_PROXIES: comma-separated CIDRs or addresses; empty = none
+	// ClientIPHeader (CLIENT_IP_HEADER: X-Forwarded-For) is the header family the trusted
+	// proxies set: X-Forwarded-For (with X-Forwarded-Proto), Forwarded (RFC 7239), or a
+	// single-address header such as X-Real-IP or CF-Connecting-IP. Other forwarding
+	// headers are ignored, since a proxy passes through those it does not set.
+	ClientIPHeader string
+	// TrustForwardedHost (TRUST_FORWARDED_HOST: false) believes the host the trusted
+	// proxies forward (X-Forwarded-Host, or host= of Forwarded).
+	TrustForwardedHost bool
+	MaxContentLength   int64 // MAX_CONTENT_LENGTH: 16 MiB (bytes, or sizes like 16MiB)
+
+	// HealthToken (HEALTH_TOKEN) unlocks the details of /health when sent as
+	// "Authorization: Bearer <token>"; empty = no token. HealthDetailCIDRs
+	// (HEALTH_DETAIL_CIDRS) are client networks that see them without one; empty = none.
+	// Without either, /health shows its status alone, to everyone.
+	HealthToken       string
+	HealthDetailCIDRs []string
 
 	SentryDSN              string  // SENTRY_DSN: empty = Sentry off
 	SentryTracesSampleRate float64 // SENTRY_TRACES_SAMPLE_RATE: 0 (errors only)
@@ -95,10 +117,14 @@ const (
 	defaultOpenAIBase  = "https://api.openai.com/v1"
 	defaultOpenAIModel = "gpt-4o-mini"
 	defaultMailPort    = 587
+	defaultRedisPrefix = "nexus:"
+	defaultIPHeader    = "X-Forwarded-For"
 	// MinSecretLength is the shortest secret production accepts.
 	MinSecretLength = 32
 	// minDemoPassword is the shortest NEXUS_DEMO_PASSWORD.
 	minDemoPassword = 8
+	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
+	minHealthToken = 16
 )
 
 // variable is one entry of the environment contract: its name and how its value (trimmed;
@@ -128,10 +154,14 @@ var contract = []variable{
 		return err
 	}},
 	{"REDIS_URL", func(c *Config, v string) error { c.RedisURL = v; return checkRedisURL(v) }},
-	{"DB_POOL_SIZE", poolVar(pool.KeySize)},
-	{"DB_MAX_OVERFLOW", poolVar(pool.KeyOverflow)},
-	{"DB_POOL_TIMEOUT", poolVar(pool.KeyTimeout)},
-	{"DB_POOL_RECYCLE", poolVar(pool.KeyRecycle)},
+	{"REDIS_PREFIX", func(c *Config, v string) error {
+		c.RedisPrefix = orDefault(v, defaultRedisPrefix)
+		return checkRedisPrefix(c.RedisPrefix)
+	}},
+	{"DB_POOL_SIZE", func(c *Config, v string) (err error) { c.Pool.Size, err = poolSize(v); return err }},
+	{"DB_MAX_OVERFLOW", func(c *Config, v string) (err error) { c.Pool.Overflow, err = poolOverflow(v); return err }},
+	{"DB_POOL_TIMEOUT", func(c *Config, v string) (err error) { c.Pool.Timeout, err = poolTimeout(v); return err }},
+	{"DB_POOL_RECYCLE", func(c *Config, v string) (err error) { c.Pool.Recycle, err = poolRecycle(v); return err }},
 	{"CACHE_TTL_SHORT", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Short }, cache.DefaultShortTTL)},
 	{"CACHE_TTL_MEDIUM", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Medium }, cache.DefaultMediumTTL)},
 	{"CACHE_TTL_LONG", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Long }, cache.DefaultLongTTL)},
@@ -143,15 +173,31 @@ var contract = []variable{
 	{"COMPRESS_LEVEL", intVar(func(c *Config) *int { return &c.CompressLevel }, 6, 1, 9)},
 	{"COMPRESS_MIN_SIZE", intVar(func(c *Config) *int { return &c.CompressMinSize }, 500, 0, 1<<30)},
 	{"CORS_ORIGINS", listVar(func(c *Config) *[]string { return &c.CORSOrigins }, checkOrigin)},
-	{"ALLOWED_HOSTS", listVar(func(c *Config) *[]string { return &c.AllowedHosts }, nil)},
+	{"ALLOWED_HOSTS", func(c *Config, v string) error {
+		if err := listVar(func(c *Config) *[]string { return &c.AllowedHosts }, nil)(c, v); err != nil {
+			return err
+		}
+		if c.IsProduction() && len(c.AllowedHosts) == 0 {
+			return errors.New(`must be set in production: list the host names this server answers for ` +
+				`(api.example.com, *.example.com), or "*" to allow any host explicitly`)
+		}
+		return nil
+	}},
 	{"TRUSTED_PROXIES", listVar(func(c *Config) *[]string { return &c.TrustedProxies }, checkProxy)},
+	{"CLIENT_IP_HEADER", func(c *Config, v string) error {
+		c.ClientIPHeader = orDefault(v, defaultIPHeader)
+		// The library's own check: a field name that can carry a client address.
+		_, err := ratelimit.IPKey(ratelimit.Config{ClientIPHeader: c.ClientIPHeader})
+		return err
+	}},
+	{"TRUST_FORWARDED_HOST", boolVar(func(c *Config) *bool { return &c.TrustForwardedHost })},
 	{"MAX_CONTENT_LENGTH", func(c *Config, v string) (err error) {
 		c.MaxContentLength, err = parseSize(v, security.DefaultMaxBodyBytes)
 		return err
 	}},
 	{"SENTRY_DSN", func(c *Config, v string) error { c.SentryDSN = v; return checkDSN(v) }},
 	{"SENTRY_TRACES_SAMPLE_RATE", func(c *Config, v string) (err error) {
-		c.SentryTracesSampleRate, err = observe.ParseSampleRate(v)
+		c.SentryTracesSampleRate, err = parseRate(v)
 		return err
 	}},
 	{"OPENAI_API_KEY", func(c *Config, v string) error { c.OpenAIKey = v; return nil }},
@@ -162,7 +208,20 @@ var contract = []variable{
 	{"OPENAI_MODEL", func(c *Config, v string) error { c.OpenAIModel = orDefault(v, defaultOpenAIModel); return nil }},
 	{"MAIL_SERVER", func(c *Config, v string) error { c.MailServer = v; return nil }},
 	{"MAIL_PORT", intVar(func(c *Config) *int { return &c.MailPort }, defaultMailPort, 1, 65535)},
-	{"LOG_LEVEL", func(c *Config, v string) (err error) { c.LogLevel, err = observe.ParseLevel(v); return err }},
+	{"LOG_LEVEL", func(c *Config, v string) (err error) { c.LogLevel, err = parseLevel(v); return err }},
+	{"HEALTH_TOKEN", func(c *Config, v string) error {
+		c.HealthToken = v
+		switch {
+		case v == "":
+			return nil
+		case IsDefaultSecret(v):
+			return errors.New("is a published default value; generate one with `openssl rand -hex 32`")
+		case len(v) < minHealthToken:
+			return fmt.Errorf("must be at least %d characters", minHealthToken)
+		}
+		return nil
+	}},
+	{"HEALTH_DETAIL_CIDRS", listVar(func(c *Config) *[]string { return &c.HealthDetailCIDRs }, checkProxy)},
 	{"NEXUS_DEMO_PASSWORD", func(c *Config, v string) error {
 		c.DemoPassword = v
 		if v != "" && len(v) < minDemoPassword {

@@ -46,6 +46,12 @@ func TestConfigDefaults(t *testing.T) {
 	if driver, dsn, _ := DatabaseTarget(c.DatabaseURL); driver != "sqlite" || !strings.HasSuffix(dsn, "nexus.db") {
 		t.Fatalf("embedded database %s %s", driver, dsn)
 	}
+	if c.RedisPrefix != "nexus:" || c.ClientIPHeader != "X-Forwarded-For" || c.TrustForwardedHost {
+		t.Fatalf("prefix %q, client IP header %q, trust forwarded host %v", c.RedisPrefix, c.ClientIPHeader, c.TrustForwardedHost)
+	}
+	if c.HealthToken != "" || len(c.HealthDetailCIDRs) != 0 || len(c.AllowedHosts) != 0 || c.Pool != (pool.Config{}) {
+		t.Fatalf("health %q %v, allowed hosts %v, pool %+v", c.HealthToken, c.HealthDetailCIDRs, c.AllowedHosts, c.Pool)
+	}
 }
 
 func TestConfigParsesEveryVariable(t *testing.T) {
@@ -59,6 +65,8 @@ func TestConfigParsesEveryVariable(t *testing.T) {
 		"SENTRY_DSN": "https://key@sentry.example/1", "SENTRY_TRACES_SAMPLE_RATE": "0.25",
 		"OPENAI_API_KEY": "sk-x", "OPENAI_API_BASE": "http://llm.local/v1/", "OPENAI_MODEL": "mistral",
 		"LOG_LEVEL": "warning", "NEXUS_DEMO_PASSWORD": "demo-demo", "SHUTDOWN_DELAY": "15",
+		"REDIS_PREFIX": "nexus-staging:", "CLIENT_IP_HEADER": "forwarded", "TRUST_FORWARDED_HOST": "true",
+		"HEALTH_TOKEN": "9c1f0e6d3b2a41d5", "HEALTH_DETAIL_CIDRS": "10.0.0.0/8, 192.0.2.7",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +88,95 @@ func TestConfigParsesEveryVariable(t *testing.T) {
 	}
 	if len(c.GeneratedSecrets) != 0 {
 		t.Fatalf("generated %v in production", c.GeneratedSecrets)
+	}
+	if c.RedisPrefix != "nexus-staging:" || c.ClientIPHeader != "forwarded" || !c.TrustForwardedHost ||
+		c.HealthToken != "9c1f0e6d3b2a41d5" || len(c.HealthDetailCIDRs) != 2 {
+		t.Fatalf("%+v", c)
+	}
+}
+
+// TestPoolSettings: DB_POOL_* in SQLAlchemy's meanings, read into the pool's Config.
+func TestPoolSettings(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want pool.Config
+	}{
+		{map[string]string{"DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "30", "DB_POOL_TIMEOUT": "60", "DB_POOL_RECYCLE": "3600"},
+			pool.Config{Size: 20, Overflow: 30, Timeout: time.Minute, Recycle: time.Hour}},
+		{map[string]string{"DB_MAX_OVERFLOW": "0"}, pool.Config{Overflow: pool.NoOverflow}},
+		{map[string]string{"DB_MAX_OVERFLOW": "-1"}, pool.Config{Overflow: pool.UnlimitedOverflow}},
+		{map[string]string{"DB_POOL_TIMEOUT": "2.5", "DB_POOL_RECYCLE": "-1"}, pool.Config{Timeout: 2500 * time.Millisecond, Recycle: -1}},
+		{map[string]string{"DB_POOL_TIMEOUT": "1m30s", "DB_POOL_RECYCLE": "30m"}, pool.Config{Timeout: 90 * time.Second, Recycle: 30 * time.Minute}},
+		{map[string]string{"DB_POOL_SIZE": ""}, pool.Config{}},
+	} {
+		c, err := Load(lookupMap(tc.env))
+		if err != nil || c.Pool != tc.want {
+			t.Errorf("%v: %+v, %v; want %+v", tc.env, c, err, tc.want)
+		}
+	}
+	for _, kv := range [][2]string{
+		{"DB_POOL_SIZE", "0"}, {"DB_POOL_SIZE", "-3"}, {"DB_POOL_SIZE", "twenty"}, {"DB_POOL_SIZE", "1e3"}, {"DB_POOL_SIZE", "70000"},
+		{"DB_MAX_OVERFLOW", "-2"}, {"DB_MAX_OVERFLOW", "x"}, {"DB_MAX_OVERFLOW", "99999999999999999999"},
+		{"DB_POOL_TIMEOUT", "0"}, {"DB_POOL_TIMEOUT", "-1"}, {"DB_POOL_TIMEOUT", "NaN"}, {"DB_POOL_TIMEOUT", "1e-12"}, {"DB_POOL_TIMEOUT", "soon"},
+		{"DB_POOL_RECYCLE", "0"}, {"DB_POOL_RECYCLE", "-Inf"}, {"DB_POOL_RECYCLE", "-2"},
+	} {
+		_, err := Load(lookupMap(map[string]string{kv[0]: kv[1]}))
+		if err == nil || !strings.Contains(err.Error(), kv[0]) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", kv[0], kv[1], err)
+		}
+	}
+}
+
+// TestLevelsAndRates: LOG_LEVEL's names and SENTRY_TRACES_SAMPLE_RATE's range.
+func TestLevelsAndRates(t *testing.T) {
+	for v, want := range map[string]slog.Level{
+		"": slog.LevelInfo, "debug": slog.LevelDebug, "INFO": slog.LevelInfo, "Warn": slog.LevelWarn, "WARNING": slog.LevelWarn,
+		"error": slog.LevelError, "CRITICAL": slog.LevelError, "info+2": slog.LevelInfo + 2,
+	} {
+		c, err := Load(lookupMap(map[string]string{"LOG_LEVEL": v}))
+		if err != nil || c.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%q: %v, want %v", v, err, want)
+		}
+	}
+	for v, want := range map[string]float64{"": 0, "0": 0, "0.25": 0.25, "1": 1, "1e-3": 0.001} {
+		c, err := Load(lookupMap(map[string]string{"SENTRY_TRACES_SAMPLE_RATE": v}))
+		if err != nil || c.SentryTracesSampleRate != want {
+			t.Errorf("SENTRY_TRACES_SAMPLE_RATE=%q: %v, want %v", v, err, want)
+		}
+	}
+	for name, values := range map[string][]string{
+		"LOG_LEVEL":                 {"verbose", "10", "info+", "trace"},
+		"SENTRY_TRACES_SAMPLE_RATE": {"1.01", "-1", "NaN", "inf", "abc", "50%"},
+	} {
+		for _, v := range values {
+			if _, err := Load(lookupMap(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: error %v, want one naming the variable", name, v, err)
+			}
+		}
+	}
+}
+
+// TestProductionRequiresAllowedHosts: production names ALLOWED_HOSTS when it is empty,
+// and accepts "*" as an explicit choice of any host.
+func TestProductionRequiresAllowedHosts(t *testing.T) {
+	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret}
+	for _, v := range []string{"", " , "} {
+		env["ALLOWED_HOSTS"] = v
+		_, err := Load(lookupMap(env))
+		if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "ALLOWED_HOSTS: must be set in production") ||
+			!strings.Contains(err.Error(), `"*"`) {
+			t.Errorf("ALLOWED_HOSTS=%q in production: %v", v, err)
+		}
+	}
+	for _, v := range []string{"*", "api.nexus.tn", "api.nexus.tn,*.nexus.tn"} {
+		env["ALLOWED_HOSTS"] = v
+		if _, err := Load(lookupMap(env)); err != nil {
+			t.Errorf("ALLOWED_HOSTS=%q in production: %v", v, err)
+		}
+	}
+	// Development keeps accepting any host without the variable.
+	if _, err := Load(lookupMap(nil)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -121,6 +218,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"COMPRESS_LEVEL": "11", "CORS_ORIGINS": "app.example.com", "TRUSTED_PROXIES": "10.0.0.0/33",
 		"MAX_CONTENT_LENGTH": "-5", "SENTRY_DSN": "not a dsn", "SENTRY_TRACES_SAMPLE_RATE": "2",
 		"OPENAI_API_BASE": "ftp://x", "LOG_LEVEL": "loud", "NEXUS_DEMO_PASSWORD": "short", "SHUTDOWN_DELAY": "-3s",
+		"REDIS_PREFIX": "nexus *", "CLIENT_IP_HEADER": "X-Forwarded-Proto", "TRUST_FORWARDED_HOST": "sometimes",
+		"HEALTH_TOKEN": "too-short", "HEALTH_DETAIL_CIDRS": "10.0.0.0/40",
 	} {
 		_, err := Load(lookupMap(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

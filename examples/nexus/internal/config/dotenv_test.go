@@ -1,9 +1,13 @@
 package config
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nexus-reussite/harden/pool"
 )
 
 func TestParseDotenv(t *testing.T) {
@@ -53,7 +57,8 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		"DB_POOL_TIMEOUT", "DB_POOL_RECYCLE", "CACHE_TTL_SHORT", "CACHE_TTL_MEDIUM", "CACHE_TTL_LONG", "CACHE_TTL_PERMANENT",
 		"RATELIMIT_DEFAULT", "COMPRESS_LEVEL", "COMPRESS_MIN_SIZE", "CORS_ORIGINS", "ALLOWED_HOSTS", "TRUSTED_PROXIES",
 		"MAX_CONTENT_LENGTH", "SENTRY_DSN", "SENTRY_TRACES_SAMPLE_RATE", "OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_MODEL",
-		"LOG_LEVEL", "NEXUS_DEMO_PASSWORD", "SHUTDOWN_DELAY",
+		"LOG_LEVEL", "NEXUS_DEMO_PASSWORD", "SHUTDOWN_DELAY", "REDIS_PREFIX", "CLIENT_IP_HEADER", "TRUST_FORWARDED_HOST",
+		"HEALTH_TOKEN", "HEALTH_DETAIL_CIDRS",
 	} {
 		if _, ok := ex[v]; !ok {
 			t.Errorf(".env.example lacks %s", v)
@@ -86,20 +91,42 @@ func FuzzParseDotenv(f *testing.F) {
 	})
 }
 
-// FuzzLoadConfig: no environment value makes loadConfig panic, and errors name a variable.
+// FuzzLoadConfig: no environment value makes Load panic, errors wrap ErrConfig, and an
+// accepted pool setting is one the pool accepts.
 func FuzzLoadConfig(f *testing.F) {
 	f.Add("PORT", "5000")
 	f.Add("RATELIMIT_DEFAULT", "5 per 0 seconds")
 	f.Add("DB_MAX_OVERFLOW", "-1")
+	f.Add("DB_POOL_SIZE", "65536")
+	f.Add("DB_POOL_TIMEOUT", "9223372036.9")
+	f.Add("DB_POOL_RECYCLE", "-1")
 	f.Add("MAX_CONTENT_LENGTH", "99999999999999999999")
 	f.Add("TRUSTED_PROXIES", "::ffff:1.2.3.4/200")
+	f.Add("LOG_LEVEL", "error+100")
+	f.Add("SENTRY_TRACES_SAMPLE_RATE", "1e-400")
+	f.Add("CLIENT_IP_HEADER", "X-Real-IP")
+	f.Add("REDIS_PREFIX", "nexus:{eu}")
 	f.Fuzz(func(t *testing.T, name, value string) {
 		c, err := Load(lookupMap(map[string]string{name: value}))
 		if err == nil && c == nil {
 			t.Fatal("nil config without error")
 		}
-		if err != nil && !errors.Is(err, ErrConfig) {
-			t.Fatalf("error %v does not wrap ErrConfig", err)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error %v does not wrap ErrConfig", err)
+			}
+			return
 		}
+		p, err := pool.New(nopConnector{}, c.Pool)
+		if err != nil {
+			t.Fatalf("%s=%q gave pool config %+v: %v", name, value, c.Pool, err)
+		}
+		_ = p.Close()
 	})
 }
+
+// nopConnector lets pool.New run without a database: New never connects.
+type nopConnector struct{}
+
+func (nopConnector) Connect(context.Context) (driver.Conn, error) { return nil, driver.ErrBadConn }
+func (nopConnector) Driver() driver.Driver                        { return nil }

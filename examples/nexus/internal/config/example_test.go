@@ -21,13 +21,16 @@ RATELIMIT_DEFAULT="1000 per day;100 per hour;2 per second"
 	// Output: production 8080 1000 per day;100 per hour;2 per second
 }
 
-// Production refuses to start on a missing or published secret and names the variable.
-func ExampleLoad_productionSecrets() {
+// Production refuses to start on a missing or published secret, or without the list of
+// hosts it answers for, and names each variable.
+func ExampleLoad_production() {
 	_, err := Load(lookupMap(map[string]string{
 		"APP_ENV":        "production",
 		"SECRET_KEY":     "change-me",
 		"JWT_SECRET_KEY": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
 	}))
 	fmt.Println(err)
-	// Output: nexus: config: SECRET_KEY: is a published default value; generate one with `openssl rand -hex 32`
+	// Output:
+	// nexus: config: SECRET_KEY: is a published default value; generate one with `openssl rand -hex 32`
+	// nexus: config: ALLOWED_HOSTS: must be set in production: list the host names this server answers for (api.example.com, *.example.com), or "*" to allow any host explicitly
 }

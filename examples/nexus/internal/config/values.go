@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/netip"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/examples/nexus/internal/redact"
+	"github.com/nexus-reussite/harden/pool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -34,15 +36,125 @@ func intVar(dst func(*Config) *int, def, lo, hi int) func(*Config, string) error
 	}
 }
 
-// poolVar sets the pool setting key (pool_size, max_overflow…); empty keeps the pool's
-// default.
-func poolVar(key string) func(*Config, string) error {
+// boolVar stores a boolean (true, false, 1, 0…); empty is false.
+func boolVar(dst func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
+		*dst(c) = false
 		if v == "" {
 			return nil
 		}
-		return c.Pool.Set(key, v)
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is neither true nor false", v)
+		}
+		*dst(c) = b
+		return nil
 	}
+}
+
+// maxPoolConns bounds DB_POOL_SIZE and DB_MAX_OVERFLOW, as the pool does.
+const maxPoolConns = 1 << 16
+
+// poolSize reads DB_POOL_SIZE, SQLAlchemy's pool_size: at least 1; empty is 0, the
+// pool's default (20).
+func poolSize(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPoolConns {
+		return 0, fmt.Errorf("%q is not an integer in [1, %d] (for no bound on connections set DB_MAX_OVERFLOW=-1)", v, maxPoolConns)
+	}
+	return n, nil
+}
+
+// poolOverflow reads DB_MAX_OVERFLOW, SQLAlchemy's max_overflow: 0 is no overflow, -1
+// no bound; empty is 0, the pool's default (30).
+func poolOverflow(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil || n < -1 || n > maxPoolConns:
+		return 0, fmt.Errorf("%q is not -1 (no bound) or an integer in [0, %d]", v, maxPoolConns)
+	case n == 0:
+		return pool.NoOverflow, nil
+	case n == -1:
+		return pool.UnlimitedOverflow, nil
+	}
+	return n, nil
+}
+
+// poolTimeout reads DB_POOL_TIMEOUT, SQLAlchemy's pool_timeout: positive seconds or a
+// duration; empty is 0, the pool's default (60 s).
+func poolTimeout(v string) (time.Duration, error) {
+	d, err := parseSeconds(v, 0)
+	if err == nil && v != "" && d <= 0 {
+		err = fmt.Errorf("%q must be positive", v)
+	}
+	return d, err
+}
+
+// poolRecycle reads DB_POOL_RECYCLE, SQLAlchemy's pool_recycle: positive seconds or a
+// duration, or -1 to never recycle; empty is 0, the pool's default (1 h).
+func poolRecycle(v string) (time.Duration, error) {
+	if v == "-1" {
+		return -1, nil
+	}
+	d, err := parseSeconds(v, 0)
+	if err == nil && v != "" && d <= 0 {
+		err = fmt.Errorf("%q must be positive, or -1 for never", v)
+	}
+	return d, err
+}
+
+// parseLevel reads LOG_LEVEL: debug, info, warn or warning, error, critical (as error),
+// or a form slog.Level accepts such as "info+2"; case is ignored and empty is info.
+func parseLevel(v string) (slog.Level, error) {
+	switch t := strings.ToLower(v); t {
+	case "":
+		return slog.LevelInfo, nil
+	case "warning":
+		return slog.LevelWarn, nil
+	case "critical", "fatal":
+		return slog.LevelError, nil
+	default:
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(t)); err != nil {
+			return 0, fmt.Errorf("%q is not debug, info, warn or error", v)
+		}
+		return l, nil
+	}
+}
+
+// parseRate reads a sample rate in [0, 1]; empty is 0.
+func parseRate(v string) (float64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+		return 0, fmt.Errorf("%q is not a number in [0, 1]", v)
+	}
+	return f, nil
+}
+
+// maxRedisPrefix bounds REDIS_PREFIX.
+const maxRedisPrefix = 64
+
+// checkRedisPrefix accepts 1 to 64 letters, digits and -_.:/@{}: no space, and none of
+// the glob characters of SCAN patterns.
+func checkRedisPrefix(v string) error {
+	ok := v != "" && len(v) <= maxRedisPrefix
+	for i := 0; ok && i < len(v); i++ {
+		c := v[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:/@{}", c) >= 0
+	}
+	if !ok {
+		return fmt.Errorf("%q is not 1 to %d letters, digits or -_.:/@{}", v, maxRedisPrefix)
+	}
+	return nil
 }
 
 // maxTTL bounds a cache TTL: 100 years.

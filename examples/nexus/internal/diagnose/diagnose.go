@@ -35,7 +35,7 @@ const (
 )
 
 // Run checks the configuration and every external dependency through one health
-// run and prints its report (health.Report.WriteText) with credentials masked. Items
+// run and prints its report ((*health.Health).Diagnose) with credentials masked. Items
 // that are not configured warn; it returns 1 when any check fails, 0 otherwise.
 func Run(ctx context.Context, cfg *config.Config, cfgErr error, out io.Writer) int {
 	checks := []health.Check{{Name: "config", Func: func(context.Context) error {
@@ -52,8 +52,7 @@ func Run(ctx context.Context, cfg *config.Config, cfgErr error, out io.Writer) i
 		fmt.Fprintln(out, "FAIL:", redact.Scrub(err.Error(), secrets))
 		return 1
 	}
-	rep := h.Run(ctx)
-	if err := rep.WriteText(out); err != nil || rep.Err() != nil {
+	if err := h.Diagnose(ctx, out); err != nil {
 		return 1
 	}
 	return 0
@@ -242,10 +241,10 @@ func mask(s string) string {
 }
 
 // configSecrets lists the credentials of cfg that must never be printed: the secrets,
-// the demo password, the OpenAI key and the passwords of the database and Redis URLs
+// the demo password, the OpenAI key, the health token and the passwords of the database and Redis URLs
 // (in the user part or the query).
 func configSecrets(cfg *config.Config) []string {
-	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey}
+	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey, cfg.HealthToken}
 	for _, raw := range []string{cfg.DatabaseURL, cfg.RedisURL, cfg.OpenAIBase} {
 		out = append(out, redact.Secrets(raw)...)
 	}

@@ -22,7 +22,9 @@ import (
 	"github.com/nexus-reussite/harden/observe"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/ratelimit/redisstore"
+	limitstore "github.com/nexus-reussite/harden/ratelimit/store"
 	"github.com/nexus-reussite/harden/security"
+	"github.com/nexus-reussite/harden/security/cspreport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -38,12 +40,10 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
 	DB       *store.DB
-	Redis    *redis.Client // nil without REDIS_URL
-	// RedisPrefix is put in front of every key and channel the API uses in Redis.
-	RedisPrefix string
-	Auth        *auth.Service
-	Aria        *aria.Client
-	Now         func() time.Time
+	Redis    *redis.Client // nil without REDIS_URL; keys and channels start with Config.RedisPrefix
+	Auth     *auth.Service
+	Aria     *aria.Client
+	Now      func() time.Time
 	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
 	// "register"); nil keeps ruleLogin and ruleRegister.
 	RouteRules map[string]string
@@ -61,9 +61,10 @@ type API struct {
 	now      func() time.Time
 	closers  []func() error
 
+	router      *router // serves the probes and the chain; the Observer's Router
 	observer    *observe.Observer
 	security    *security.Security
-	cspReports  *security.Reports
+	cspReports  *cspreport.Handler
 	compressor  *compress.Compressor
 	health      *health.Health
 	limiter     *ratelimit.Limiter
@@ -82,7 +83,7 @@ const cacheNamespace = "cache:"
 func New(d Deps) (_ *API, err error) {
 	a := &API{
 		cfg: d.Config, log: d.Logger, registry: d.Registry, db: d.DB, rdb: d.Redis,
-		auth: d.Auth, aria: d.Aria, now: d.Now,
+		auth: d.Auth, aria: d.Aria, now: d.Now, router: &router{},
 	}
 	defer func() {
 		if err != nil {
@@ -94,8 +95,9 @@ func New(d Deps) (_ *API, err error) {
 		a.setupSecurity,
 		a.setupCompressor,
 		a.setupHealth,
-		func() error { return a.setupLimits(d.RouteRules, d.RedisPrefix) },
-		func() error { return a.setupCache(d.RedisPrefix) },
+		func() error { return a.setupLimits(d.RouteRules) },
+		a.setupCache,
+		a.setupRouter,
 	} {
 		if err := step(); err != nil {
 			return nil, err
@@ -118,7 +120,7 @@ func (a *API) Close() error {
 func (a *API) Health() *health.Health { return a.health }
 
 // CSPReports holds the CSP violation reports browsers sent.
-func (a *API) CSPReports() *security.Reports { return a.cspReports }
+func (a *API) CSPReports() *cspreport.Handler { return a.cspReports }
 
 // Flush sends buffered telemetry (Sentry events) before exit.
 func (a *API) Flush() {
@@ -132,14 +134,17 @@ func (a *API) Flush() {
 func (a *API) setupObserver() (err error) {
 	cfg := a.cfg
 	a.observer, err = observe.New(observe.Config{
-		Logger:           a.log,
+		Logger: a.log,
+		// The router is complete before the first request (setupRouter).
+		Router:           a.router,
 		SkipPaths:        probePaths,
 		TrustedProxies:   cfg.TrustedProxies,
+		ClientIPHeader:   cfg.ClientIPHeader,
 		Registerer:       a.registry,
 		SentryDSN:        cfg.SentryDSN,
 		Environment:      cfg.Env,
 		TracesSampleRate: cfg.SentryTracesSampleRate,
-		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword},
+		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword, cfg.HealthToken},
 		Now:              a.now,
 	})
 	return err
@@ -152,20 +157,23 @@ func (a *API) setupSecurity() (err error) {
 		profile = security.Production
 	}
 	a.security, err = security.New(security.Config{
-		Profile:        profile,
-		AllowedHosts:   cfg.AllowedHosts,
-		TrustedProxies: cfg.TrustedProxies,
-		CSP:            security.CSPConfig{ReportURI: cspReportPath},
-		CORS:           security.CORS{Origins: cfg.CORSOrigins, AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*")},
-		CSRF:           security.CSRF{BypassPatterns: []string{"POST " + cspReportPath}},
-		MaxBodyBytes:   cfg.MaxContentLength,
-		Logger:         a.log,
-		Registerer:     a.registry,
+		Profile: profile,
+		// Production has them (config refuses to start without ALLOWED_HOSTS).
+		AllowedHosts:       cfg.AllowedHosts,
+		TrustedProxies:     cfg.TrustedProxies,
+		ClientIPHeader:     cfg.ClientIPHeader,
+		TrustForwardedHost: cfg.TrustForwardedHost,
+		CSP:                security.CSPConfig{ReportURI: cspReportPath},
+		CORS:               security.CORS{Origins: cfg.CORSOrigins, AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*")},
+		CSRF:               security.CSRF{BypassPatterns: []string{"POST " + cspReportPath}},
+		MaxBodyBytes:       cfg.MaxContentLength,
+		Logger:             a.log,
+		Registerer:         a.registry,
 	})
 	if err != nil {
 		return err
 	}
-	a.cspReports, err = security.NewReports(security.ReportsConfig{Logger: a.log, Registerer: a.registry, Now: a.now})
+	a.cspReports, err = cspreport.New(cspreport.Config{Logger: a.log, Registerer: a.registry, Now: a.now})
 	return err
 }
 
@@ -201,9 +209,14 @@ func (a *API) setupHealth() (err error) {
 		// Probes see a lost database within about a second (the default 5 s cache let
 		// /ready answer 200 for seconds after the connection was gone): at most one
 		// SELECT 1 per second however many probes come.
-		Interval:       time.Second,
-		DetailCIDRs:    []string{"127.0.0.1", "::1"},
+		Interval: time.Second,
+		// Details (each check, its errors) only with HEALTH_TOKEN or from
+		// HEALTH_DETAIL_CIDRS; everyone else gets the status alone. Loopback is not
+		// trusted by default: behind a proxy on the same host, every visitor is loopback.
+		Token:          a.cfg.HealthToken,
+		DetailCIDRs:    a.cfg.HealthDetailCIDRs,
 		TrustedProxies: a.cfg.TrustedProxies,
+		ClientIPHeader: a.cfg.ClientIPHeader,
 		Logger:         a.log,
 		Registerer:     a.registry,
 		ServiceID:      "nexus",
@@ -213,13 +226,14 @@ func (a *API) setupHealth() (err error) {
 }
 
 // limitStore is where the rate limiter counts: Redis when configured, shared by every
-// instance and following the Redis server's clock, otherwise this process.
-func (a *API) limitStore(redisPrefix string) (ratelimit.Store, error) {
+// instance and following the Redis server's clock; nil otherwise, for the limiter's own
+// memory store on the API's clock.
+func (a *API) limitStore() (limitstore.Store, error) {
 	if a.rdb == nil {
-		return ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: a.now})
+		return nil, nil
 	}
 	return redisstore.New(a.rdb, redisstore.Config{
-		Prefix: redisPrefix + "ratelimit:",
+		Prefix: a.cfg.RedisPrefix + "ratelimit:",
 		// A saturated instance can take longer than the store's 50 ms default to get a
 		// pooled connection and an answer, and the breaker would then turn healthy-Redis
 		// slowness into fail-open decisions; 250 ms still bounds what an outage adds to
@@ -228,9 +242,10 @@ func (a *API) limitStore(redisPrefix string) (ratelimit.Store, error) {
 	})
 }
 
-// setupLimits builds the default limiter and the per-route ones (login, register).
-func (a *API) setupLimits(routeRules map[string]string, redisPrefix string) error {
-	store, err := a.limitStore(redisPrefix)
+// setupLimits builds the default limiter and the per-route ones (login, register),
+// which share its store and its reading of the client address.
+func (a *API) setupLimits(routeRules map[string]string) error {
+	st, err := a.limitStore()
 	if err != nil {
 		return err
 	}
@@ -239,8 +254,9 @@ func (a *API) setupLimits(routeRules map[string]string, redisPrefix string) erro
 		Rule: a.cfg.RateLimitDefault,
 		// The page and its icon are static; the API calls they make are limited.
 		ExemptPaths:    []string{"/", "/favicon.ico"},
-		Store:          store,
+		Store:          st,
 		TrustedProxies: a.cfg.TrustedProxies,
+		ClientIPHeader: a.cfg.ClientIPHeader,
 		Logger:         a.log,
 		Registerer:     a.registry,
 		Now:            a.now,
@@ -265,15 +281,16 @@ func (a *API) setupLimits(routeRules map[string]string, redisPrefix string) erro
 	return nil
 }
 
-func (a *API) setupCache(redisPrefix string) error {
+func (a *API) setupCache() error {
 	var cacheStore cache.Store
 	if a.rdb != nil {
 		// Two levels: a local copy in front of Redis; writes, deletes and tag versions
 		// travel through Redis with a pub/sub message, so an invalidation on one instance
-		// reaches every other. The store puts the instance prefix in front of the cache's
-		// own keys: <prefix>cache:k:… and <prefix>cache:t:… (the namespace below).
+		// reaches every other. The store puts REDIS_PREFIX in front of the cache's own
+		// keys: <prefix>cache:k:… and <prefix>cache:t:… (the namespace below); the
+		// messages travel on <prefix>cache:invalidate.
 		tl, err := rediscache.NewTwoLevel(a.rdb, rediscache.Config{
-			Prefix: redisPrefix, Channel: redisPrefix + "cache:invalidate", Logger: a.log, Registerer: a.registry,
+			Prefix: a.cfg.RedisPrefix, Logger: a.log, Registerer: a.registry,
 		})
 		if err != nil {
 			return err
@@ -302,6 +319,10 @@ func (a *API) setupCache(redisPrefix string) error {
 	a.closers = append(a.closers, a.cache.Close)
 	a.httpCaches = map[string]*cache.HTTPCache{}
 	for _, tag := range cacheTags {
+		// The cached routes read no query parameter, so none is declared (Query): a
+		// request with a query string is answered by the handler and not stored, and
+		// made-up parameters cannot fill the cache. Requests carrying credentials
+		// (Authorization, Cookie) are not served from it either.
 		if a.httpCaches[tag], err = cache.NewHTTP(a.cache, cache.HTTPConfig{Tier: cache.Long, Tags: []string{tag}, Name: "nexus"}); err != nil {
 			return err
 		}

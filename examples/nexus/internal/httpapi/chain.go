@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-
-	"github.com/nexus-reussite/harden/observe"
 )
 
 // Rate-limit rules attached to single routes on top of the default rule.
@@ -36,35 +34,61 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 //	compress   zstd / gzip responses; gzip / zstd request bodies decoded, at most
 //	           MAX_CONTENT_LENGTH decoded bytes (security bounds the encoded ones)
 //	routes     per-route limits (login, register) and the response cache (formulas)
-func (a *API) Handler() http.Handler {
-	var h http.Handler = withProblemFallback(a.routes())
-	h = a.compressor.Handler(h)
-	h = a.limiter.Handler(h)
-	h = a.security.Handler(h)
-	h = a.probes(h)
-	return a.observer.Handler(h)
+//
+// The Observer's Router knows the probes and the routes, so every response is logged
+// and counted under its route pattern, whoever writes it: a 429 of the default limit or
+// a 400 of the host check as much as the handler's own answer.
+func (a *API) Handler() http.Handler { return a.observer.Handler(a.router) }
+
+// router serves the probes ahead of the chain and every other request through it. As
+// the Observer's Router it names a request by its probe's pattern or its route's.
+type router struct {
+	probes *http.ServeMux // /live, /ready, /health, /metrics
+	api    *http.ServeMux // the routes, inside the chain
+	chain  http.Handler   // security, ratelimit, compress, then api
 }
 
-// probes serves the health endpoints and /metrics ahead of the application chain.
-func (a *API) probes(next http.Handler) http.Handler {
+// Handler returns the probe or the chain that serves r, and the pattern of the probe or
+// route that matches it ("" when none does).
+func (rt *router) Handler(r *http.Request) (http.Handler, string) {
+	if h, pattern := rt.probes.Handler(r); pattern != "" {
+		return h, pattern
+	}
+	_, pattern := rt.api.Handler(r)
+	return rt.chain, pattern
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := rt.probes.Handler(r); pattern != "" {
+		h.ServeHTTP(w, r)
+		return
+	}
+	rt.chain.ServeHTTP(w, r)
+}
+
+// setupRouter builds the routes, the chain around them and the probes.
+func (a *API) setupRouter() error {
+	api := a.routes()
+	var chain http.Handler = withProblemFallback(api)
+	chain = a.compressor.Handler(chain)
+	chain = a.limiter.Handler(chain)
+	chain = a.security.Handler(chain)
+
+	probes := http.NewServeMux()
+	probes.Handle("/live", a.health.LiveHandler()) // the health handlers answer 405 to other methods
+	probes.Handle("/ready", a.health.ReadyHandler())
+	probes.Handle("/health", a.health.HealthHandler())
 	metrics := a.observer.MetricsHandler()
-	app := a.health.Handler(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/metrics":
-			observe.SetRoute(r.Context(), "GET /metrics")
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				writeProblem(w, http.StatusMethodNotAllowed, "method not allowed")
-				return
-			}
-			metrics.ServeHTTP(w, r)
+	probes.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeProblem(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
-		case "/live", "/ready", "/health":
-			observe.SetRoute(r.Context(), "GET "+r.URL.Path)
 		}
-		app.ServeHTTP(w, r)
-	})
+		metrics.ServeHTTP(w, r)
+	}))
+	*a.router = router{probes: probes, api: api, chain: chain}
+	return nil
 }
 
 // limited adds a per-route rate-limit rule to next.
@@ -89,7 +113,6 @@ func withProblemFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
-			observe.SetRoute(r.Context(), pattern)
 			mux.ServeHTTP(w, r)
 			return
 		}
