@@ -20,6 +20,8 @@ import (
 	"github.com/nexus-reussite/harden/examples/nexus/internal/auth"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/httpapi"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/httpapi/openapitest"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/servicetest"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
 )
@@ -128,6 +130,10 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	described, err := openapitest.New(httpapi.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
 	// Instances sharing a backend must share signing keys, as replicas do.
 	if vars["JWT_SECRET_KEY"] == "" {
 		cfg.JWTSecretKey = "test-jwt-key-" + be.name + be.prefix
@@ -143,6 +149,8 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	}
 	a.api.Health().Start(context.Background())
 	srv := httptest.NewServer(a.Handler())
+	// Every exchange of the test client is checked against the OpenAPI document.
+	srv.Client().Transport = described.Transport(t, srv.Client().Transport)
 	ts := &testServer{t: t, app: a, srv: srv, clock: clock, logs: logs}
 	t.Cleanup(func() {
 		srv.Close()

@@ -37,7 +37,9 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 //	           MAX_CONTENT_LENGTH decoded bytes (security bounds the encoded ones)
 //	routes     per-route limits (login, register) and the response cache (formulas)
 func (a *API) Handler() http.Handler {
-	var h http.Handler = withProblemFallback(a.routes())
+	mux := http.NewServeMux()
+	a.routes(mux)
+	var h http.Handler = withProblemFallback(mux)
 	h = a.compressor.Handler(h)
 	h = a.limiter.Handler(h)
 	h = a.security.Handler(h)
