@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -111,6 +112,10 @@ func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt Opti
 	return s
 }
 
+// openAPI checks every exchange of the test servers' clients against the API's OpenAPI
+// document, loaded once.
+var openAPI = sync.OnceValues(func() (*openapitest.Validator, error) { return openapitest.New(httpapi.OpenAPI()) })
+
 // startTestServer starts the backend; it reports errors instead of failing t, so it may
 // run on goroutines other than the test's.
 func startTestServer(t *testing.T, be backend, env map[string]string, opt Options) (*testServer, error) {
@@ -130,7 +135,7 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	described, err := openapitest.New(httpapi.OpenAPI())
+	described, err := openAPI()
 	if err != nil {
 		return nil, err
 	}

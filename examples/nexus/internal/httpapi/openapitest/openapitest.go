@@ -54,9 +54,12 @@ type Validator struct {
 // New loads and validates an OpenAPI 3.1 document, which must define the schema
 // components/schemas/Problem used for answers given before routing.
 func New(document []byte) (*Validator, error) {
+	doc := &openapi3.T{}
+	if err := json.Unmarshal(document, doc); err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(document)
-	if err != nil {
+	if err := loader.ResolveRefsIn(doc, nil); err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
 	}
 	if !doc.IsOpenAPI31OrLater() || !strings.HasPrefix(doc.OpenAPI, "3.1.") {
