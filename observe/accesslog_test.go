@@ -214,6 +214,21 @@ func TestAccessLogLinesAreWellFormed(t *testing.T) {
 	assert.Equal(t, "INFO", lines[0]["level"])
 }
 
+func TestSetRouteWhenRequestReplaced(t *testing.T) {
+	sink, logger := newSinkLogger(slog.LevelInfo)
+	o := mustNew(t, Config{Logger: logger})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		SetRoute(r.Context(), r.Pattern)
+	})
+	// A middleware in between replaces the request, hiding the Pattern the mux sets.
+	between := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), otherKey{}, 1)))
+	})
+	o.Handler(between).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
+	assert.Equal(t, "GET /users/{id}", sink.lines(t)[0]["route"])
+}
+
 type otherKey struct{}
 
 // With a Router, the route is known before the next handler runs: a middleware that

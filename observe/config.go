@@ -39,7 +39,7 @@ type Config struct {
 	// it, so middleware in between (a response cache deciding whether it sits on a
 	// route) is not misled.
 	// Default nil: the route is the Pattern a ServeMux sets when the Observer wraps it
-	// directly.
+	// directly, or what SetRoute records.
 	Router interface {
 		Handler(r *http.Request) (h http.Handler, pattern string)
 	}

@@ -22,7 +22,8 @@ type request struct {
 	sentry    sentryRequest
 	id        string
 	traceID   string
-	routed    string // the pattern Config.Router gave, if any
+	route     atomic.Pointer[string] // set by SetRoute
+	routed    string                 // the pattern Config.Router gave, if any
 	logger    atomic.Pointer[slog.Logger]
 	parentLog *slog.Logger
 	idValue   [1]string // the X-Request-Id header value
@@ -95,4 +96,14 @@ func (st *request) idAttrs() []any {
 		return []any{slog.String("request_id", st.id)}
 	}
 	return []any{slog.String("request_id", st.id), slog.String("trace_id", st.traceID)}
+}
+
+// SetRoute records the route pattern of the request ctx belongs to, for a handler that
+// routes outside Config.Router (a probe served ahead of the application's ServeMux, say).
+// The pattern must be a fixed string, never the raw path, or metrics lose their bounded
+// cardinality. It does nothing outside an Observer's Handler.
+func SetRoute(ctx context.Context, pattern string) {
+	if st := fromContext(ctx); st != nil && pattern != "" {
+		st.route.Store(&pattern)
+	}
 }

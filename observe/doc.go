@@ -80,7 +80,9 @@
 // whoever writes it. It does not set r.Pattern on the request it passes on: that stays
 // the router's to set, so middleware in between cannot mistake itself for being on a
 // route. A Router may be any type with ServeMux's Handler method, so handlers served
-// ahead of the application's mux (probes, say) are named too. A CONNECT request keeps
+// ahead of the application's mux (probes, say) are named too; a chain that routes on
+// its own (a composition serving probes, or a router other than a ServeMux) names the
+// route with SetRoute, which wins over both. A CONNECT request keeps
 // a pattern only when the pattern names CONNECT: for a CONNECT redirect, ServeMux
 // reports the path the client sent.
 //

@@ -220,11 +220,14 @@ func (st *request) status(recovered bool) int {
 	return http.StatusOK
 }
 
-// route names the request's route: the pattern a ServeMux the Observer wraps directly
-// set on the request, else the one the Router gave, else
+// route names the request's route: what SetRoute recorded, else the pattern a ServeMux
+// the Observer wraps directly set on the request, else the one the Router gave, else
 // UnmatchedRoute. A CONNECT request keeps a pattern only when it names CONNECT: for a
 // CONNECT redirect, ServeMux reports the redirect's path, which the client chose.
 func (o *Observer) route(r *http.Request, st *request) string {
+	if p := st.route.Load(); p != nil {
+		return *p
+	}
 	pattern := r.Pattern
 	if pattern == "" {
 		pattern = st.routed

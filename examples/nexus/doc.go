@@ -82,7 +82,8 @@
 //	GET  /api/groups, POST /api/groups/{id}/enrollments
 //	POST /api/aria/chat, GET /api/aria/history
 //	GET  /api/admin/cache/stats, POST /api/admin/cache/invalidate, GET /api/admin/pool/stats
-//	GET  /api/config, GET / (HTML client), /live, /ready, /health, /metrics
+//	GET  /api/config, GET /api/openapi.json (this list in OpenAPI 3.1, with every schema)
+//	GET  / (HTML client), /live, /ready, /health, /metrics
 //
 // Registration creates students and parents only. Parents see their children, teachers
 // the students they teach, students themselves, admins everyone. A teacher's slot is

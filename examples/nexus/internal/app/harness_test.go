@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"github.com/nexus-reussite/harden/examples/nexus/internal/auth"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/httpapi"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/httpapi/openapitest"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/servicetest"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
 )
@@ -112,6 +115,10 @@ func newTestServerOpts(t *testing.T, be backend, env map[string]string, opt Opti
 	return s
 }
 
+// openAPI checks every exchange of the test servers' clients against the API's OpenAPI
+// document, loaded once.
+var openAPI = sync.OnceValues(func() (*openapitest.Validator, error) { return openapitest.New(httpapi.OpenAPI()) })
+
 // startTestServer starts the backend; it reports errors instead of failing t, so it may
 // run on goroutines other than the test's.
 func startTestServer(t *testing.T, be backend, env map[string]string, opt Options) (*testServer, error) {
@@ -135,6 +142,10 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	described, err := openAPI()
+	if err != nil {
+		return nil, err
+	}
 	// Instances sharing a backend must share signing keys, as replicas do.
 	if vars["JWT_SECRET_KEY"] == "" {
 		cfg.JWTSecretKey = "test-jwt-key-" + be.name + be.prefix
@@ -150,6 +161,8 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 	}
 	a.api.Health().Start(context.Background())
 	srv := httptest.NewServer(a.Handler())
+	// Every exchange of the test client is checked against the OpenAPI document.
+	srv.Client().Transport = described.Transport(t, srv.Client().Transport)
 	ts := &testServer{t: t, app: a, srv: srv, clock: clock, logs: logs}
 	t.Cleanup(func() {
 		srv.Close()

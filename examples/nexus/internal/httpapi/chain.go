@@ -68,7 +68,8 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // setupRouter builds the routes, the chain around them and the probes.
 func (a *API) setupRouter() error {
-	api := a.routes()
+	api := http.NewServeMux()
+	a.routes(api)
 	var chain http.Handler = withProblemFallback(api)
 	chain = a.compressor.Handler(chain)
 	chain = a.limiter.Handler(chain)

@@ -20,10 +20,8 @@ var (
 	adminOnly   = []domain.Role{domain.RoleAdmin}
 )
 
-// routes registers every endpoint with the roles that may call it.
-func (a *API) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-
+// routes registers every endpoint on mux with the roles that may call it.
+func (a *API) routes(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /api/auth/register", a.limited(ruleRegister, a.handle(a.handleRegister)))
 	mux.Handle("POST /api/auth/login", a.limited(ruleLogin, a.handle(a.handleLogin)))
 	mux.Handle("POST /api/auth/refresh", a.handle(a.handleRefresh))
@@ -57,12 +55,12 @@ func (a *API) routes() *http.ServeMux {
 
 	mux.Handle("POST "+cspReportPath, a.cspReports)
 	mux.Handle("GET /api/config", a.handle(a.handleConfig))
+	mux.Handle("GET "+openapiPath, openapiHandler())
 	mux.Handle("GET /{$}", a.handle(a.handleIndex))
 	mux.Handle("GET /favicon.ico", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		w.WriteHeader(http.StatusNoContent) // no icon; answered so browsers stop asking
 	}))
-	return mux
 }
 
 // handle adapts a public handler that may fail.
