@@ -212,10 +212,14 @@ func answeredBeforeRouting(req *http.Request, resp *http.Response) (ok bool, err
 		if host == "" {
 			host = req.URL.Host
 		}
-		if want := "https://" + host + req.URL.RequestURI(); resp.Header.Get("Location") != want {
-			return true, fmt.Errorf("redirected to %q, not to the same URL over HTTPS (%q)", resp.Header.Get("Location"), want)
+		// A server that trusts its proxy's X-Forwarded-Host redirects to that host.
+		loc := resp.Header.Get("Location")
+		for _, h := range []string{host, req.Header.Get("X-Forwarded-Host")} {
+			if h != "" && loc == "https://"+h+req.URL.RequestURI() {
+				return true, nil
+			}
 		}
-		return true, nil
+		return true, fmt.Errorf("redirected to %q, not to the same URL over HTTPS (%q)", loc, "https://"+host+req.URL.RequestURI())
 	}
 	return false, nil
 }
