@@ -69,6 +69,8 @@ type API struct {
 	health      *health.Health
 	limiter     *ratelimit.Limiter
 	routeLimits map[string]*ratelimit.Limiter // by rule
+	ipKey       ratelimit.KeyFunc             // the client address, as the limiters read it
+	trusted     *knownClients                 // addresses with a recent successful login
 	cache       *cache.Cache
 	cacheMemory *cache.Memory // the in-process level
 	cacheShared bool          // the cache lives in Redis, shared by every instance
@@ -264,6 +266,12 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if a.ipKey, err = ratelimit.IPKey(ratelimit.Config{
+		TrustedProxies: a.cfg.TrustedProxies, ClientIPHeader: a.cfg.ClientIPHeader,
+	}); err != nil {
+		return err
+	}
+	a.trusted = newKnownClients(a.now)
 	a.routeLimits = map[string]*ratelimit.Limiter{}
 	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister} {
 		enforced := rule

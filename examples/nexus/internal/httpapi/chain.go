@@ -30,6 +30,8 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 //	probes     /live /ready /health (health) and /metrics: never limited or redirected
 //	security   allowed hosts, HTTPS redirect + HSTS (production), CSP with nonces,
 //	           security headers, CORS, CSRF, body limit, cookie hardening
+//	shedding   concurrency gates of the password-hashing and ARIA routes: the excess
+//	           is answered 503 + Retry-After at once, before any rate limit counts it
 //	ratelimit  default rule per client IP (shared through Redis when configured)
 //	compress   zstd / gzip responses; gzip / zstd request bodies decoded, at most
 //	           MAX_CONTENT_LENGTH decoded bytes (security bounds the encoded ones)
@@ -73,6 +75,10 @@ func (a *API) setupRouter() error {
 	var chain http.Handler = withProblemFallback(api)
 	chain = a.compressor.Handler(chain)
 	chain = a.limiter.Handler(chain)
+	chain, err := a.withShedding(api, chain)
+	if err != nil {
+		return err
+	}
 	chain = a.security.Handler(chain)
 
 	probes := http.NewServeMux()
