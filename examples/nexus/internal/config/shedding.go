@@ -11,10 +11,11 @@ import (
 // full, or waiting past its timeout, is answered 503 with Retry-After at once.
 type Shedding struct {
 	// HashConcurrency (HASH_CONCURRENCY: 0) is how many password hashes run at once; 0
-	// means GOMAXPROCS, the CPUs the process may use.
+	// means GOMAXPROCS − 1 (at least 1): every CPU the process may use but one, kept for
+	// the other routes.
 	HashConcurrency int
 	// HashQueue (HASH_QUEUE: 0) is how many hashing requests may wait for a slot; 0 means
-	// as many as HASH_CONCURRENCY, -1 none.
+	// 4 × HASH_CONCURRENCY, -1 none.
 	HashQueue int
 	// HashQueueTimeout (HASH_QUEUE_TIMEOUT: 1 s) is the longest a hashing request waits.
 	HashQueueTimeout time.Duration

@@ -18,6 +18,9 @@ var hashingRoutes = []string{
 // ariaRoutes are the routes that call the paid assistant upstream.
 var ariaRoutes = []string{"POST /api/aria/chat"}
 
+// hashQueueFactor sizes the default hashing queue: this many times HASH_CONCURRENCY.
+const hashQueueFactor = 4
+
 // shedRetryDetail is the detail of a shed request's 503.
 const shedRetryDetail = "the server is at capacity for this operation; retry after Retry-After seconds"
 
@@ -55,12 +58,21 @@ func (a *API) withShedding(api *http.ServeMux, next http.Handler) (http.Handler,
 	})
 	hashLimit := sh.HashConcurrency
 	if hashLimit == 0 {
-		hashLimit = runtime.GOMAXPROCS(0)
+		// One CPU stays free for the other routes: with every CPU hashing, a read waits
+		// for the scheduler to preempt a hash (measured on 2 CPUs: p99 of /api/config
+		// 7× its quiet value with 2 hashes at once, 2× with 1).
+		hashLimit = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	hashQueue := sh.HashQueue
+	if hashQueue == 0 {
+		// Fresh addresses may fill half of it (Sheddable): with the 1 s timeout, a few
+		// first logins arriving together still wait rather than fail.
+		hashQueue = hashQueueFactor * hashLimit
 	}
 	hashGate, err := ratelimit.NewConcurrency(ratelimit.ConcurrencyConfig{
 		Name:         "password_hash",
 		Limit:        hashLimit,
-		QueueSize:    sh.HashQueue,
+		QueueSize:    hashQueue,
 		QueueTimeout: sh.HashQueueTimeout,
 		Sheddable:    func(r *http.Request) bool { return !a.trusted.known(a.clientKey(r)) },
 		ShedHandler:  shed,
