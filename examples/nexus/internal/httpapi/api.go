@@ -47,6 +47,9 @@ type Deps struct {
 	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
 	// "register"); nil keeps ruleLogin and ruleRegister.
 	RouteRules map[string]string
+	// RedisDownAtStart: Redis did not answer at start. The cache does not wait for its
+	// invalidation channel, which subscribes by itself once Redis answers.
+	RedisDownAtStart bool
 }
 
 // API is the HTTP API and the harden components around it.
@@ -74,6 +77,7 @@ type API struct {
 	cache       *cache.Cache
 	cacheMemory *cache.Memory // the in-process level
 	cacheShared bool          // the cache lives in Redis, shared by every instance
+	redisDown   bool          // Redis did not answer at start
 	httpCaches  map[string]*cache.HTTPCache
 }
 
@@ -85,7 +89,7 @@ const cacheNamespace = "cache:"
 func New(d Deps) (_ *API, err error) {
 	a := &API{
 		cfg: d.Config, log: d.Logger, registry: d.Registry, db: d.DB, rdb: d.Redis,
-		auth: d.Auth, aria: d.Aria, now: d.Now, router: &router{},
+		auth: d.Auth, aria: d.Aria, now: d.Now, router: &router{}, redisDown: d.RedisDownAtStart,
 	}
 	defer func() {
 		if err != nil {
@@ -304,10 +308,12 @@ func (a *API) setupCache() error {
 			return err
 		}
 		a.closers = append(a.closers, tl.Close)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tl.WaitSubscribed(ctx); err != nil {
-			return fmt.Errorf("cache invalidation channel: %w", err)
+		if !a.redisDown {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tl.WaitSubscribed(ctx); err != nil {
+				return fmt.Errorf("cache invalidation channel: %w", err)
+			}
 		}
 		cacheStore, a.cacheMemory, a.cacheShared = tl, tl.Local(), true
 	} else {
