@@ -198,10 +198,9 @@ asserted): p99 of the reads at most 3× quiet; the real user's login succeeds wi
 		ar := newAbuseRun(t, variant.env)
 		quiet := ar.phase(noFlood, d)
 		qConfig, qMe := quiet.config.Quantile(0.99), quiet.me.Quantile(0.99)
-		if !variant.control {
-			sec.Addf("Quiet: p99 /api/config, /api/auth/me", "%s, %s (%d, %d requests)", qConfig.Round(10*time.Microsecond), qMe.Round(10*time.Microsecond), quiet.config.Total(), quiet.me.Total())
-			sec.Addf("Quiet: real user's login p50 / p99", "%s / %s (%d of %d within %s)", quiet.login.Quantile(0.5), quiet.login.Quantile(0.99), quiet.loginInTime.Load(), quiet.login.Total(), loginTarget)
-		}
+		sec.Addf(variant.name+", quiet: p99 /api/config, /api/auth/me", "%s, %s (%d, %d requests)", qConfig.Round(10*time.Microsecond), qMe.Round(10*time.Microsecond), quiet.config.Total(), quiet.me.Total())
+		sec.Addf(variant.name+", quiet: real user's login p50 / p99", "%s / %s (%d of %d within %s)",
+			quiet.login.Quantile(0.5).Round(time.Millisecond), quiet.login.Quantile(0.99).Round(time.Millisecond), quiet.loginInTime.Load(), quiet.login.Total(), loginTarget)
 		for _, kind := range []floodKind{signupFlood, loginFlood} {
 			res := ar.phase(kind, d)
 			name := variant.name + ", " + kind.String()
@@ -221,7 +220,7 @@ asserted): p99 of the reads at most 3× quiet; the real user's login succeeds wi
 			sec.Addf(name+": p99 /api/config", "%s = %s quiet (%s)", pConfig.Round(10*time.Microsecond), ratio(pConfig, qConfig), met(pConfig <= 3*qConfig))
 			sec.Addf(name+": p99 /api/auth/me", "%s = %s quiet (%s)", pMe.Round(10*time.Microsecond), ratio(pMe, qMe), met(pMe <= 3*qMe))
 			sec.Addf(name+": real user's logins within "+loginTarget.String(), "%d of %d = %.0f %% (p50 %s, p99 %s; %s) (%s)",
-				inTime, tries, share, res.login.Quantile(0.5), res.login.Quantile(0.99), res.login.Statuses(), met(share >= 95))
+				inTime, tries, share, res.login.Quantile(0.5).Round(time.Millisecond), res.login.Quantile(0.99).Round(time.Millisecond), res.login.Statuses(), met(share >= 95))
 			if variant.control {
 				sec.Addf(name+": 5xx", "%d", res.flood.Of("5xx")+res.login.Of("5xx")+res.config.Of("5xx")+res.me.Of("5xx"))
 				continue
