@@ -45,7 +45,7 @@ type Deps struct {
 	Aria     *aria.Client
 	Now      func() time.Time
 	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
-	// "register"); nil keeps ruleLogin and ruleRegister.
+	// "register", "csp_report"); nil keeps ruleLogin, ruleRegister and ruleCSPReport.
 	RouteRules map[string]string
 	// RedisDownAtStart: Redis did not answer at start. The cache does not wait for its
 	// invalidation channel, which subscribes by itself once Redis answers.
@@ -71,7 +71,7 @@ type API struct {
 	compressor  *compress.Compressor
 	health      *health.Health
 	limiter     *ratelimit.Limiter
-	routeLimits map[string]*ratelimit.Limiter // by rule
+	routeLimits map[string]*ratelimit.Limiter // by route name (Deps.RouteRules)
 	ipKey       ratelimit.KeyFunc             // the client address, as the limiters read it
 	trusted     *knownClients                 // addresses with a recent successful login
 	cache       *cache.Cache
@@ -179,7 +179,11 @@ func (a *API) setupSecurity() (err error) {
 	if err != nil {
 		return err
 	}
-	a.cspReports, err = cspreport.New(cspreport.Config{Logger: a.log, Registerer: a.registry, Now: a.now})
+	a.cspReports, err = cspreport.New(cspreport.Config{
+		Logger: a.log, Registerer: a.registry, Now: a.now,
+		// With ruleCSPReport per client, each address is held to a small share of these.
+		MaxReports: cspMaxReports, LogLimit: cspLogLimit,
+	})
 	return err
 }
 
@@ -277,7 +281,7 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 	}
 	a.trusted = newKnownClients(a.now)
 	a.routeLimits = map[string]*ratelimit.Limiter{}
-	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister} {
+	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister, "csp_report": ruleCSPReport} {
 		enforced := rule
 		if r, ok := routeRules[name]; ok {
 			enforced = r
@@ -286,7 +290,7 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 		if err != nil {
 			return err
 		}
-		if a.routeLimits[rule], err = a.limiter.With(name, r); err != nil {
+		if a.routeLimits[name], err = a.limiter.With(name, r); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,17 @@ import (
 const (
 	ruleLogin    = "5 per minute"
 	ruleRegister = "3 per minute"
+	// ruleCSPReport budgets each client's CSP reports: with at most cspMaxReports
+	// reports a request, one address gets at most 25 of the cspLogLimit reports logged
+	// a minute, so one client's spam cannot crowd out the others' reports.
+	ruleCSPReport = "5 per minute"
+)
+
+// CSP report bounds: reports taken from one request (a Reporting API batch), and
+// reports logged a minute by every client together.
+const (
+	cspMaxReports = 5
+	cspLogLimit   = 300
 )
 
 // Cache tags.
@@ -98,9 +109,10 @@ func (a *API) setupRouter() error {
 	return nil
 }
 
-// limited adds a per-route rate-limit rule to next.
-func (a *API) limited(rule string, next http.Handler) http.Handler {
-	return a.routeLimits[rule].Handler(next)
+// limited adds the per-route rate limit of the route named name (login, register,
+// csp_report) to next.
+func (a *API) limited(name string, next http.Handler) http.Handler {
+	return a.routeLimits[name].Handler(next)
 }
 
 // cached serves next through the HTTP response cache of tag.
