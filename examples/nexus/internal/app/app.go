@@ -52,6 +52,9 @@ type App struct {
 // New opens the database (migrating it, seeding demo data in development), connects
 // Redis when configured and builds every component.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (_ *App, err error) {
+	if opt.ResetDemo && cfg.IsProduction() {
+		return nil, errors.New("demo data exists only in development; refusing to reset it in production")
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -82,9 +85,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		Redis: a.rdb, RedisPrefix: cfg.RedisPrefix, Now: opt.Now, Logger: log,
 	}); err != nil {
 		return nil, err
-	}
-	if opt.ResetDemo && cfg.IsProduction() {
-		return nil, errors.New("demo data exists only in development; refusing to reset it in production")
 	}
 	if !cfg.IsProduction() {
 		if err = a.seedDemo(ctx, opt.Now(), opt.ResetDemo); err != nil {

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,12 +89,17 @@ func TestResetDemo(t *testing.T) {
 	})
 }
 
-// TestResetDemoRefusedInProduction: production has no demo data to reset.
+// TestResetDemoRefusedInProduction: production has no demo data to reset, and its
+// database is not even opened.
 func TestResetDemoRefusedInProduction(t *testing.T) {
-	_, err := startTestServer(t, sqliteBackend(t), map[string]string{
+	be := sqliteBackend(t)
+	_, err := startTestServer(t, be, map[string]string{
 		"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "*",
 	}, Options{ResetDemo: true})
 	if err == nil || !strings.Contains(err.Error(), "production") {
 		t.Fatalf("reset in production: %v", err)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(be.env["DATABASE_URL"], "sqlite://")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the production database was opened: %v", err)
 	}
 }
