@@ -6,11 +6,12 @@
 //
 //	go run ./examples/nexus              # from the repository root
 //
-// With no configuration it serves on :5000 in development: an SQLite file in the user
-// cache directory (nexus-reussite/nexus.db), rate limits, cache and token revocation in
-// memory, random secrets per run, and demo data — four users (admin@, prof@, parent@ and
-// eleve@nexus-reussite.com) whose password is NEXUS_DEMO_PASSWORD or a random one logged
-// once. With DATABASE_URL=postgres://… and REDIS_URL=redis://… the same binary runs on
+// With no configuration it serves on :5000 in development: an SQLite file of the working
+// directory's own in the user cache directory (nexus-reussite/<directory>-<hash>/nexus.db,
+// logged at start), rate limits of "10000 per day;1000 per hour;20 per second" per client,
+// cache and token revocation in memory, random secrets per run, and demo data — four users
+// (admin@, prof@, parent@ and eleve@nexus-reussite.com) whose password is
+// NEXUS_DEMO_PASSWORD, set again at every start, or a random one logged once. With DATABASE_URL=postgres://… and REDIS_URL=redis://… the same binary runs on
 // PostgreSQL and Redis, and several instances share limits, cache and revocations.
 //
 // Configuration is read from the environment and an optional .env file in the working
@@ -31,6 +32,8 @@
 //	nexus diagnose     check configuration, database, Redis, secrets, mail and OpenAI, with
 //	                   credentials masked; exit 1 on any failure
 //	nexus healthcheck  GET /ready on the local port (container HEALTHCHECK); exit 1 unless 200
+//	nexus reset-demo   delete the demo accounts, their bookings, sessions and groups and
+//	                   create them afresh (development only)
 //
 // # Layout
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -13,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/servicetest"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
 )
 
 const demoPassword = "demo-password-for-tests"
@@ -209,5 +214,76 @@ func TestProductionNeedsAllowedHosts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "n.db")); err == nil {
 		t.Fatal("the database was opened before the configuration was checked")
+	}
+}
+
+// TestResetDemoCommand: "nexus reset-demo" logs where the database is, recreates the demo
+// accounts with NEXUS_DEMO_PASSWORD (or a new random password, logged) and exits 0; in
+// production it refuses and touches nothing.
+func TestResetDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	clearEnv(t, "APP_ENV", "FLASK_ENV", "SECRET_KEY", "JWT_SECRET_KEY", "SENTRY_DSN", "REDIS_URL", "OPENAI_API_KEY", "MAIL_SERVER", "PORT", "ALLOWED_HOSTS")
+	path := filepath.Join(dir, "n.db")
+	t.Setenv("DATABASE_URL", "sqlite://"+path)
+	demoHash := func() string {
+		t.Helper()
+		cfg, err := config.Load(config.Env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(t.Context(), cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		c, found, err := db.Credentials(t.Context(), store.DemoStudent)
+		if err != nil || !found {
+			t.Fatalf("demo student: found %v, %v", found, err)
+		}
+		return c.PasswordHash
+	}
+
+	t.Setenv("NEXUS_DEMO_PASSWORD", "first-reset-password")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"reset-demo"}, &out, &errb); code != 0 {
+		t.Fatalf("reset-demo: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{`"msg":"database","driver":"sqlite","path":"` + path + `"`, `"msg":"demo data deleted"`, `"msg":"demo data reset"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("reset-demo output lacks %s:\n%s", want, out.String())
+		}
+	}
+	if bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte("first-reset-password")) != nil {
+		t.Fatal("NEXUS_DEMO_PASSWORD is not the demo student's password after reset-demo")
+	}
+
+	// Without NEXUS_DEMO_PASSWORD: a new random password, shown once.
+	os.Unsetenv("NEXUS_DEMO_PASSWORD")
+	out.Reset()
+	if code := run(t.Context(), []string{"reset-demo"}, &out, &errb); code != 0 {
+		t.Fatalf("reset-demo: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var random string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "random password") {
+			_, after, _ := strings.Cut(line, `"password":"`)
+			random, _, _ = strings.Cut(after, `"`)
+		}
+	}
+	if random == "" || bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte(random)) != nil {
+		t.Fatalf("no random demo password logged, or not the demo student's (%q):\n%s", random, out.String())
+	}
+
+	t.Setenv("APP_ENV", "production")
+	t.Setenv("SECRET_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978")
+	t.Setenv("JWT_SECRET_KEY", "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718")
+	t.Setenv("ALLOWED_HOSTS", "*")
+	errb.Reset()
+	if code := run(t.Context(), []string{"reset-demo"}, io.Discard, &errb); code != 2 || !strings.Contains(errb.String(), "development only") {
+		t.Fatalf("reset-demo in production: exit %d, %s", code, errb.String())
+	}
+	if bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte(random)) != nil {
+		t.Fatal("reset-demo in production changed the demo data")
 	}
 }

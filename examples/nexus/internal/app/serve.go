@@ -40,7 +40,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := newHTTPServer(a.Handler(), a.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.Driver(), "redis", a.rdb != nil)
+	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.Driver(), "redis", a.rdb != nil,
+		"rate_limit", a.cfg.RateLimitDefault.String())
 
 	health := a.api.Health()
 	health.Start(ctx)
