@@ -38,8 +38,8 @@ var metricsContract = []variable{
 		case v != "" && len(v) < minMetricsToken:
 			return fmt.Errorf("must be at least %d characters", minMetricsToken)
 		case v == "" && c.MetricsAddr == "" && c.IsProduction():
-			return errors.New("production never serves /metrics publicly: set METRICS_TOKEN (a bearer token of 16+ " +
-				"characters the scraper sends) or METRICS_ADDR (a listen address only the scraper reaches, such as :9090)")
+			return errors.New("or METRICS_ADDR must be set in production, so that /metrics is not public: a bearer " +
+				"token of 16+ characters for the scraper, or a listen address only the scraper reaches (:9090)")
 		}
 		return nil
 	}},
