@@ -255,7 +255,7 @@ func TestServeMetricsListener(t *testing.T) {
 		v, ok := map[string]string{
 			"APP_ENV": "production", "ALLOWED_HOSTS": "api.nexus.tn", "DATABASE_URL": "sqlite://" + filepath.Join(dir, "n.db"),
 			"SECRET_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978", "JWT_SECRET_KEY": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
-			"METRICS_ADDR": metricsAddr, "METRICS_TOKEN": token, "SHUTDOWN_DELAY": "0",
+			"METRICS_ADDR": metricsAddr, "METRICS_TOKEN": token, "SHUTDOWN_DELAY": "0", "TRUSTED_PROXIES": "127.0.0.1",
 		}[k]
 		return v, ok
 	})
@@ -265,9 +265,14 @@ func TestServeMetricsListener(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	var logs servicetest.LogBuffer
 	done := make(chan int, 1)
-	go func() { done <- serve(ctx, cfg, newLogger(&logs, cfg), func() (net.Listener, error) { return ln, nil }) }()
+	go func() {
+		done <- serve(ctx, cfg, newLogger(&logs, cfg), func() (net.Listener, error) { return ln, nil })
+	}()
 	get := func(url, tok string) int {
 		req, _ := http.NewRequest("GET", url, nil)
+		// As the ingress forwards a request for the public host over HTTPS.
+		req.Host = "api.nexus.tn"
+		req.Header.Set("X-Forwarded-Proto", "https")
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}

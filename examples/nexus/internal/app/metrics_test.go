@@ -51,9 +51,11 @@ func TestMetricsAddrInProduction(t *testing.T) {
 		if withToken {
 			env["METRICS_TOKEN"] = metricsToken
 		}
+		env["TRUSTED_PROXIES"] = "127.0.0.1"
 		s := newTestServer(t, sqliteBackend(t), productionEnv(env))
-		s.expect(http.StatusNotFound, "GET", "/metrics", "", nil)
-		s.expect(http.StatusNotFound, "GET", "/metrics", metricsToken, nil)
+		viaIngress := []string{"Host", "api.nexus.tn", "X-Forwarded-Proto", "https"}
+		s.expect(http.StatusNotFound, "GET", "/metrics", "", nil, viaIngress...)
+		s.expect(http.StatusNotFound, "GET", "/metrics", metricsToken, nil, viaIngress...)
 
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

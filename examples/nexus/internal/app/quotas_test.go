@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -120,8 +121,14 @@ func TestAriaQuotaUnderConcurrency(t *testing.T) {
 // upstream call gives its unit back.
 func TestAriaQuotaGivenBackWhenClientLeaves(t *testing.T) {
 	called := make(chan struct{}, 1)
+	var calls atomic.Int64
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		called <- struct{}{}
+		calls.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the backend hanging up
+		select {
+		case called <- struct{}{}:
+		default:
+		}
 		<-r.Context().Done() // never answers; ends when the backend gives up
 	}))
 	defer upstream.Close()
@@ -153,6 +160,9 @@ func TestAriaQuotaGivenBackWhenClientLeaves(t *testing.T) {
 			t.Fatal("the unit of an abandoned question was not given back")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d upstream calls, want 1", calls.Load())
 	}
 }
 
