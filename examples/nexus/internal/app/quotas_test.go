@@ -282,7 +282,7 @@ func TestTeacherSeesOwnBookingsOnDashboard(t *testing.T) {
 
 		// A second teacher: registered, then made a teacher as an admin would in the database.
 		s.expect(http.StatusCreated, "POST", "/api/auth/register", "", map[string]string{
-			"email": "prof2@nexus-reussite.com", "password": "second-teacher-password", "first_name": "Sonia", "last_name": "Ben Ali",
+			"email": "prof2@nexus-reussite.com", "password": "second-teacher-password", "first_name": "Sonia", "last_name": "Ben Ali", "role": "parent",
 		})
 		second := s.userID("prof2@nexus-reussite.com")
 		ctx := context.Background()
