@@ -80,6 +80,10 @@ func (a *API) handleCreateStudent(w http.ResponseWriter, r *http.Request, p *dom
 	var parentID int64
 	if p.Role == domain.RoleParent {
 		parentID = p.UserID
+		// A parent at the quota is refused before the password costs a hash.
+		if err := a.db.ChildQuotaReached(r.Context(), parentID); err != nil {
+			return err
+		}
 	}
 	u, err := a.createUser(r, nu, sp, parentID)
 	if err != nil {

@@ -35,6 +35,20 @@ func (db *DB) CreateUser(ctx context.Context, nu *domain.NewUser, hash string, s
 	return u, err
 }
 
+// ChildQuotaReached reports domain.ErrTooManyChildren when the parent already has
+// Quotas.MaxChildren children: a cheap refusal before the password is hashed. It does not
+// lock; CreateUser enforces the quota under concurrency.
+func (db *DB) ChildQuotaReached(ctx context.Context, parentID int64) error {
+	var n int
+	if err := db.q.QueryRow(ctx, `SELECT COUNT(*) FROM parent_children WHERE parent_id = $1`, parentID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= db.quotas.MaxChildren {
+		return domain.ErrTooManyChildren(db.quotas.MaxChildren)
+	}
+	return nil
+}
+
 // checkChildQuota locks the parent's quota and refuses a child past limit.
 func (tx *Tx) checkChildQuota(ctx context.Context, parentID int64, limit int) error {
 	if err := tx.lockQuota(ctx, parentID); err != nil {
