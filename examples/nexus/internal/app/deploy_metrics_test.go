@@ -60,9 +60,9 @@ func TestDeployKeepsMetricsPrivate(t *testing.T) {
 	deployment := readDeploy(t, "k8s/deployment.yaml")
 	for _, want := range []string{
 		"{name: metrics, containerPort: " + port + ", protocol: TCP}", // the container's metrics port
-		`prometheus.io/port: "` + port + `"`,                         // the port scraped
-		"- {port: metrics, protocol: TCP}",                           // opened to monitoring only
-		"- {name: http, port: 80, targetPort: http, protocol: TCP}",  // the Service's only port
+		`prometheus.io/port: "` + port + `"`,                          // the port scraped
+		"- {port: metrics, protocol: TCP}",                            // opened to monitoring only
+		"- {name: http, port: 80, targetPort: http, protocol: TCP}",   // the Service's only port
 	} {
 		if !strings.Contains(deployment, want) {
 			t.Errorf("deployment.yaml lacks %q", want)
