@@ -87,6 +87,23 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listen fun
 		log.Error("listen", "addr", cfg.Addr(), "err", err)
 		return 1
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			log.Error("listen", "addr", cfg.MetricsAddr, "variable", "METRICS_ADDR", "err", err)
+			return 1
+		}
+		mctx, stop := context.WithCancel(ctx)
+		metricsDone := make(chan error, 1)
+		go func() { metricsDone <- a.ServeMetrics(mctx, mln) }()
+		defer func() {
+			stop()
+			if err := <-metricsDone; err != nil {
+				log.Error("metrics server stopped with an error", "err", err)
+			}
+		}()
+	}
 	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("server stopped with an error", "err", err)
 		return 1

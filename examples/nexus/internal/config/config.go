@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 )
 
 // Environments (APP_ENV).
@@ -105,6 +108,17 @@ type Config struct {
 	LogLevel      slog.Level    // LOG_LEVEL: info
 	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
 	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
+
+	// Quotas bound what one account takes of shared resources (quotas.go):
+	// ARIA_DAILY_LIMIT (50), BOOKING_MAX_ACTIVE (10), PARENT_MAX_CHILDREN (6),
+	// BOOKING_TIMEZONE (Africa/Tunis) and BOOKING_HOURS (08:00-21:00).
+	Quotas domain.Quotas
+
+	// MetricsToken (METRICS_TOKEN) makes /metrics require "Authorization: Bearer
+	// <token>"; MetricsAddr (METRICS_ADDR) serves /metrics on its own listener instead of
+	// the API's. Production requires one of them (metrics.go).
+	MetricsToken string
+	MetricsAddr  string
 
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
@@ -264,7 +278,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if name, err := c.setEnv(get); err != nil {
 		fail(name, err)
 	}
-	for _, v := range contract {
+	for _, v := range slices.Concat(contract, quotaContract, metricsContract) {
 		if err := v.set(c, get(v.name)); err != nil {
 			fail(v.name, err)
 		}

@@ -69,6 +69,7 @@ func TestConfigParsesEveryVariable(t *testing.T) {
 		"LOG_LEVEL": "warning", "NEXUS_DEMO_PASSWORD": "demo-demo", "SHUTDOWN_DELAY": "15",
 		"REDIS_PREFIX": "nexus-staging:", "CLIENT_IP_HEADER": "forwarded", "TRUST_FORWARDED_HOST": "true",
 		"HEALTH_TOKEN": "9c1f0e6d3b2a41d5", "HEALTH_DETAIL_CIDRS": "10.0.0.0/8, 192.0.2.7",
+		"METRICS_TOKEN": "5d41402abc4b2a76b9719d911017c592",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +162,7 @@ func TestLevelsAndRates(t *testing.T) {
 // TestProductionRequiresAllowedHosts: production names ALLOWED_HOSTS when it is empty,
 // and accepts "*" as an explicit choice of any host.
 func TestProductionRequiresAllowedHosts(t *testing.T) {
-	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret}
+	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "METRICS_ADDR": ":9090"}
 	for _, v := range []string{"", " , "} {
 		env["ALLOWED_HOSTS"] = v
 		_, err := Load(lookupMap(env))

@@ -72,6 +72,8 @@ var kindStatus = map[domain.Kind]int{
 	domain.KindNotFound:  http.StatusNotFound,
 	domain.KindConflict:  http.StatusConflict,
 	domain.KindQuota:     http.StatusTooManyRequests,
+	// A request the platform does not serve, such as a lesson at night.
+	domain.KindUnprocessable: http.StatusUnprocessableEntity,
 }
 
 // fail answers err as problem+json: rule violations and HTTP errors with their message,
