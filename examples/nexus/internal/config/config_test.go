@@ -303,7 +303,7 @@ func TestSizesAndTTLs(t *testing.T) {
 // to explore the API by hand and production keeps the library's default; a value set
 // wins in both.
 func TestRateLimitDefaultByEnvironment(t *testing.T) {
-	prod := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "*"}
+	prod := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "*", "METRICS_ADDR": ":9090"}
 	for _, c := range []struct {
 		env  map[string]string
 		want string
@@ -313,7 +313,7 @@ func TestRateLimitDefaultByEnvironment(t *testing.T) {
 		{prod, "1000 per day;100 per hour;2 per second"},
 		{map[string]string{"RATELIMIT_DEFAULT": "5 per minute"}, "5 per minute"},
 		{map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
-			"ALLOWED_HOSTS": "*", "RATELIMIT_DEFAULT": "5 per minute"}, "5 per minute"},
+			"ALLOWED_HOSTS": "*", "METRICS_ADDR": ":9090", "RATELIMIT_DEFAULT": "5 per minute"}, "5 per minute"},
 	} {
 		cfg, err := Load(lookupMap(c.env))
 		if err != nil {
