@@ -67,11 +67,12 @@ func unavailable(msg string) error {
 
 // kindStatus is the status of each kind of rule violation.
 var kindStatus = map[domain.Kind]int{
-	domain.KindInvalid:   http.StatusBadRequest,
-	domain.KindForbidden: http.StatusForbidden,
-	domain.KindNotFound:  http.StatusNotFound,
-	domain.KindConflict:  http.StatusConflict,
-	domain.KindQuota:     http.StatusTooManyRequests,
+	domain.KindInvalid:       http.StatusBadRequest,
+	domain.KindForbidden:     http.StatusForbidden,
+	domain.KindNotFound:      http.StatusNotFound,
+	domain.KindConflict:      http.StatusConflict,
+	domain.KindQuota:         http.StatusTooManyRequests,
+	domain.KindUnprocessable: http.StatusUnprocessableEntity,
 }
 
 // fail answers err as problem+json: rule violations and HTTP errors with their message,
