@@ -100,6 +100,16 @@ type Config struct {
 	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
 	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
 
+	// Accounts. LoginThrottleFree (LOGIN_THROTTLE_FREE: 5) login attempts on one account
+	// go through at once; each further one waits a delay doubling from
+	// LoginThrottleBaseDelay (LOGIN_THROTTLE_BASE_DELAY: 1 s) up to LoginThrottleMaxDelay
+	// (LOGIN_THROTTLE_MAX_DELAY: 5 min); "off" = no throttling (-1 here). RefreshGrace (REFRESH_GRACE_PERIOD: 30 s, 0 = none) is
+	// how long a refresh token just rotated out still yields a new pair of its session.
+	LoginThrottleFree      int
+	LoginThrottleBaseDelay time.Duration
+	LoginThrottleMaxDelay  time.Duration
+	RefreshGrace           time.Duration
+
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
 	GeneratedSecrets []string
@@ -125,6 +135,14 @@ const (
 	minDemoPassword = 8
 	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
 	minHealthToken = 16
+)
+
+// Defaults of the account settings.
+const (
+	defaultThrottleFree = 5
+	defaultThrottleBase = time.Second
+	defaultThrottleMax  = 5 * time.Minute
+	defaultRefreshGrace = 30 * time.Second
 )
 
 // variable is one entry of the environment contract: its name and how its value (trimmed;
@@ -229,6 +247,22 @@ var contract = []variable{
 		}
 		return nil
 	}},
+	{"LOGIN_THROTTLE_FREE", func(c *Config, v string) error {
+		if strings.EqualFold(v, "off") {
+			c.LoginThrottleFree = -1
+			return nil
+		}
+		return intVar(func(c *Config) *int { return &c.LoginThrottleFree }, defaultThrottleFree, 1, 1000)(c, v)
+	}},
+	{"LOGIN_THROTTLE_BASE_DELAY", durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleBaseDelay }, defaultThrottleBase, time.Millisecond, time.Hour)},
+	{"LOGIN_THROTTLE_MAX_DELAY", func(c *Config, v string) error {
+		err := durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleMaxDelay }, defaultThrottleMax, time.Millisecond, 24*time.Hour)(c, v)
+		if err == nil && c.LoginThrottleMaxDelay < c.LoginThrottleBaseDelay {
+			err = errors.New("must not be shorter than LOGIN_THROTTLE_BASE_DELAY")
+		}
+		return err
+	}},
+	{"REFRESH_GRACE_PERIOD", durationVar(func(c *Config) *time.Duration { return &c.RefreshGrace }, defaultRefreshGrace, 0, 5*time.Minute)},
 	{"SHUTDOWN_DELAY", func(c *Config, v string) (err error) {
 		def := time.Duration(0)
 		if c.IsProduction() {

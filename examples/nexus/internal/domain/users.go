@@ -120,7 +120,7 @@ func ValidateStudentProfile(grade, school string, specialties []string, style st
 		return nil, Invalid("learning_style must be visual, auditory, kinesthetic, logical or mixed")
 	}
 	school = strings.TrimSpace(school)
-	if utf8.RuneCountInString(school) > 200 || hasMarkup(school) {
+	if utf8.RuneCountInString(school) > 200 || hasMarkup(school) || hasControl(school) {
 		return nil, Invalid("school must be at most 200 characters without markup")
 	}
 	if len(specialties) > 10 {
@@ -129,7 +129,7 @@ func ValidateStudentProfile(grade, school string, specialties []string, style st
 	clean := make([]string, 0, len(specialties))
 	for _, s := range specialties {
 		s = strings.TrimSpace(s)
-		if s == "" || utf8.RuneCountInString(s) > 60 || hasMarkup(s) {
+		if s == "" || utf8.RuneCountInString(s) > 60 || hasMarkup(s) || hasControl(s) {
 			return nil, Invalid("each specialty must be 1 to 60 characters without markup")
 		}
 		clean = append(clean, s)

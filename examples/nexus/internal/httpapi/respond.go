@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -84,7 +85,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &de):
 		if de.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
 		}
 		writeProblem(w, kindStatus[de.Kind], de.Msg)
 	case errors.As(err, &he):
