@@ -318,17 +318,17 @@ func (c *Config) setEnv(get func(string) string) (string, error) {
 	return name, nil
 }
 
-// setSecret stores a secret: production refuses a missing, published or short one;
+// setSecret stores a secret: production refuses a missing or weak one (SecretWeakness);
 // development makes up a missing one for this run.
 func (c *Config) setSecret(name string, dst *string, v string) error {
 	*dst = v
 	switch {
 	case c.IsProduction() && v == "":
 		return errors.New("must be set in production")
-	case c.IsProduction() && IsDefaultSecret(v):
-		return errors.New("is a published default value; generate one with `openssl rand -hex 32`")
-	case c.IsProduction() && len(v) < MinSecretLength:
-		return fmt.Errorf("must be at least %d characters in production", MinSecretLength)
+	case c.IsProduction():
+		if why := SecretWeakness(v); why != "" {
+			return errors.New(why + "; generate one with `openssl rand -hex 32`")
+		}
 	case v == "":
 		*dst = RandomHex(32)
 		c.GeneratedSecrets = append(c.GeneratedSecrets, name)
@@ -353,6 +353,8 @@ var knownDefaultSecrets = []string{
 	"", "secret", "changeme", "change-me", "dev", "development", "dev-secret-key",
 	"your-secret-key", "your-secret-key-here", "jwt-secret-key", "super-secret",
 	"nexus-reussite-secret", "replace-me-with-64-random-hex-characters",
+	"your-super-secret-jwt-key-here!!", "your-super-secret-key-here", "your-jwt-secret-key",
+	"your-secret-key-change-in-production", "super-secret-key", "supersecretkey",
 }
 
 // IsDefaultSecret reports a secret that is empty, published in examples and tutorials, or

@@ -281,8 +281,13 @@ func checkPostgresURL(v string) error {
 	return nil
 }
 
-// checkOrigin accepts "*" or an origin such as https://example.com.
+// checkOrigin accepts "*" or an origin such as https://example.com. An origin has no
+// user part: one with "user:password@" is refused without quoting it, since its password
+// would otherwise reach the logs.
 func checkOrigin(o string) error {
+	if strings.Contains(o, "@") {
+		return errors.New("an origin is scheme://host[:port] and has no user or password part (user:password@); the value is not shown")
+	}
 	if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "") {
 		return fmt.Errorf("%q is not an origin like https://example.com", redact.URL(o))
 	}
