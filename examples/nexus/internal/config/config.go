@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
@@ -103,8 +104,9 @@ type Config struct {
 	// Accounts. LoginThrottleFree (LOGIN_THROTTLE_FREE: 5) login attempts on one account
 	// go through at once; each further one waits a delay doubling from
 	// LoginThrottleBaseDelay (LOGIN_THROTTLE_BASE_DELAY: 1 s) up to LoginThrottleMaxDelay
-	// (LOGIN_THROTTLE_MAX_DELAY: 5 min); "off" = no throttling (-1 here). RefreshGrace (REFRESH_GRACE_PERIOD: 30 s, 0 = none) is
-	// how long a refresh token just rotated out still yields a new pair of its session.
+	// (LOGIN_THROTTLE_MAX_DELAY: 5 min); "off" = no throttling (-1 here).
+	// RefreshGrace (REFRESH_GRACE_PERIOD: 30 s, 0 = none) is how long a refresh token
+	// just rotated out still yields a new pair of its session.
 	LoginThrottleFree      int
 	LoginThrottleBaseDelay time.Duration
 	LoginThrottleMaxDelay  time.Duration
@@ -131,8 +133,6 @@ const (
 	defaultIPHeader    = "X-Forwarded-For"
 	// MinSecretLength is the shortest secret production accepts.
 	MinSecretLength = 32
-	// minDemoPassword is the shortest NEXUS_DEMO_PASSWORD.
-	minDemoPassword = 8
 	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
 	minHealthToken = 16
 )
@@ -242,10 +242,11 @@ var contract = []variable{
 	{"HEALTH_DETAIL_CIDRS", listVar(func(c *Config) *[]string { return &c.HealthDetailCIDRs }, checkProxy)},
 	{"NEXUS_DEMO_PASSWORD", func(c *Config, v string) error {
 		c.DemoPassword = v
-		if v != "" && len(v) < minDemoPassword {
-			return fmt.Errorf("must be at least %d characters", minDemoPassword)
+		if v == "" {
+			return nil
 		}
-		return nil
+		// The password policy of every account (the message does not quote the value).
+		return domain.ValidatePassword(v)
 	}},
 	{"LOGIN_THROTTLE_FREE", func(c *Config, v string) error {
 		if strings.EqualFold(v, "off") {
