@@ -38,7 +38,7 @@ func SecretWeakness(v string) string {
 	}
 	for _, w := range placeholderWords {
 		if strings.Contains(l, w) {
-			return "looks like a placeholder (it contains the word " + w + ")"
+			return "looks like a placeholder sentence rather than a random value"
 		}
 	}
 	r := zxcvbn.PasswordStrength(v[:min(len(v), maxSecretAnalysed)], nil)
