@@ -92,3 +92,46 @@ func TestPasswordPolicyOnEveryRoute(t *testing.T) {
 		s.login("leila.haddad@example.tn", strongPassword)
 	})
 }
+
+// TestPasswordChange: the current password must match, the new one follows the policy;
+// a change revokes the account's other sessions and keeps the caller's.
+func TestPasswordChange(t *testing.T) {
+	eachBackend(t, func(t *testing.T, be backend) {
+		s := newTestServer(t, be, nil)
+		other := s.login(demoTeacher, demoPassword)
+		mine := s.login(demoTeacher, demoPassword).AccessToken
+		change := func(current, next string) map[string]string {
+			return map[string]string{"current_password": current, "new_password": next}
+		}
+		r := s.expect(http.StatusForbidden, "POST", "/api/auth/password", mine, change("wrong-password", strongPassword))
+		if problemDetail(t, r) != "the current password is incorrect" {
+			t.Errorf("wrong current password: %s", r.body)
+		}
+		for _, weak := range []string{"password", "12345678", "nexusreussite"} {
+			r = s.expect(http.StatusUnprocessableEntity, "POST", "/api/auth/password", mine, change(demoPassword, weak))
+			if !strings.HasPrefix(problemDetail(t, r), "password is too easy to guess: ") {
+				t.Errorf("%q: %s", weak, r.body)
+			}
+		}
+		s.expect(http.StatusBadRequest, "POST", "/api/auth/password", mine, change(demoPassword, "short"))
+		s.expect(http.StatusNoContent, "POST", "/api/auth/password", mine, change(demoPassword, strongPassword))
+		s.expect(http.StatusOK, "GET", "/api/auth/me", mine, nil)
+		s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", other.AccessToken, nil)
+		s.expect(http.StatusUnauthorized, "POST", "/api/auth/refresh", "", map[string]string{"refresh_token": other.RefreshToken})
+		s.expect(http.StatusUnauthorized, "POST", "/api/auth/login", "", loginBody(demoTeacher, demoPassword))
+		s.login(demoTeacher, strongPassword)
+	})
+}
+
+// TestPasswordChangeIsThrottled: guessing the current password with a stolen access
+// token runs into the account's login throttle.
+func TestPasswordChangeIsThrottled(t *testing.T) {
+	s := newTestServer(t, sqliteBackend(t), nil)
+	token := s.login(demoTeacher, demoPassword).AccessToken
+	guess := map[string]string{"current_password": "wrong-password", "new_password": strongPassword}
+	for range 5 {
+		s.expect(http.StatusForbidden, "POST", "/api/auth/password", token, guess)
+	}
+	s.expect(http.StatusForbidden, "POST", "/api/auth/password", token, guess)
+	retryAfter(t, s.expect(http.StatusTooManyRequests, "POST", "/api/auth/password", token, guess))
+}
