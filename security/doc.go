@@ -68,8 +68,10 @@
 //     host-checked.
 //   - Strict-Transport-Security: max-age=31536000; includeSubDomains (HTTPS only);
 //     preload only with HSTS.Preload.
-//   - Content-Security-Policy: DefaultCSP, enforced (not ReportOnly), with a fresh nonce
-//     per response (Nonce); no report endpoint unless CSP.ReportURI is set.
+//   - Content-Security-Policy: DefaultCSP, enforced (not ReportOnly); no report endpoint
+//     unless CSP.ReportURI is set. A response whose handler calls Nonce carries a fresh
+//     nonce in script-src and style-src; any other response (JSON, an asset) carries the
+//     policy without nonce, which allows no inline code at all and costs no random draw.
 //   - Referrer-Policy: strict-origin-when-cross-origin; Permissions-Policy: camera=(),
 //     geolocation=(), microphone=(); X-Content-Type-Options: nosniff; X-Frame-Options:
 //     DENY; Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy: same-origin;

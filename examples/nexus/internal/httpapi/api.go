@@ -252,6 +252,8 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 	a.limiter, err = ratelimit.New(ratelimit.Config{
 		Name: "default",
 		Rule: a.cfg.RateLimitDefault,
+		// The API document promises both header families to clients.
+		Headers: ratelimit.HeadersAll,
 		// The page and its icon are static; the API calls they make are limited.
 		ExemptPaths:    []string{"/", "/favicon.ico"},
 		Store:          st,
