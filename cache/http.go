@@ -209,7 +209,7 @@ func plainQueryName(name string) bool {
 
 // Handler returns next behind the cache (and behind HTTPConfig.Inner when set).
 func (h *HTTPCache) Handler(next http.Handler) http.Handler {
-	if h.inner != nil {
+	if h != nil && h.inner != nil { // a nil cache fails on its first request, as before
 		next = h.inner(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

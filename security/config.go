@@ -125,7 +125,8 @@ type HSTS struct {
 
 // CSPConfig configures Content-Security-Policy.
 type CSPConfig struct {
-	// Policy is sent on every response. Nil (default) means DefaultCSP(). Routes can
+	// Policy is sent on every response. Nil (default) means DefaultCSP() on documents
+	// and APICSP() on other responses (see the package doc's defaults). Routes can
 	// send another with (*Security).WithCSP. A policy with NonceSource is sent with a
 	// fresh nonce when the handler asks for one (Nonce), and otherwise without it: each
 	// directive drops NonceSource and 'unsafe-inline', and one left empty becomes 'none'.

@@ -41,6 +41,7 @@ func DefaultCSP() CSP {
 }
 
 // APICSP returns a policy for JSON-only services: nothing may load, frame or submit.
+// With the default Config it is what responses other than documents carry.
 func APICSP() CSP {
 	return CSP{
 		"default-src":     {"'none'"},

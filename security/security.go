@@ -24,6 +24,7 @@ type Security struct {
 	httpsPort      int
 	headers        *staticHeaders
 	policy         *policy
+	apiPolicy      *policy // APICSP for responses that are not documents, with the default policy
 	cspHeader      string
 	reportURI      string
 	reportingHdr   string
@@ -146,6 +147,10 @@ func (s *Security) setupCSP(c CSPConfig) error {
 	pol := c.Policy
 	if pol == nil {
 		pol = DefaultCSP()
+		var err error
+		if s.apiPolicy, err = s.compile(APICSP()); err != nil {
+			return err
+		}
 	}
 	var err error
 	s.policy, err = s.compile(pol)
