@@ -126,7 +126,7 @@ func TestPasswordChange(t *testing.T) {
 // TestPasswordChangeIsThrottled: guessing the current password with a stolen access
 // token runs into the account's login throttle.
 func TestPasswordChangeIsThrottled(t *testing.T) {
-	s := newTestServer(t, sqliteBackend(t), nil)
+	s := newTestServer(t, sqliteBackend(t), throttleEnv)
 	token := s.login(demoTeacher, demoPassword).AccessToken
 	guess := map[string]string{"current_password": "wrong-password", "new_password": strongPassword}
 	for range 5 {
