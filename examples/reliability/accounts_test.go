@@ -16,14 +16,14 @@ import (
 
 // accountEnv shortens the account settings so the test sees them act within seconds.
 var accountEnv = map[string]string{
-	"LOGIN_THROTTLE_BASE_DELAY": "5", "LOGIN_THROTTLE_MAX_DELAY": "20", "REFRESH_GRACE_PERIOD": "3",
+	"LOGIN_THROTTLE_BASE_DELAY": "5", "LOGIN_THROTTLE_MAX_DELAY": "20", "REFRESH_GRACE_PERIOD": "6",
 }
 
 // TestAbuseAccounts runs the account protections against the real binary, on PostgreSQL
 // + Redis and on SQLite.
 func TestAbuseAccounts(t *testing.T) {
 	sec := section(t, "Abuse: accounts",
-		`The binary with LOGIN_THROTTLE_BASE_DELAY=5s and REFRESH_GRACE_PERIOD=3s, on PostgreSQL + Redis
+		`The binary with LOGIN_THROTTLE_BASE_DELAY=5s and REFRESH_GRACE_PERIOD=6s, on PostgreSQL + Redis
 and on SQLite. Claims: 30 addresses guessing one account's password once each get 401 for the
 first 6 guesses and 429 with Retry-After for the other 24 (no password check); the right password
 is 429 too until the delay has passed, then 200. 30 parallel refreshes of one refresh token all
@@ -119,7 +119,7 @@ func accountRefresh(t *testing.T, sec *Section, name string, a *api, n int) {
 	if !ok {
 		t.Errorf("%s: %d refreshed, %d work", name, refreshed, working)
 	}
-	time.Sleep(5 * time.Second) // past the 3 s grace window
+	time.Sleep(8 * time.Second) // past the 6 s grace window
 	reuse := a.call(ctx, "POST", "/api/auth/refresh", fmt.Sprintf("198.19.%d.2", n), "", map[string]string{"refresh_token": first.RefreshToken})
 	me := a.call(ctx, "GET", "/api/auth/me", fmt.Sprintf("198.19.%d.3", n), last.AccessToken, nil)
 	ok = reuse.status == http.StatusUnauthorized && me.status == http.StatusUnauthorized
