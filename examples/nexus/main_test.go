@@ -176,6 +176,7 @@ func TestStartupErrorsHideCredentials(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"REDIS_URL": "redis://:s3cret@cache:port x/0"}, 2, "REDIS_URL"},
+		{map[string]string{"DATABASE_URL": sqlite, "CORS_ORIGINS": "https://app.example.com,https://admin:s3cret@app.example.com"}, 2, "CORS_ORIGINS: an origin is scheme://host[:port] and has no user or password part"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@db:x/nexus?sslpassword=s3cret2"}, 2, "DATABASE_URL"},
 		{map[string]string{"DATABASE_URL": "postgres://u:s3cret@127.0.0.1:1/nexus?password=s3cret2&connect_timeout=1&sslmode=disable"}, 1, "database unreachable (postgres://u:xxxxx@127.0.0.1:1/nexus?password=xxxxx"},
 		{map[string]string{"DATABASE_URL": sqlite, "REDIS_URL": "redis://:s3cret@127.0.0.1:1/0?dial_timeout=1s"}, 1, "redis unreachable (redis://:xxxxx@127.0.0.1:1/0"},

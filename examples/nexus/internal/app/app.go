@@ -83,6 +83,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if a.auth, err = auth.New(a.db, auth.Config{
 		JWTSecretKey: cfg.JWTSecretKey, SecretKey: cfg.SecretKey, BcryptCost: opt.BcryptCost,
 		Redis: a.rdb, RedisPrefix: cfg.RedisPrefix, Now: opt.Now, Logger: log,
+		Throttle: auth.ThrottleConfig{
+			Free: cfg.LoginThrottleFree, Base: cfg.LoginThrottleBaseDelay, Max: cfg.LoginThrottleMaxDelay,
+		},
+		RefreshGrace: cfg.RefreshGrace,
 	}); err != nil {
 		return nil, err
 	}

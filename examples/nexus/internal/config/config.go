@@ -21,11 +21,10 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
-
-	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 )
 
 // Environments (APP_ENV).
@@ -120,6 +119,17 @@ type Config struct {
 	MetricsToken string
 	MetricsAddr  string
 
+	// Accounts. LoginThrottleFree (LOGIN_THROTTLE_FREE: 5) login attempts on one account
+	// go through at once; each further one waits a delay doubling from
+	// LoginThrottleBaseDelay (LOGIN_THROTTLE_BASE_DELAY: 1 s) up to LoginThrottleMaxDelay
+	// (LOGIN_THROTTLE_MAX_DELAY: 5 min); "off" = no throttling (-1 here).
+	// RefreshGrace (REFRESH_GRACE_PERIOD: 30 s, 0 = none) is how long a refresh token
+	// just rotated out still yields a new pair of its session.
+	LoginThrottleFree      int
+	LoginThrottleBaseDelay time.Duration
+	LoginThrottleMaxDelay  time.Duration
+	RefreshGrace           time.Duration
+
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
 	GeneratedSecrets []string
@@ -141,13 +151,19 @@ const (
 	defaultIPHeader    = "X-Forwarded-For"
 	// MinSecretLength is the shortest secret production accepts.
 	MinSecretLength = 32
-	// minDemoPassword is the shortest NEXUS_DEMO_PASSWORD.
-	minDemoPassword = 8
 	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
 	minHealthToken = 16
 	// DevelopmentRateLimit is RATELIMIT_DEFAULT's default in development: room to explore
 	// the API by hand. Production's is ratelimit.DefaultRule.
 	DevelopmentRateLimit = "10000 per day;1000 per hour;20 per second"
+)
+
+// Defaults of the account settings.
+const (
+	defaultThrottleFree = 5
+	defaultThrottleBase = time.Second
+	defaultThrottleMax  = 5 * time.Minute
+	defaultRefreshGrace = 30 * time.Second
 )
 
 // variable is one entry of the environment contract: its name and how its value (trimmed;
@@ -251,11 +267,28 @@ var contract = []variable{
 	{"HEALTH_DETAIL_CIDRS", listVar(func(c *Config) *[]string { return &c.HealthDetailCIDRs }, checkProxy)},
 	{"NEXUS_DEMO_PASSWORD", func(c *Config, v string) error {
 		c.DemoPassword = v
-		if v != "" && len(v) < minDemoPassword {
-			return fmt.Errorf("must be at least %d characters", minDemoPassword)
+		if v == "" {
+			return nil
 		}
-		return nil
+		// The password policy of every account (the message does not quote the value).
+		return domain.ValidatePassword(v)
 	}},
+	{"LOGIN_THROTTLE_FREE", func(c *Config, v string) error {
+		if strings.EqualFold(v, "off") {
+			c.LoginThrottleFree = -1
+			return nil
+		}
+		return intVar(func(c *Config) *int { return &c.LoginThrottleFree }, defaultThrottleFree, 1, 1000)(c, v)
+	}},
+	{"LOGIN_THROTTLE_BASE_DELAY", durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleBaseDelay }, defaultThrottleBase, time.Millisecond, time.Hour)},
+	{"LOGIN_THROTTLE_MAX_DELAY", func(c *Config, v string) error {
+		err := durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleMaxDelay }, defaultThrottleMax, time.Millisecond, 24*time.Hour)(c, v)
+		if err == nil && c.LoginThrottleMaxDelay < c.LoginThrottleBaseDelay {
+			err = errors.New("must not be shorter than LOGIN_THROTTLE_BASE_DELAY")
+		}
+		return err
+	}},
+	{"REFRESH_GRACE_PERIOD", durationVar(func(c *Config) *time.Duration { return &c.RefreshGrace }, defaultRefreshGrace, 0, 5*time.Minute)},
 	{"SHUTDOWN_DELAY", func(c *Config, v string) (err error) {
 		def := time.Duration(0)
 		if c.IsProduction() {
@@ -311,17 +344,17 @@ func (c *Config) setEnv(get func(string) string) (string, error) {
 	return name, nil
 }
 
-// setSecret stores a secret: production refuses a missing, published or short one;
+// setSecret stores a secret: production refuses a missing or weak one (SecretWeakness);
 // development makes up a missing one for this run.
 func (c *Config) setSecret(name string, dst *string, v string) error {
 	*dst = v
 	switch {
 	case c.IsProduction() && v == "":
 		return errors.New("must be set in production")
-	case c.IsProduction() && IsDefaultSecret(v):
-		return errors.New("is a published default value; generate one with `openssl rand -hex 32`")
-	case c.IsProduction() && len(v) < MinSecretLength:
-		return fmt.Errorf("must be at least %d characters in production", MinSecretLength)
+	case c.IsProduction():
+		if why := SecretWeakness(v); why != "" {
+			return errors.New(why + "; generate one with `openssl rand -hex 32`")
+		}
 	case v == "":
 		*dst = RandomHex(32)
 		c.GeneratedSecrets = append(c.GeneratedSecrets, name)
@@ -346,6 +379,8 @@ var knownDefaultSecrets = []string{
 	"", "secret", "changeme", "change-me", "dev", "development", "dev-secret-key",
 	"your-secret-key", "your-secret-key-here", "jwt-secret-key", "super-secret",
 	"nexus-reussite-secret", "replace-me-with-64-random-hex-characters",
+	"your-super-secret-jwt-key-here!!", "your-super-secret-key-here", "your-jwt-secret-key",
+	"your-secret-key-change-in-production", "super-secret-key", "supersecretkey",
 }
 
 // IsDefaultSecret reports a secret that is empty, published in examples and tutorials, or

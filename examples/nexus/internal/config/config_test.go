@@ -193,7 +193,13 @@ func TestProductionRefusesWeakSecrets(t *testing.T) {
 		{map[string]string{"SECRET_KEY": goodSecret}, "JWT_SECRET_KEY: must be set in production"},
 		{map[string]string{"SECRET_KEY": "dev-secret-key", "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is a published default"},
 		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "change-me-in-production-please-0123456789"}, "JWT_SECRET_KEY: is a published default"},
-		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "short-but-unique"}, "JWT_SECRET_KEY: must be at least 32"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "short-but-unique"}, "JWT_SECRET_KEY: is shorter than 32 characters"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "your-super-secret-jwt-key-here!!"}, "JWT_SECRET_KEY: is a published default"},
+		{map[string]string{"SECRET_KEY": strings.Repeat("a", 64), "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is repetitive or predictable"},
+		{map[string]string{"SECRET_KEY": strings.Repeat("0123456789abcdef", 4), "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is repetitive or predictable"},
+		{map[string]string{"SECRET_KEY": "abcdefghijklmnopqrstuvwxyz0123456789", "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is repetitive or predictable"},
+		{map[string]string{"SECRET_KEY": "qwertyuiopasdfghjklzxcvbnm1234567890", "JWT_SECRET_KEY": goodJWTSecret}, "SECRET_KEY: is repetitive or predictable"},
+		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": "my-production-jwt-signing-secret-for-nexus"}, "JWT_SECRET_KEY: looks like a placeholder"},
 		{map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodSecret}, "JWT_SECRET_KEY: must differ"},
 	}
 	for _, c := range cases {
@@ -202,6 +208,22 @@ func TestProductionRefusesWeakSecrets(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.env, err, c.want)
 		}
+		// The error never quotes the secret.
+		for _, name := range []string{"SECRET_KEY", "JWT_SECRET_KEY"} {
+			if v := c.env[name]; err != nil && len(v) >= 8 && v != goodSecret && v != goodJWTSecret && strings.Contains(err.Error(), v[:8]) {
+				t.Errorf("%s quoted in %v", name, err)
+			}
+		}
+	}
+	// Random values as the documentation says to make them pass, and development takes
+	// any value.
+	for range 200 {
+		if why := SecretWeakness(RandomHex(16)); why != "" {
+			t.Fatalf("a random 32-character hex secret: %s", why)
+		}
+	}
+	if _, err := Load(lookupMap(map[string]string{"SECRET_KEY": strings.Repeat("a", 64), "JWT_SECRET_KEY": "dev"})); err != nil {
+		t.Fatalf("development: %v", err)
 	}
 	// The published .env.example values are refused too.
 	ex, err := ReadDotenv(envExample)
@@ -258,6 +280,9 @@ func TestConfigErrorsHideCredentials(t *testing.T) {
 		{"OPENAI_API_BASE", "ftp://k:s3cret@x/v1?api_key=s3cret"},
 		{"OPENAI_API_BASE", "https://k:s3cret@/v1?api_key=s3cret"},
 		{"CORS_ORIGINS", "https://u:s3cret@/"},
+		{"CORS_ORIGINS", "https://app.example.com,https://admin:s3cret@app.example.com"},
+		{"CORS_ORIGINS", "https://admin:s3cret@app.example.com:8443"},
+		{"CORS_ORIGINS", "https://s3cret@app.example.com"},
 	} {
 		_, err := Load(lookupMap(map[string]string{c.name: c.value}))
 		if err == nil {

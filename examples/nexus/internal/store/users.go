@@ -187,3 +187,18 @@ func (db *DB) DeleteStudent(ctx context.Context, id int64) error {
 	_, err := db.q.ExecContext(ctx, `DELETE FROM users WHERE id = $1 AND role = 'student'`, id)
 	return err
 }
+
+// PasswordHash returns the password hash of a user; found is false when there is none.
+func (db *DB) PasswordHash(ctx context.Context, id int64) (hash string, found bool, err error) {
+	err = db.q.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, id).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return hash, err == nil, err
+}
+
+// SetPasswordHash replaces the password hash of a user.
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	_, err := db.q.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, id)
+	return err
+}
