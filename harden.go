@@ -252,8 +252,13 @@ func metricsHandler(h http.Handler) http.Handler {
 //	mux.Handle("GET /formulas", formulas.Handler(listFormulas))
 //
 // Requests carrying credentials (Authorization, Cookie) bypass it unless cfg says
-// otherwise; cache.HTTPConfig lists the opt-ins. Errors wrap ErrInvalidConfig.
+// otherwise; cache.HTTPConfig lists the opt-ins. Responses are compressed inside the
+// cache (cfg.Inner defaults to Compressor().Handler), so a hit is served with its stored
+// compressed bytes and costs no compression. Errors wrap ErrInvalidConfig.
 func (s *Stack) HTTPCache(cfg cache.HTTPConfig) (*cache.HTTPCache, error) {
+	if cfg.Inner == nil {
+		cfg.Inner = s.compressor.Handler
+	}
 	c, err := cache.NewHTTP(s.cache, cfg)
 	if err != nil {
 		return nil, part("cache", err)

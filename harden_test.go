@@ -3,6 +3,7 @@ package harden_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/nexus-reussite/harden"
 	"github.com/nexus-reussite/harden/cache"
 	"github.com/nexus-reussite/harden/cache/rediscache"
@@ -436,6 +438,36 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 		_, ok = metric(t, srv, "harden_concurrency_shed_total", "limiter", "slow", "reason", "queue_full")
 		assert.True(t, ok, "the gate's metrics are in the stack's registry")
 	})
+	t.Run("503 of a gate ahead of the mux, named by Observe.Router", func(t *testing.T) {
+		var logs lockedBuffer
+		mux := app()
+		s := newStack(t, harden.Config{
+			Logger:  observe.NewJSONLogger(&logs, nil),
+			Observe: observe.Config{MetricsToken: metricsToken, Router: mux},
+		})
+		gate, err := s.Concurrency(ratelimit.ConcurrencyConfig{Name: "all", Limit: 1, QueueSize: -1})
+		require.NoError(t, err)
+		entered, release := make(chan struct{}), make(chan struct{})
+		mux.HandleFunc("GET /slow/{id}", func(w http.ResponseWriter, r *http.Request) {
+			entered <- struct{}{}
+			<-release
+		})
+		// The gate sheds before the mux runs, so no pattern is set on the request: the
+		// Router names the route.
+		srv := httptest.NewTLSServer(s.Handler(gate.Handler(mux)))
+		defer srv.Close()
+		var wg sync.WaitGroup
+		wg.Go(func() { get(t, srv, "/slow/1") })
+		<-entered
+		assert.Equal(t, http.StatusServiceUnavailable, get(t, srv, "/users/7").status)
+		close(release)
+		wg.Wait()
+		v, ok := metric(t, srv, "harden_http_requests_total", "route", "GET /users/{id}", "code", "5xx")
+		assert.True(t, ok && v == "1", "the shed request counted under its route: %q", v)
+		_, ok = metric(t, srv, "harden_http_requests_total", "route", "unmatched")
+		assert.False(t, ok, "a request counted as unmatched")
+		assert.Contains(t, logs.String(), `"route":"GET /users/{id}","path":"/users/7","status":503`)
+	})
 }
 
 // A client behind a trusted proxy that speaks X-Forwarded-For cannot pick its address
@@ -652,4 +684,41 @@ func TestInstancesShareCacheAndLimitsThroughRedis(t *testing.T) {
 	assert.Equal(t, "HIT", get(t, srvs[1], "/cached/me").header.Get("X-Cache"))
 	assert.Equal(t, http.StatusOK, get(t, srvs[0], "/hello").status)
 	assert.Equal(t, http.StatusTooManyRequests, get(t, srvs[1], "/hello").status, "the fourth request of the client")
+}
+
+// A cached route stores what the compressor made: hits are served with the stored
+// compressed bytes, one entry per coding, and nothing is compressed again.
+func TestCachedRouteServesCompressedBytes(t *testing.T) {
+	s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: metricsToken},
+		RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("100 per second")}})
+	c, err := s.HTTPCache(cache.HTTPConfig{})
+	require.NoError(t, err)
+	mux := app()
+	hello, _ := mux.Handler(httptest.NewRequest(http.MethodGet, "/hello", nil))
+	mux.Handle("GET /cached/hello", c.Handler(hello))
+	srv := httptest.NewTLSServer(s.Handler(mux))
+	defer srv.Close()
+	plain := get(t, srv, "/hello", "Accept-Encoding", "identity").body
+
+	for _, coding := range []string{"gzip", "zstd"} {
+		for i, want := range []string{"MISS", "HIT", "HIT"} {
+			r := get(t, srv, "/cached/hello", "Accept-Encoding", coding)
+			require.Equal(t, http.StatusOK, r.status)
+			assert.Equal(t, want, r.header.Get("X-Cache"), "%s #%d", coding, i)
+			assert.Equal(t, []string{coding}, r.header.Values("Content-Encoding"), "%s #%d", coding, i)
+			assert.Equal(t, []string{"Accept-Encoding"}, r.header.Values("Vary"), "%s #%d", coding, i)
+			var dec io.Reader
+			if coding == "gzip" {
+				dec, err = gzip.NewReader(strings.NewReader(r.body))
+			} else {
+				dec, err = zstd.NewReader(strings.NewReader(r.body))
+			}
+			require.NoError(t, err)
+			b, err := io.ReadAll(dec)
+			require.NoError(t, err)
+			assert.Equal(t, plain, string(b))
+		}
+		n, _ := metric(t, srv, "harden_compress_responses_total", "encoding", coding)
+		assert.Equal(t, "1", n, "%s: only the miss was compressed", coding)
+	}
 }

@@ -61,6 +61,11 @@ type HTTPConfig struct {
 	// Logger receives store errors and panics of background revalidation; default the
 	// Cache's logger.
 	Logger *slog.Logger
+	// Inner, when set, wraps every handler inside the cache, so what it does to a
+	// response is stored with it. Give it a compressor's Handler and hits are served with
+	// their compressed bytes instead of being compressed again on every request (the
+	// compressor's Vary: Accept-Encoding keeps one entry per coding). Default none.
+	Inner func(http.Handler) http.Handler
 }
 
 // HTTPCache is a response cache middleware for GET and HEAD (a shared cache in the sense of
@@ -120,6 +125,7 @@ type HTTPCache struct {
 	shared      bool
 	name        string
 	onlyIf      http.Handler
+	inner       func(http.Handler) http.Handler
 	log         *slog.Logger
 	memo        *memoTable
 }
@@ -130,7 +136,7 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 		return nil, fmt.Errorf("%w: nil Cache", ErrInvalidConfig)
 	}
 	h := &HTTPCache{c: c, tier: cfg.Tier, tags: slices.Clone(cfg.Tags), maxBody: cfg.MaxBodyBytes,
-		shared: cfg.SameForEveryone, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, log: cfg.Logger}
+		shared: cfg.SameForEveryone, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, inner: cfg.Inner, log: cfg.Logger}
 	if h.tier == 0 {
 		h.tier = Short
 	}
@@ -201,8 +207,11 @@ func plainQueryName(name string) bool {
 	return name != ""
 }
 
-// Handler returns next behind the cache.
+// Handler returns next behind the cache (and behind HTTPConfig.Inner when set).
 func (h *HTTPCache) Handler(next http.Handler) http.Handler {
+	if h != nil && h.inner != nil { // a nil cache fails on its first request, as before
+		next = h.inner(next)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:

@@ -619,3 +619,27 @@ func TestHTTPOuterHeadersNotStored(t *testing.T) {
 		t.Fatalf("Vary on hit = %q", got)
 	}
 }
+
+// Inner runs inside the cache: what it adds is stored, and hits skip it.
+func TestHTTPInnerIsStored(t *testing.T) {
+	var runs atomic.Int64
+	stamp := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := runs.Add(1)
+			w.Header().Set("X-Stamp", fmt.Sprint(n))
+			next.ServeHTTP(w, r)
+		})
+	}
+	h, _ := newHTTP(t, cache.HTTPConfig{Inner: stamp}, cache.Config{})
+	o := &origin{}
+	do := serve(t, h.Handler(o))
+	for i, want := range []string{"MISS", "HIT", "HIT"} {
+		r := do("GET", "/api/formulas")
+		if r.Header.Get("X-Cache") != want || r.Header.Get("X-Stamp") != "1" || body(t, r) != `{"call":1}` {
+			t.Fatalf("request %d: X-Cache=%q X-Stamp=%q", i, r.Header.Get("X-Cache"), r.Header.Get("X-Stamp"))
+		}
+	}
+	if runs.Load() != 1 || o.calls.Load() != 1 {
+		t.Fatalf("inner ran %d times, origin %d", runs.Load(), o.calls.Load())
+	}
+}

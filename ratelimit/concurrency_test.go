@@ -615,7 +615,7 @@ func TestConcurrencyAdaptiveFindsCPUCapacity(t *testing.T) {
 func TestConcurrencyComposesWithLimiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for _, gateOutside := range []bool{true, false} {
-			lim := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule("5 per minute")})
+			lim := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule("5 per minute"), Headers: ratelimit.HeadersLegacy})
 			gate := newGate(t, ratelimit.ConcurrencyConfig{Limit: 1, QueueSize: -1})
 			hold := newHoldHandler()
 			h := gate.Handler(lim.Handler(hold))

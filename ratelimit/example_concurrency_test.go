@@ -20,7 +20,10 @@ func ExampleNewConcurrency() {
 	if err != nil {
 		panic(err)
 	}
-	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule("5 per minute")})
+	lim, err := ratelimit.New(ratelimit.Config{
+		Rule:    ratelimit.MustParseRule("5 per minute"),
+		Headers: ratelimit.HeadersLegacy, // X-RateLimit-Remaining: one number to print
+	})
 	if err != nil {
 		panic(err)
 	}

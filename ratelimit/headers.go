@@ -12,11 +12,13 @@ import (
 type HeaderMode uint8
 
 const (
-	// HeadersAll sets the IETF draft fields and the legacy ones (the default).
-	HeadersAll HeaderMode = iota
-	// HeadersDraft sets only RateLimit-Policy and RateLimit
-	// (draft-ietf-httpapi-ratelimit-headers).
-	HeadersDraft
+	// HeadersDraft sets RateLimit-Policy and RateLimit
+	// (draft-ietf-httpapi-ratelimit-headers), the default: every limit with its quota,
+	// window, remaining units and reset, in two fields.
+	HeadersDraft HeaderMode = iota
+	// HeadersAll sets the draft fields and the legacy ones, for clients written against
+	// X-RateLimit-*.
+	HeadersAll
 	// HeadersLegacy sets only X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset.
 	HeadersLegacy

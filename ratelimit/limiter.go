@@ -74,7 +74,7 @@ type Config struct {
 	// FailClosed rejects requests with 503 while the store fails. Default false:
 	// requests are let through (fail-open), and the failure is logged and counted.
 	FailClosed bool
-	// Headers selects the rate limit headers. Default HeadersAll.
+	// Headers selects the rate limit headers. Default HeadersDraft.
 	Headers HeaderMode
 	// DenyHandler writes the 429 response; the headers, Retry-After included, are
 	// already set and DecisionFrom(r.Context()) gives the decision. Default: an

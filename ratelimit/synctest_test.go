@@ -79,8 +79,9 @@ func TestSlidingWindowOverTime(t *testing.T) {
 func TestGoLimiterStoreAdapter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newLimiter(t, ratelimit.Config{
-			Rule:  ratelimit.MustParseRule("3 per minute"),
-			Store: store.NewGoLimiter(mustGoLimiterMemory(t)),
+			Rule:    ratelimit.MustParseRule("3 per minute"),
+			Store:   store.NewGoLimiter(mustGoLimiterMemory(t)),
+			Headers: ratelimit.HeadersLegacy,
 		})
 		h := l.Handler(okHandler)
 		assert.Equal(t, []int{200, 200, 200, 429}, codes(h, 4, "GET", "/", "192.0.2.1:1"))

@@ -125,8 +125,11 @@ type HSTS struct {
 
 // CSPConfig configures Content-Security-Policy.
 type CSPConfig struct {
-	// Policy is sent on every response. Nil (default) means DefaultCSP(). Routes can
-	// send another with (*Security).WithCSP.
+	// Policy is sent on every response. Nil (default) means DefaultCSP() on documents
+	// and APICSP() on other responses (see the package doc's defaults). Routes can
+	// send another with (*Security).WithCSP. A policy with NonceSource is sent with a
+	// fresh nonce when the handler asks for one (Nonce), and otherwise without it: each
+	// directive drops NonceSource and 'unsafe-inline', and one left empty becomes 'none'.
 	Policy CSP
 	// ReportOnly sends the policy as Content-Security-Policy-Report-Only, so violations
 	// are reported but not blocked. Default false (enforced).

@@ -41,6 +41,7 @@ func DefaultCSP() CSP {
 }
 
 // APICSP returns a policy for JSON-only services: nothing may load, frame or submit.
+// With the default Config it is what responses other than documents carry.
 func APICSP() CSP {
 	return CSP{
 		"default-src":     {"'none'"},
@@ -111,7 +112,8 @@ func (c CSP) order() []string {
 // policy is a validated CSP ready to be rendered per request. It is immutable and safe
 // for concurrent use.
 type policy struct {
-	// static is the header value when the policy has no nonce.
+	// static is the header value when the policy has no nonce, and the value sent until
+	// the handler asks for a nonce when it has one (see withoutNonce).
 	static string
 	// parts are the pieces around each NonceSource; len(parts) > 1 iff the policy uses
 	// nonces.
@@ -140,12 +142,34 @@ func (c CSP) compile() (*policy, error) {
 		}
 	}
 	rendered := c.String()
-	p := &policy{parts: strings.Split(rendered, NonceSource)}
+	p := &policy{static: rendered, parts: strings.Split(rendered, NonceSource)}
 	if len(p.parts) == 1 {
-		p.static = rendered
 		p.parts = nil
+	} else {
+		p.static = c.withoutNonce().String()
 	}
 	return p, nil
+}
+
+// withoutNonce returns the policy sent by a response whose handler never asked for a
+// nonce: each directive loses NonceSource and, with it, 'unsafe-inline' (which browsers
+// ignore beside a nonce, so dropping it keeps the policy as strict as the nonce one); a
+// directive left with no source becomes 'none'.
+func (c CSP) withoutNonce() CSP {
+	out := c.clone()
+	for d, srcs := range out {
+		if !slices.Contains(srcs, NonceSource) {
+			continue
+		}
+		srcs = slices.DeleteFunc(srcs, func(s string) bool {
+			return s == NonceSource || strings.EqualFold(s, "'unsafe-inline'")
+		})
+		if len(srcs) == 0 {
+			srcs = []string{"'none'"}
+		}
+		out[d] = srcs
+	}
+	return out
 }
 
 // usesNonce reports whether the policy contains NonceSource.
@@ -154,10 +178,10 @@ func (p *policy) usesNonce() bool { return len(p.parts) > 1 }
 // nonceOpen and nonceClose surround a nonce in the rendered policy.
 const nonceOpen, nonceClose = "'nonce-", "'"
 
-// render returns the header value with nonce substituted. nonce is ignored when the
-// policy has no NonceSource.
+// render returns the header value with nonce substituted, or the value without nonce
+// when nonce is "" or the policy has no NonceSource.
 func (p *policy) render(nonce string) string {
-	if len(p.parts) == 0 {
+	if len(p.parts) == 0 || nonce == "" {
 		return p.static
 	}
 	var b strings.Builder

@@ -33,8 +33,8 @@ func (s *staticHeaders) apply(h http.Header, https bool, b *valueBuf) {
 
 // valueSlots is the number of header values a valueBuf holds: the most the middleware
 // sets on one response (seven fixed headers plus Cross-Origin-Embedder-Policy, then the
-// CSP and Reporting-Endpoints, or up to six CORS headers on a preflight).
-const valueSlots = 14
+// CSP, its APICSP form and Reporting-Endpoints, or up to six CORS headers on a preflight).
+const valueSlots = 15
 
 // valueBuf backs the header values the middleware sets on one response, so they cost no
 // allocation of their own; it lives in the request's reqState. Each value is handed out

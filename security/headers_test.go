@@ -2,7 +2,6 @@ package security
 
 import (
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
@@ -27,11 +26,9 @@ func TestDefaultHeadersOverHTTPS(t *testing.T) {
 	for k, v := range want {
 		assert.Equal(t, []string{v}, h.Values(k), k)
 	}
-	csp := h.Get("Content-Security-Policy")
-	re := regexp.MustCompile(`^default-src 'none'; base-uri 'none'; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self'; manifest-src 'self'; script-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'; style-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'$`)
-	m := re.FindStringSubmatch(csp)
-	require.NotNil(t, m, csp)
-	assert.Equal(t, m[1], m[2])
+	// okHandler never asks for a nonce: the policy goes without one.
+	assert.Equal(t, "default-src 'none'; base-uri 'none'; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self'; manifest-src 'self'; script-src 'self'; style-src 'self'",
+		h.Get("Content-Security-Policy"))
 	for _, absent := range []string{"Cross-Origin-Embedder-Policy", "X-Xss-Protection", "Content-Security-Policy-Report-Only",
 		"Reporting-Endpoints", "Access-Control-Allow-Origin", "Vary"} {
 		assert.Empty(t, h.Values(absent), absent)

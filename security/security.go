@@ -24,6 +24,7 @@ type Security struct {
 	httpsPort      int
 	headers        *staticHeaders
 	policy         *policy
+	apiPolicy      *policy // APICSP for responses that are not documents, with the default policy
 	cspHeader      string
 	reportURI      string
 	reportingHdr   string
@@ -146,6 +147,10 @@ func (s *Security) setupCSP(c CSPConfig) error {
 	pol := c.Policy
 	if pol == nil {
 		pol = DefaultCSP()
+		var err error
+		if s.apiPolicy, err = s.compile(APICSP()); err != nil {
+			return err
+		}
 	}
 	var err error
 	s.policy, err = s.compile(pol)
@@ -282,17 +287,13 @@ func (s *Security) crossOriginAllowed(r, r2 *http.Request, host string) bool {
 	return err == nil
 }
 
-// setCSP sets the policy header, with a fresh nonce when the policy has one, and
-// Reporting-Endpoints when reports are configured.
+// setCSP sets the policy header, without nonce until the handler asks for one (Nonce),
+// and Reporting-Endpoints when reports are configured.
 func (s *Security) setCSP(h http.Header, st *reqState) {
 	if s.policy == nil {
 		return
 	}
-	v := s.policy.static
-	if s.policy.usesNonce() {
-		v, st.nonce = s.policy.renderNewNonce()
-	}
-	st.vals.set(h, s.cspHeader, v)
+	st.vals.set(h, s.cspHeader, s.policy.static)
 	if s.reportingHdr != "" {
 		st.vals.set(h, "Reporting-Endpoints", s.reportingHdr)
 	}
@@ -386,9 +387,6 @@ func (s *Security) WithCSP(policy CSP, next http.Handler) (http.Handler, error) 
 	s.withCSP.Store(true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st, ok := r.Context().Value(ctxKey{}).(*reqState); ok && st.s == s && s.cspHeader != "" {
-			if p.usesNonce() && st.nonce == "" {
-				st.nonce = newNonce()
-			}
 			st.policy = p
 			w.Header()[s.cspHeader] = []string{p.render(st.nonce)}
 		}

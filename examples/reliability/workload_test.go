@@ -192,7 +192,7 @@ func (w *workload) enrol(s *student) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*requestTimeout)
 	defer cancel()
 	r := w.api.call(ctx, "POST", "/api/auth/register", s.ip, "", map[string]string{
-		"email": s.email, "password": "load-password-" + strconv.Itoa(s.n), "first_name": "Élève", "last_name": "Charge " + strconv.Itoa(s.n),
+		"email": s.email, "password": "orbite-kayak-" + strconv.Itoa(s.n), "first_name": "Élève", "last_name": "Charge " + strconv.Itoa(s.n),
 		"role": "student", "grade_level": "terminale", "school": "Lycée de charge",
 	})
 	w.record(opRegister, r)
@@ -211,7 +211,7 @@ func (w *workload) enrol(s *student) error {
 
 func (w *workload) loginStudent(ctx context.Context, s *student) error {
 	s.logins++ // attempts count against the login limit, successful or not
-	r := w.api.call(ctx, "POST", "/api/auth/login", s.ip, "", map[string]string{"email": s.email, "password": "load-password-" + strconv.Itoa(s.n)})
+	r := w.api.call(ctx, "POST", "/api/auth/login", s.ip, "", map[string]string{"email": s.email, "password": "orbite-kayak-" + strconv.Itoa(s.n)})
 	ok := w.judge(opLogin, r, http.StatusOK)
 	if r.status != http.StatusOK {
 		if ok {

@@ -314,7 +314,7 @@ func redisLimited(t *testing.T, c *redis.Client, prefix, rule string) (http.Hand
 	t.Helper()
 	rs, err := redisstore.New(c, redisstore.Config{Prefix: prefix, Timeout: 2 * time.Second})
 	require.NoError(t, err)
-	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule(rule), Store: rs})
+	lim, err := ratelimit.New(ratelimit.Config{Rule: ratelimit.MustParseRule(rule), Store: rs, Headers: ratelimit.HeadersAll})
 	require.NoError(t, err)
 	return lim.Handler(&backend{}), rs
 }

@@ -25,9 +25,9 @@ type result struct {
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
-// goLoad sends n GET requests over conns keep-alive connections, each asking for gzip, and
-// reads every body to the end. Any status other than 200 counts as an error.
-func goLoad(addr string, n, conns int) result {
+// goLoad sends n GET requests over conns keep-alive connections, each with Accept-Encoding
+// ae, and reads every body to the end. Any status other than 200 counts as an error.
+func goLoad(addr string, n, conns int, ae string) result {
 	url := "http://" + addr + "/api/formulas"
 	tr := &http.Transport{
 		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true,
@@ -44,7 +44,7 @@ func goLoad(addr string, n, conns int) result {
 		go func() {
 			defer wg.Done()
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
-			req.Header.Set("Accept-Encoding", "gzip")
+			req.Header.Set("Accept-Encoding", ae)
 			// As a TLS-terminating proxy would: each connection stands for its own client.
 			req.Header.Set("X-Forwarded-Proto", "https")
 			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.%d.%d", c/250, 1+c%250))
@@ -83,9 +83,9 @@ var (
 )
 
 // wrkLoad runs wrk for d with conns connections and parses its --latency report.
-func wrkLoad(addr string, conns int, d time.Duration) (result, error) {
+func wrkLoad(addr string, conns int, d time.Duration, ae string) (result, error) {
 	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
-		"-H", "Accept-Encoding: gzip", "-H", "X-Forwarded-Proto: https", "http://"+addr+"/api/formulas").CombinedOutput()
+		"-H", "Accept-Encoding: "+ae, "-H", "X-Forwarded-Proto: https", "http://"+addr+"/api/formulas").CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}

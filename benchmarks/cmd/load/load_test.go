@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // alternating rounds and checks the table and the chart it writes.
 func TestRunWritesReport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	cfg := config{requests: 2000, conns: 8, rounds: 2, size: 3072, gen: "go", out: dir, stacks: "bare,peer,harden"}
+	cfg := config{requests: 2000, conns: 8, rounds: 2, size: 3072, gen: "go", encoding: "gzip", out: dir, stacks: "bare,peer,harden"}
 	require.NoError(t, run(cfg))
 
 	md, err := os.ReadFile(filepath.Join(dir, "load.md"))
@@ -43,11 +43,12 @@ func TestRunWritesReport(t *testing.T) {
 	for _, name := range []string{"bare", "peer", "harden"} {
 		line := tableLine(t, table, name)
 		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		require.Len(t, cells, 7, line)
+		require.Len(t, cells, 9, line)
 		assert.NotEqual(t, "0", cells[1], "requests/s of %s", name)
 		assert.True(t, strings.HasSuffix(cells[5], "MiB"), line)
 	}
-	assert.True(t, strings.HasSuffix(tableLine(t, table, "peer"), "| 1.00x |"))
+	assert.Contains(t, tableLine(t, table, "peer"), "| 1.00x | – |")
+	assert.True(t, strings.HasSuffix(tableLine(t, table, "bare"), "| – | 1.00x |"), "no gzip-only stack ran: no ratio to it")
 
 	svg, err := os.ReadFile(filepath.Join(dir, "load.svg"))
 	require.NoError(t, err)
@@ -94,7 +95,7 @@ func TestGoLoadCountsErrors(t *testing.T) {
 		_, _ = w.Write([]byte(`{}`))
 	}))
 	defer srv.Close()
-	res := goLoad(strings.TrimPrefix(srv.URL, "http://"), 400, 4)
+	res := goLoad(strings.TrimPrefix(srv.URL, "http://"), 400, 4, "gzip")
 	assert.Equal(t, 400, res.requests)
 	assert.Equal(t, 100, res.errors)
 	assert.Positive(t, res.p50)
@@ -161,7 +162,7 @@ func TestWrkLoad(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
 	defer srv.Close()
-	r, err := wrkLoad(strings.TrimPrefix(srv.URL, "http://"), 4, time.Second)
+	r, err := wrkLoad(strings.TrimPrefix(srv.URL, "http://"), 4, time.Second, "gzip")
 	require.NoError(t, err)
 	assert.Positive(t, r.requests)
 	assert.Zero(t, r.errors)

@@ -2,6 +2,7 @@
 //
 //	go run ./benchmarks/cmd/load            # full run
 //	go run ./benchmarks/cmd/load -quick     # under a minute
+//	go run ./benchmarks/cmd/load -ae 'gzip, deflate, br, zstd'   # as browsers ask
 //	go run ./benchmarks/cmd/load -out docs  # also writes docs/load.md and docs/load.svg
 //	go run ./benchmarks/cmd/load -cpuprofile /tmp/prof -stacks harden   # then go tool pprof
 //
@@ -25,6 +26,7 @@ type config struct {
 	rounds   int
 	size     int
 	gen      string
+	encoding string
 	out      string
 	stacks   string
 	profile  string
@@ -40,6 +42,7 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "alternating rounds; the median is reported")
 	flag.IntVar(&cfg.size, "size", 3072, "response body size in bytes (JSON)")
 	flag.StringVar(&cfg.gen, "gen", "go", "load generator: go or wrk")
+	flag.StringVar(&cfg.encoding, "ae", "gzip", `Accept-Encoding of every request ("gzip, deflate, br, zstd" is what browsers send)`)
 	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "run length per stack per round (wrk generator)")
 	flag.StringVar(&cfg.out, "out", "", "directory to write load.md and load.svg into")
 	flag.StringVar(&cfg.stacks, "stacks", "", "comma-separated stacks to run (default all)")

@@ -19,6 +19,8 @@ type row struct {
 	allocsPerReq  float64
 	peakRSS       int64
 	ratioToPeer   float64
+	ratioToGzip   float64 // to gzip-only, the bound for a compressed response
+	ratioToBare   float64 // to bare, the bound for a cached one
 	roundsRPS     []float64
 	generatorName string
 }
@@ -51,7 +53,7 @@ func run(cfg config) error {
 				return err
 			}
 			// Warm up: connections, pools, caches.
-			goLoad(c.app, max(cfg.requests/10, 1000), cfg.conns)
+			goLoad(c.app, max(cfg.requests/10, 1000), cfg.conns, cfg.encoding)
 			before, err := c.mallocs()
 			if err != nil {
 				c.stop()
@@ -59,9 +61,9 @@ func run(cfg config) error {
 			}
 			var res result
 			if cfg.gen == "wrk" {
-				res, err = wrkLoad(c.app, cfg.conns, cfg.duration)
+				res, err = wrkLoad(c.app, cfg.conns, cfg.duration, cfg.encoding)
 			} else {
-				res = goLoad(c.app, cfg.requests, cfg.conns)
+				res = goLoad(c.app, cfg.requests, cfg.conns, cfg.encoding)
 			}
 			if err != nil {
 				c.stop()
@@ -92,16 +94,19 @@ func run(cfg config) error {
 		}
 		rows = append(rows, r)
 	}
-	var peer float64
+	ref := map[string]float64{}
 	for _, r := range rows {
-		if r.name == "peer" {
-			peer = r.res.rps()
+		ref[r.name] = r.res.rps()
+	}
+	ratio := func(rps float64, to string) float64 {
+		if ref[to] == 0 {
+			return 0
 		}
+		return rps / ref[to]
 	}
 	for i := range rows {
-		if peer > 0 {
-			rows[i].ratioToPeer = rows[i].res.rps() / peer
-		}
+		rps := rows[i].res.rps()
+		rows[i].ratioToPeer, rows[i].ratioToGzip, rows[i].ratioToBare = ratio(rps, "peer"), ratio(rps, "gzip-only"), ratio(rps, "bare")
 	}
 	table := markdown(cfg, rows)
 	fmt.Print(table)
@@ -136,17 +141,17 @@ func compareFloat(a, b float64) int {
 
 func markdown(cfg config, rows []row) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Load: GET /api/formulas, %d-byte JSON, Accept-Encoding: gzip, %d connections, generator %s, ", cfg.size, cfg.conns, cfg.gen)
+	fmt.Fprintf(&b, "Load: GET /api/formulas, %d-byte JSON, Accept-Encoding: %s, %d connections, generator %s, ", cfg.size, cfg.encoding, cfg.conns, cfg.gen)
 	if cfg.gen == "wrk" {
 		fmt.Fprintf(&b, "%s per run", cfg.duration)
 	} else {
 		fmt.Fprintf(&b, "%d requests per run", cfg.requests)
 	}
 	fmt.Fprintf(&b, ", median of %d alternating rounds.\n\n", cfg.rounds)
-	b.WriteString("| stack | requests/s | p50 | p99 | allocs/req | peak RSS | vs peer |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| stack | requests/s | p50 | p99 | allocs/req | peak RSS | vs peer | vs gzip-only | vs bare |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.1f | %.1f MiB | %.2fx |\n", r.name, r.res.rps(),
-			round(r.res.p50), round(r.res.p99), r.allocsPerReq, float64(r.peakRSS)/(1<<20), r.ratioToPeer)
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.1f | %.1f MiB | %s | %s | %s |\n", r.name, r.res.rps(),
+			round(r.res.p50), round(r.res.p99), r.allocsPerReq, float64(r.peakRSS)/(1<<20), times(r.ratioToPeer), times(r.ratioToGzip), times(r.ratioToBare))
 	}
 	return b.String()
 }
@@ -158,4 +163,12 @@ func round(d time.Duration) string {
 	default:
 		return d.Round(time.Microsecond).String()
 	}
+}
+
+// times renders a ratio, or a dash when the stack it compares to did not run.
+func times(ratio float64) string {
+	if ratio == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2fx", ratio)
 }

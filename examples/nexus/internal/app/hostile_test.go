@@ -53,12 +53,12 @@ func TestHostileRequestBodies(t *testing.T) {
 
 		// Markup, bad enums and out-of-range values are refused.
 		for _, body := range []map[string]any{
-			{"email": "x@example.tn", "password": "long-enough", "first_name": "<script>alert(1)</script>", "last_name": "Y", "role": "student"},
-			{"email": "not-an-email", "password": "long-enough", "first_name": "X", "last_name": "Y", "role": "student"},
-			{"email": "Name <x@example.tn>", "password": "long-enough", "first_name": "X", "last_name": "Y", "role": "student"},
+			{"email": "x@example.tn", "password": strongPassword, "first_name": "<script>alert(1)</script>", "last_name": "Y", "role": "student"},
+			{"email": "not-an-email", "password": strongPassword, "first_name": "X", "last_name": "Y", "role": "student"},
+			{"email": "Name <x@example.tn>", "password": strongPassword, "first_name": "X", "last_name": "Y", "role": "student"},
 			{"email": "x@example.tn", "password": "short", "first_name": "X", "last_name": "Y", "role": "student"},
 			{"email": "x@example.tn", "password": strings.Repeat("p", 73), "first_name": "X", "last_name": "Y", "role": "student"},
-			{"email": "x@example.tn", "password": "long-enough", "first_name": "X", "last_name": "Y", "role": "student", "grade_level": "licence"},
+			{"email": "x@example.tn", "password": strongPassword, "first_name": "X", "last_name": "Y", "role": "student", "grade_level": "licence"},
 		} {
 			s.expect(http.StatusBadRequest, "POST", "/api/auth/register", "", body)
 		}
@@ -181,7 +181,8 @@ func TestHostileTokens(t *testing.T) {
 		fresh := r["access_token"].(string)
 		s.expect(http.StatusOK, "GET", "/api/auth/me", fresh, nil)
 
-		// Reusing a rotated refresh token revokes the whole session.
+		// Reusing a rotated refresh token after the grace window revokes the whole session.
+		s.clock.advance(time.Minute)
 		s.expect(http.StatusUnauthorized, "POST", "/api/auth/refresh", "", map[string]string{"refresh_token": pair.RefreshToken})
 		s.expect(http.StatusUnauthorized, "GET", "/api/auth/me", fresh, nil)
 		s.expect(http.StatusUnauthorized, "POST", "/api/auth/refresh", "", map[string]string{"refresh_token": r["refresh_token"].(string)})

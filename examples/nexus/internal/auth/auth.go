@@ -42,6 +42,12 @@ type Config struct {
 	SecretKey    string // keys the digests of stored refresh tokens
 	BcryptCost   int    // 0 = DefaultBcryptCost
 
+	// Throttle slows down repeated login attempts on one account.
+	Throttle ThrottleConfig
+	// RefreshGrace is how long a refresh token that was just rotated out still yields a
+	// new pair of its session (two tabs refreshing at once); 0 = none.
+	RefreshGrace time.Duration
+
 	// Redis, when not nil, holds session states under RedisPrefix + "session:".
 	Redis       *redis.Client
 	RedisPrefix string
@@ -57,6 +63,7 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	dummyHash []byte // compared when the email is unknown, so that it takes as long
+	throttle  *throttle
 }
 
 // New returns the Service of db.
@@ -71,6 +78,7 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.throttle = newThrottle(cfg.Throttle, cfg.Redis, cfg.RedisPrefix, s.log)
 	var err error
 	if s.dummyHash, err = bcrypt.GenerateFromPassword([]byte(config.RandomHex(8)), s.cfg.BcryptCost); err != nil {
 		return nil, err
@@ -86,9 +94,16 @@ func (s *Service) HashPassword(pw string) (string, error) {
 
 // Login checks an email and password and starts a session. A wrong password and an
 // unknown email are the same ErrBadCredentials, after the same bcrypt work; an account
-// that is not active is refused.
+// that is not active is refused. An account tried too often (see ThrottleConfig) is a
+// KindQuota error with the wait, before any password check; a successful login clears
+// the account's count.
 func (s *Service) Login(ctx context.Context, email, password string) (*TokenPair, error) {
-	c, found, err := s.db.Credentials(ctx, domain.LoginEmail(email))
+	email = domain.LoginEmail(email)
+	if wait := s.throttle.attempt(ctx, email, s.now()); wait > 0 {
+		return nil, &domain.Error{Kind: domain.KindQuota, RetryAfter: wait,
+			Msg: "too many login attempts on this account; retry after the delay in Retry-After"}
+	}
+	c, found, err := s.db.Credentials(ctx, email)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +118,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*TokenPair
 	if c.Status != domain.StatusActive {
 		return nil, domain.Forbidden("this account is " + c.Status)
 	}
+	s.throttle.reset(ctx, email)
 	return s.startSession(ctx, c.UserID, c.Role)
 }
 
@@ -171,9 +187,11 @@ func (s *Service) startSession(ctx context.Context, userID int64, role domain.Ro
 	return pair, nil
 }
 
-// Refresh exchanges a refresh token for a new pair. A refresh token works once:
-// presenting it again revokes its whole session (the token was stolen or replayed) and
-// is ErrTokenReused.
+// Refresh exchanges a refresh token for a new pair of its session. A refresh token works
+// once, except within Config.RefreshGrace of its first use, when it yields another pair
+// of the same session (two tabs that refreshed at once both go on); presenting it again
+// later revokes its whole session (the token was stolen or replayed) and is
+// ErrTokenReused.
 func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	c, userID, err := s.verify(ctx, raw, typRefresh)
 	if err != nil {
@@ -181,11 +199,11 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	}
 	var pair *TokenPair
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		ok, err := tx.UseRefreshToken(ctx, s.refreshDigest(c.ID), c.SID, s.now())
+		use, err := tx.UseRefreshToken(ctx, s.refreshDigest(c.ID), c.SID, s.now(), s.cfg.RefreshGrace)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if use == store.RefreshRefused {
 			return ErrTokenReused
 		}
 		role, status, found, err := tx.Account(ctx, userID)

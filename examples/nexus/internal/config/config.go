@@ -8,17 +8,20 @@ package config
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
@@ -42,7 +45,9 @@ type Config struct {
 	SecretKey    string // SECRET_KEY: HMAC key for stored refresh-token digests; random in development
 	JWTSecretKey string // JWT_SECRET_KEY: HS256 signing key; random in development
 
-	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
+	// DatabaseURL (DATABASE_URL) is postgres://… or sqlite://path; empty = an SQLite file
+	// of the working directory's own in the user cache directory (see DatabaseTarget).
+	DatabaseURL string
 	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
 	// RedisPrefix (REDIS_PREFIX: "nexus:") starts every key and pub/sub channel the
 	// backend uses in Redis, so two services (or two environments) on one Redis never
@@ -58,7 +63,10 @@ type Config struct {
 	// 600 s, 7200 s, 86400 s, 604800 s.
 	CacheTiers cache.Tiers
 
-	RateLimitDefault ratelimit.Rule // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
+	// RateLimitDefault (RATELIMIT_DEFAULT) is the limit per client of every route:
+	// "1000 per day;100 per hour;2 per second" (ratelimit.DefaultRule) in production,
+	// DevelopmentRateLimit in development.
+	RateLimitDefault ratelimit.Rule
 
 	CompressLevel   int // COMPRESS_LEVEL: 6
 	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
@@ -100,6 +108,28 @@ type Config struct {
 	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
 	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
 
+	// Quotas bound what one account takes of shared resources (quotas.go):
+	// ARIA_DAILY_LIMIT (50), BOOKING_MAX_ACTIVE (10), PARENT_MAX_CHILDREN (6),
+	// BOOKING_TIMEZONE (Africa/Tunis) and BOOKING_HOURS (08:00-21:00).
+	Quotas domain.Quotas
+
+	// MetricsToken (METRICS_TOKEN) makes /metrics require "Authorization: Bearer
+	// <token>"; MetricsAddr (METRICS_ADDR) serves /metrics on its own listener instead of
+	// the API's. Production requires one of them (metrics.go).
+	MetricsToken string
+	MetricsAddr  string
+
+	// Accounts. LoginThrottleFree (LOGIN_THROTTLE_FREE: 5) login attempts on one account
+	// go through at once; each further one waits a delay doubling from
+	// LoginThrottleBaseDelay (LOGIN_THROTTLE_BASE_DELAY: 1 s) up to LoginThrottleMaxDelay
+	// (LOGIN_THROTTLE_MAX_DELAY: 5 min); "off" = no throttling (-1 here).
+	// RefreshGrace (REFRESH_GRACE_PERIOD: 30 s, 0 = none) is how long a refresh token
+	// just rotated out still yields a new pair of its session.
+	LoginThrottleFree      int
+	LoginThrottleBaseDelay time.Duration
+	LoginThrottleMaxDelay  time.Duration
+	RefreshGrace           time.Duration
+
 	// Shedding bounds the expensive routes in flight (password hashing, ARIA).
 	Shedding Shedding
 
@@ -124,10 +154,19 @@ const (
 	defaultIPHeader    = "X-Forwarded-For"
 	// MinSecretLength is the shortest secret production accepts.
 	MinSecretLength = 32
-	// minDemoPassword is the shortest NEXUS_DEMO_PASSWORD.
-	minDemoPassword = 8
 	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
 	minHealthToken = 16
+	// DevelopmentRateLimit is RATELIMIT_DEFAULT's default in development: room to explore
+	// the API by hand. Production's is ratelimit.DefaultRule.
+	DevelopmentRateLimit = "10000 per day;1000 per hour;20 per second"
+)
+
+// Defaults of the account settings.
+const (
+	defaultThrottleFree = 5
+	defaultThrottleBase = time.Second
+	defaultThrottleMax  = 5 * time.Minute
+	defaultRefreshGrace = 30 * time.Second
 )
 
 // variable is one entry of the environment contract: its name and how its value (trimmed;
@@ -170,7 +209,11 @@ var contract = []variable{
 	{"CACHE_TTL_LONG", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Long }, cache.DefaultLongTTL)},
 	{"CACHE_TTL_PERMANENT", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Permanent }, cache.DefaultPermanentTTL)},
 	{"RATELIMIT_DEFAULT", func(c *Config, v string) (err error) {
-		c.RateLimitDefault, err = ratelimit.ParseRule(orDefault(v, ratelimit.DefaultRule))
+		def := ratelimit.DefaultRule
+		if !c.IsProduction() {
+			def = DevelopmentRateLimit
+		}
+		c.RateLimitDefault, err = ratelimit.ParseRule(orDefault(v, def))
 		return err
 	}},
 	{"COMPRESS_LEVEL", intVar(func(c *Config) *int { return &c.CompressLevel }, 6, 1, 9)},
@@ -227,11 +270,28 @@ var contract = []variable{
 	{"HEALTH_DETAIL_CIDRS", listVar(func(c *Config) *[]string { return &c.HealthDetailCIDRs }, checkProxy)},
 	{"NEXUS_DEMO_PASSWORD", func(c *Config, v string) error {
 		c.DemoPassword = v
-		if v != "" && len(v) < minDemoPassword {
-			return fmt.Errorf("must be at least %d characters", minDemoPassword)
+		if v == "" {
+			return nil
 		}
-		return nil
+		// The password policy of every account (the message does not quote the value).
+		return domain.ValidatePassword(v)
 	}},
+	{"LOGIN_THROTTLE_FREE", func(c *Config, v string) error {
+		if strings.EqualFold(v, "off") {
+			c.LoginThrottleFree = -1
+			return nil
+		}
+		return intVar(func(c *Config) *int { return &c.LoginThrottleFree }, defaultThrottleFree, 1, 1000)(c, v)
+	}},
+	{"LOGIN_THROTTLE_BASE_DELAY", durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleBaseDelay }, defaultThrottleBase, time.Millisecond, time.Hour)},
+	{"LOGIN_THROTTLE_MAX_DELAY", func(c *Config, v string) error {
+		err := durationVar(func(c *Config) *time.Duration { return &c.LoginThrottleMaxDelay }, defaultThrottleMax, time.Millisecond, 24*time.Hour)(c, v)
+		if err == nil && c.LoginThrottleMaxDelay < c.LoginThrottleBaseDelay {
+			err = errors.New("must not be shorter than LOGIN_THROTTLE_BASE_DELAY")
+		}
+		return err
+	}},
+	{"REFRESH_GRACE_PERIOD", durationVar(func(c *Config) *time.Duration { return &c.RefreshGrace }, defaultRefreshGrace, 0, 5*time.Minute)},
 	{"SHUTDOWN_DELAY", func(c *Config, v string) (err error) {
 		def := time.Duration(0)
 		if c.IsProduction() {
@@ -260,7 +320,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if name, err := c.setEnv(get); err != nil {
 		fail(name, err)
 	}
-	for _, v := range contract {
+	for _, v := range slices.Concat(contract, quotaContract, metricsContract) {
 		if err := v.set(c, get(v.name)); err != nil {
 			fail(v.name, err)
 		}
@@ -293,17 +353,17 @@ func (c *Config) setEnv(get func(string) string) (string, error) {
 	return name, nil
 }
 
-// setSecret stores a secret: production refuses a missing, published or short one;
+// setSecret stores a secret: production refuses a missing or weak one (SecretWeakness);
 // development makes up a missing one for this run.
 func (c *Config) setSecret(name string, dst *string, v string) error {
 	*dst = v
 	switch {
 	case c.IsProduction() && v == "":
 		return errors.New("must be set in production")
-	case c.IsProduction() && IsDefaultSecret(v):
-		return errors.New("is a published default value; generate one with `openssl rand -hex 32`")
-	case c.IsProduction() && len(v) < MinSecretLength:
-		return fmt.Errorf("must be at least %d characters in production", MinSecretLength)
+	case c.IsProduction():
+		if why := SecretWeakness(v); why != "" {
+			return errors.New(why + "; generate one with `openssl rand -hex 32`")
+		}
 	case v == "":
 		*dst = RandomHex(32)
 		c.GeneratedSecrets = append(c.GeneratedSecrets, name)
@@ -328,6 +388,8 @@ var knownDefaultSecrets = []string{
 	"", "secret", "changeme", "change-me", "dev", "development", "dev-secret-key",
 	"your-secret-key", "your-secret-key-here", "jwt-secret-key", "super-secret",
 	"nexus-reussite-secret", "replace-me-with-64-random-hex-characters",
+	"your-super-secret-jwt-key-here!!", "your-super-secret-key-here", "your-jwt-secret-key",
+	"your-secret-key-change-in-production", "super-secret-key", "supersecretkey",
 }
 
 // IsDefaultSecret reports a secret that is empty, published in examples and tutorials, or
@@ -350,15 +412,11 @@ func RandomHex(n int) string {
 }
 
 // DatabaseTarget returns the database/sql driver ("sqlite" or "pgx") and DSN for
-// DATABASE_URL; empty means an SQLite file in the user cache directory.
+// DATABASE_URL; empty means the SQLite file DefaultSQLitePath names.
 func DatabaseTarget(raw string) (driver, dsn string, err error) {
 	switch {
 	case raw == "":
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		return "sqlite", filepath.Join(dir, "nexus-reussite", "nexus.db"), nil
+		return "sqlite", DefaultSQLitePath(), nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		if err := checkPostgresURL(raw); err != nil {
 			return "", "", err
@@ -374,6 +432,32 @@ func DatabaseTarget(raw string) (driver, dsn string, err error) {
 		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
 	}
 	return "", "", errors.New("want postgres://… or sqlite://path")
+}
+
+// DefaultSQLitePath is the database used without DATABASE_URL:
+// <user cache dir>/nexus-reussite/<working directory's name>-<hash of its path>/nexus.db.
+// Each checkout (each working directory) has its own, so one run never inherits the demo
+// data or passwords of another checkout on the same machine.
+func DefaultSQLitePath() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	if abs, err := filepath.Abs(wd); err == nil {
+		wd = abs
+	}
+	sum := sha256.Sum256([]byte(wd))
+	name := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(wd))
+	return filepath.Join(base, "nexus-reussite", name+"-"+hex.EncodeToString(sum[:6]), "nexus.db")
 }
 
 func orDefault(v, def string) string {

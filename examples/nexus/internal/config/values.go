@@ -248,6 +248,22 @@ func parseSeconds(v string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// durationVar stores a duration in [lo, hi], given as seconds ("30", "0.5") or a Go
+// duration ("30s"); empty keeps def.
+func durationVar(dst func(*Config) *time.Duration, def, lo, hi time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseSeconds(v, def)
+		if err != nil {
+			return err
+		}
+		if d < lo || d > hi {
+			return fmt.Errorf("%q is out of range (%v to %v)", v, lo, hi)
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
 // checkRedisURL accepts an empty value or a URL go-redis parses.
 func checkRedisURL(v string) error {
 	if v == "" {
@@ -265,8 +281,13 @@ func checkPostgresURL(v string) error {
 	return nil
 }
 
-// checkOrigin accepts "*" or an origin such as https://example.com.
+// checkOrigin accepts "*" or an origin such as https://example.com. An origin has no
+// user part: one with "user:password@" is refused without quoting it, since its password
+// would otherwise reach the logs.
 func checkOrigin(o string) error {
+	if strings.Contains(o, "@") {
+		return errors.New("an origin is scheme://host[:port] and has no user or password part (user:password@); the value is not shown")
+	}
 	if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "") {
 		return fmt.Errorf("%q is not an origin like https://example.com", redact.URL(o))
 	}

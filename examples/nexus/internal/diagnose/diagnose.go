@@ -143,15 +143,17 @@ func redisCheck(cfg *config.Config) (health.Check, func() error) {
 	return c, rdb.Close
 }
 
-// secretCheck rates SECRET_KEY or JWT_SECRET_KEY: a published default or a value
-// shorter than production accepts fails; a value made up for this run (development)
-// warns. The value is never shown, only its length and its first and last characters.
+// secretCheck rates SECRET_KEY or JWT_SECRET_KEY: a weak value (config.SecretWeakness:
+// short, published, a placeholder, repetitive) fails; a value made up for this run
+// (development) warns. It says only whether the secret is set and strong: no character
+// of it, nor its length, is printed.
 func secretCheck(cfg *config.Config, name, v string) health.Check {
 	c := health.Check{Name: name}
 	generated := false
 	for _, g := range cfg.GeneratedSecrets {
 		generated = generated || g == name
 	}
+	why := config.SecretWeakness(v)
 	switch {
 	case v == "":
 		c.Func = func(context.Context) error { return errors.New("unset") }
@@ -159,16 +161,11 @@ func secretCheck(cfg *config.Config, name, v string) health.Check {
 		c.Func = func(context.Context) error {
 			return health.Warning(errors.New("unset: a random value is used per run (development only)"))
 		}
-	case config.IsDefaultSecret(v):
-		c.Func = func(context.Context) error { return errors.New("is a published default value") }
-	case len(v) < config.MinSecretLength:
-		c.Func = func(context.Context) error {
-			return fmt.Errorf("is %d characters, shorter than %d", len(v), config.MinSecretLength)
-		}
+	case why != "":
+		c.Func = func(context.Context) error { return errors.New("set, weak: " + why) }
 	default:
-		c.ComponentID = mask(v)
 		c.Func = func(ctx context.Context) error {
-			health.Observe(ctx, len(v), "characters")
+			health.Observe(ctx, "set and strong", "")
 			return nil
 		}
 	}
@@ -227,24 +224,16 @@ func openAICheck(cfg *config.Config) health.Check {
 		URL:    cfg.OpenAIBase + "/models",
 		Header: http.Header{"Authorization": {"Bearer " + cfg.OpenAIKey}},
 	})
-	c.ComponentID = redact.URL(cfg.OpenAIBase) + " model " + cfg.OpenAIModel + ", key " + mask(cfg.OpenAIKey)
+	c.ComponentID = redact.URL(cfg.OpenAIBase) + " model " + cfg.OpenAIModel + ", key set"
 	c.Timeout = openAITimeout
 	return c
 }
 
-// mask shows the first and last two characters of a secret at most.
-func mask(s string) string {
-	if len(s) < 12 {
-		return "****"
-	}
-	return s[:2] + "…" + s[len(s)-2:]
-}
-
 // configSecrets lists the credentials of cfg that must never be printed: the secrets,
-// the demo password, the OpenAI key, the health token and the passwords of the database and Redis URLs
+// the demo password, the OpenAI key, the health and metrics tokens and the passwords of the database and Redis URLs
 // (in the user part or the query).
 func configSecrets(cfg *config.Config) []string {
-	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey, cfg.HealthToken}
+	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey, cfg.HealthToken, cfg.MetricsToken}
 	for _, raw := range []string{cfg.DatabaseURL, cfg.RedisURL, cfg.OpenAIBase} {
 		out = append(out, redact.Secrets(raw)...)
 	}

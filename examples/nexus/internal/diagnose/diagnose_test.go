@@ -35,7 +35,7 @@ const (
 // diagnoseEnv returns a valid production environment with every dependency unset;
 // tests add what they check.
 func diagnoseEnv(extra map[string]string) map[string]string {
-	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "api.nexus.tn"}
+	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "api.nexus.tn", "METRICS_ADDR": ":9090"}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -209,10 +209,10 @@ func TestDiagnoseAllPass(t *testing.T) {
 		"config":         {"production"},
 		"database":       {"postgres://", ":xxxxx@", "4 formulas"},
 		"redis":          {servicetest.RedisURL()},
-		"SECRET_KEY":     {goodSecret[:2] + "…" + goodSecret[len(goodSecret)-2:], fmt.Sprint(len(goodSecret), " characters")},
+		"SECRET_KEY":     {"set and strong"},
 		"mail":           {"smtp://" + net.JoinHostPort(mail.host, mail.port)},
-		"openai":         {ai.URL + "/v1 model gpt-4o-mini, key sk…89"},
-		"JWT_SECRET_KEY": {fmt.Sprint(len(goodJWTSecret), " characters")},
+		"openai":         {ai.URL + "/v1 model gpt-4o-mini, key set"},
+		"JWT_SECRET_KEY": {"set and strong"},
 	} {
 		line := reportLine(t, text, name)
 		for _, p := range parts {
@@ -224,6 +224,14 @@ func TestDiagnoseAllPass(t *testing.T) {
 	for _, secret := range []string{pgPassword, apiKey, goodSecret, goodJWTSecret} {
 		if strings.Contains(text, secret) {
 			t.Errorf("diagnose printed %q:\n%s", secret, text)
+		}
+	}
+	// Not even a few characters of a secret, nor its length.
+	for _, secret := range []string{goodSecret, goodJWTSecret, apiKey} {
+		for _, part := range []string{secret[:4], secret[len(secret)-4:], fmt.Sprint(len(secret), " characters")} {
+			if strings.Contains(text, part) {
+				t.Errorf("diagnose printed %q of a secret:\n%s", part, text)
+			}
 		}
 	}
 	if authorised.Load() != 1 || mail.quits.Load() != 1 {
@@ -378,10 +386,14 @@ func TestDiagnoseWeakSecrets(t *testing.T) {
 	code, text := runDiagnose(t, map[string]string{
 		"DATABASE_URL": dbURL, "SECRET_KEY": "dev-secret-key", "JWT_SECRET_KEY": "short-but-unique",
 	})
+	_, repetitive := runDiagnose(t, map[string]string{"DATABASE_URL": dbURL, "SECRET_KEY": strings.Repeat("ab", 32)})
+	if line := reportLine(t, repetitive, "SECRET_KEY"); !strings.HasPrefix(line, "  fail") || !strings.Contains(line, "set, weak: is repetitive") || strings.Contains(line, "abab") {
+		t.Errorf("repetitive SECRET_KEY line: %s", line)
+	}
 	if code != 1 {
 		t.Fatalf("exit %d:\n%s", code, text)
 	}
-	for name, part := range map[string]string{"SECRET_KEY": "published default", "JWT_SECRET_KEY": "16 characters, shorter than 32"} {
+	for name, part := range map[string]string{"SECRET_KEY": "published default", "JWT_SECRET_KEY": "set, weak: is shorter than 32 characters"} {
 		line := reportLine(t, text, name)
 		if !strings.HasPrefix(line, "  fail") || !strings.Contains(line, part) {
 			t.Errorf("%s line: %s", name, line)

@@ -19,6 +19,9 @@ const (
 	KindNotFound                  // no such thing, or not one the caller may see
 	KindConflict                  // the current state forbids it (taken, full, done)
 	KindQuota                     // the caller used up a quota
+	// KindUnprocessable: well formed, but outside what the platform offers (a lesson at
+	// night) or refused by a policy (a password that is too easy to guess).
+	KindUnprocessable
 )
 
 // Error is a rule violation; its message is written for the caller and safe to show.
@@ -36,6 +39,9 @@ func Invalid(msg string) error { return &Error{Kind: KindInvalid, Msg: msg} }
 
 // Forbidden is a KindForbidden error.
 func Forbidden(msg string) error { return &Error{Kind: KindForbidden, Msg: msg} }
+
+// Unprocessable is a KindUnprocessable error.
+func Unprocessable(msg string) error { return &Error{Kind: KindUnprocessable, Msg: msg} }
 
 // NotFound is a KindNotFound error for what ("student" gives "student not found").
 func NotFound(what string) error { return &Error{Kind: KindNotFound, Msg: what + " not found"} }

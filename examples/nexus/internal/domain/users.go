@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -75,27 +74,19 @@ var (
 	LearningStyles = []string{"visual", "auditory", "kinesthetic", "logical", "mixed"}
 )
 
-// Password bounds: bcrypt reads at most 72 bytes, so longer passwords are refused rather
-// than silently truncated.
-const (
-	MinPassword = 8
-	MaxPassword = 72
-)
-
 // NewUser is a validated account to create.
 type NewUser struct {
 	Email, Password, FirstName, LastName string
 	Role                                 Role
 }
 
-// ValidateNewUser checks and normalises the fields of a new account of role.
+// ValidateNewUser checks and normalises the fields of a new account of role: the email
+// (NormalizeEmail), the names (ValidName), then the password (ValidatePassword, with the
+// email and names as what it must not be built from).
 func ValidateNewUser(email, password, first, last string, role Role) (*NewUser, error) {
 	var err error
 	nu := &NewUser{Password: password, Role: role}
 	if nu.Email, err = NormalizeEmail(email); err != nil {
-		return nil, err
-	}
-	if err := ValidatePassword(password); err != nil {
 		return nil, err
 	}
 	if nu.FirstName, err = ValidName("first_name", first); err != nil {
@@ -104,38 +95,10 @@ func ValidateNewUser(email, password, first, last string, role Role) (*NewUser, 
 	if nu.LastName, err = ValidName("last_name", last); err != nil {
 		return nil, err
 	}
+	if err := ValidatePassword(password, nu.Email, nu.FirstName, nu.LastName); err != nil {
+		return nil, err
+	}
 	return nu, nil
-}
-
-// ValidatePassword checks the length of a new password.
-func ValidatePassword(pw string) error {
-	if len(pw) < MinPassword || len(pw) > MaxPassword {
-		return Invalid("password must be 8 to 72 bytes long")
-	}
-	return nil
-}
-
-// NormalizeEmail accepts a bare address (no display name) of at most 254 bytes and
-// returns it in lower case.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || len(s) > 254 || addr.Name != "" {
-		return "", Invalid("email is not a valid address")
-	}
-	return strings.ToLower(s), nil
-}
-
-// LoginEmail is how a login form's email is compared with the stored one.
-func LoginEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// ValidName checks a person's name given in field: 1 to 100 characters, no markup.
-func ValidName(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || hasMarkup(s) {
-		return "", Invalid(field + " must be 1 to 100 characters without markup")
-	}
-	return s, nil
 }
 
 // hasMarkup reports the characters refused in free text: angle brackets and NUL.
@@ -157,7 +120,7 @@ func ValidateStudentProfile(grade, school string, specialties []string, style st
 		return nil, Invalid("learning_style must be visual, auditory, kinesthetic, logical or mixed")
 	}
 	school = strings.TrimSpace(school)
-	if utf8.RuneCountInString(school) > 200 || hasMarkup(school) {
+	if utf8.RuneCountInString(school) > 200 || hasMarkup(school) || hasControl(school) {
 		return nil, Invalid("school must be at most 200 characters without markup")
 	}
 	if len(specialties) > 10 {
@@ -166,7 +129,7 @@ func ValidateStudentProfile(grade, school string, specialties []string, style st
 	clean := make([]string, 0, len(specialties))
 	for _, s := range specialties {
 		s = strings.TrimSpace(s)
-		if s == "" || utf8.RuneCountInString(s) > 60 || hasMarkup(s) {
+		if s == "" || utf8.RuneCountInString(s) > 60 || hasMarkup(s) || hasControl(s) {
 			return nil, Invalid("each specialty must be 1 to 60 characters without markup")
 		}
 		clean = append(clean, s)

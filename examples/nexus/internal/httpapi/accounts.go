@@ -120,3 +120,21 @@ func (a *API) handleMe(w http.ResponseWriter, r *http.Request, p *domain.Princip
 	writeJSON(w, http.StatusOK, u)
 	return nil
 }
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// handlePassword changes the caller's password; the caller's other sessions end.
+func (a *API) handlePassword(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
+	var req passwordRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.auth.ChangePassword(r.Context(), p, req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

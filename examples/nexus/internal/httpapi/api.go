@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"time"
 
@@ -125,6 +126,12 @@ func (a *API) Close() error {
 // Health is the health component: Start it with the server, Shutdown it to drain.
 func (a *API) Health() *health.Health { return a.health }
 
+// ServeMetrics serves /metrics alone on ln (METRICS_ADDR), behind METRICS_TOKEN when
+// set, until ctx ends.
+func (a *API) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	return a.observer.ServeMetrics(ctx, ln)
+}
+
 // CSPReports holds the CSP violation reports browsers sent.
 func (a *API) CSPReports() *cspreport.Handler { return a.cspReports }
 
@@ -150,8 +157,11 @@ func (a *API) setupObserver() (err error) {
 		SentryDSN:        cfg.SentryDSN,
 		Environment:      cfg.Env,
 		TracesSampleRate: cfg.SentryTracesSampleRate,
-		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword, cfg.HealthToken},
-		Now:              a.now,
+		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword, cfg.HealthToken, cfg.MetricsToken},
+		// With a token, /metrics answers 401 problem+json to requests without it,
+		// compared in constant time.
+		MetricsToken: cfg.MetricsToken,
+		Now:          a.now,
 	})
 	return err
 }
@@ -262,6 +272,8 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 	a.limiter, err = ratelimit.New(ratelimit.Config{
 		Name: "default",
 		Rule: a.cfg.RateLimitDefault,
+		// The API document promises both header families to clients.
+		Headers: ratelimit.HeadersAll,
 		// The page and its icon are static; the API calls they make are limited.
 		ExemptPaths:    []string{"/", "/favicon.ico"},
 		Store:          st,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -72,6 +73,8 @@ var kindStatus = map[domain.Kind]int{
 	domain.KindNotFound:  http.StatusNotFound,
 	domain.KindConflict:  http.StatusConflict,
 	domain.KindQuota:     http.StatusTooManyRequests,
+	// A request the platform does not serve (a lesson at night, a guessable password).
+	domain.KindUnprocessable: http.StatusUnprocessableEntity,
 }
 
 // fail answers err as problem+json: rule violations and HTTP errors with their message,
@@ -83,7 +86,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &de):
 		if de.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(de.RetryAfter.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
 		}
 		writeProblem(w, kindStatus[de.Kind], de.Msg)
 	case errors.As(err, &he):

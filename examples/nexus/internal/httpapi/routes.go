@@ -27,6 +27,7 @@ func (a *API) routes(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /api/auth/refresh", a.handle(a.handleRefresh))
 	mux.Handle("POST /api/auth/logout", a.authed(a.handleLogout, anyRole))
 	mux.Handle("GET /api/auth/me", a.authed(a.handleMe, anyRole))
+	mux.Handle("POST /api/auth/password", a.authed(a.handlePassword, anyRole))
 
 	mux.Handle("GET /api/formulas", a.cached(tagFormulas, a.handle(a.handleFormulas)))
 	mux.Handle("GET /api/formulas/{id}", a.cached(tagFormulas, a.handle(a.handleFormula)))

@@ -24,19 +24,53 @@ func (q *Queries) AddRefreshToken(ctx context.Context, digest, sid string, expir
 	return err
 }
 
-// UseRefreshToken marks a refresh token used, once: it reports false when the token is
-// unknown, already used, expired, or its session is revoked or expired.
-func (q *Queries) UseRefreshToken(ctx context.Context, digest, sid string, now time.Time) (bool, error) {
+// RefreshUse is what presenting a refresh token found.
+type RefreshUse uint8
+
+// Outcomes of UseRefreshToken.
+const (
+	// RefreshRefused: the token is unknown or expired, its session revoked or expired,
+	// or it was used before the grace window.
+	RefreshRefused RefreshUse = iota
+	// RefreshFirst: the token was unused and is now marked used.
+	RefreshFirst
+	// RefreshGraced: the token was used at most the grace window ago, in a live session.
+	RefreshGraced
+)
+
+// UseRefreshToken marks a refresh token used, once. A token used already is
+// RefreshGraced when that was at most grace ago (whole seconds) and its session is
+// live, RefreshRefused otherwise.
+func (q *Queries) UseRefreshToken(ctx context.Context, digest, sid string, now time.Time, grace time.Duration) (RefreshUse, error) {
 	res, err := q.q.ExecContext(ctx,
 		`UPDATE refresh_tokens SET used_at = $1
 		 WHERE digest = $2 AND session_id = $3 AND used_at IS NULL AND expires_at > $1
 		   AND session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > $1)`,
 		now.Unix(), digest, sid)
 	if err != nil {
-		return false, err
+		return RefreshRefused, err
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return RefreshFirst, nil
+	}
+	if grace <= 0 {
+		return RefreshRefused, nil
+	}
+	var usedAt sql.NullInt64
+	err = q.q.QueryRow(ctx,
+		`SELECT rt.used_at FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+		 WHERE rt.digest = $1 AND rt.session_id = $2 AND rt.expires_at > $3
+		   AND s.revoked_at IS NULL AND s.expires_at > $3`,
+		digest, sid, now.Unix()).Scan(&usedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return RefreshRefused, nil
+	case err != nil:
+		return RefreshRefused, err
+	case usedAt.Valid && now.Unix()-usedAt.Int64 <= int64(grace/time.Second):
+		return RefreshGraced, nil
+	}
+	return RefreshRefused, nil
 }
 
 // RevokeSession revokes a session (a revoked one keeps its first revocation time).
