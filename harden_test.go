@@ -438,6 +438,36 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 		_, ok = metric(t, srv, "harden_concurrency_shed_total", "limiter", "slow", "reason", "queue_full")
 		assert.True(t, ok, "the gate's metrics are in the stack's registry")
 	})
+	t.Run("503 of a gate ahead of the mux, named by Observe.Router", func(t *testing.T) {
+		var logs lockedBuffer
+		mux := app()
+		s := newStack(t, harden.Config{
+			Logger:  observe.NewJSONLogger(&logs, nil),
+			Observe: observe.Config{MetricsToken: metricsToken, Router: mux},
+		})
+		gate, err := s.Concurrency(ratelimit.ConcurrencyConfig{Name: "all", Limit: 1, QueueSize: -1})
+		require.NoError(t, err)
+		entered, release := make(chan struct{}), make(chan struct{})
+		mux.HandleFunc("GET /slow/{id}", func(w http.ResponseWriter, r *http.Request) {
+			entered <- struct{}{}
+			<-release
+		})
+		// The gate sheds before the mux runs, so no pattern is set on the request: the
+		// Router names the route.
+		srv := httptest.NewTLSServer(s.Handler(gate.Handler(mux)))
+		defer srv.Close()
+		var wg sync.WaitGroup
+		wg.Go(func() { get(t, srv, "/slow/1") })
+		<-entered
+		assert.Equal(t, http.StatusServiceUnavailable, get(t, srv, "/users/7").status)
+		close(release)
+		wg.Wait()
+		v, ok := metric(t, srv, "harden_http_requests_total", "route", "GET /users/{id}", "code", "5xx")
+		assert.True(t, ok && v == "1", "the shed request counted under its route: %q", v)
+		_, ok = metric(t, srv, "harden_http_requests_total", "route", "unmatched")
+		assert.False(t, ok, "a request counted as unmatched")
+		assert.Contains(t, logs.String(), `"route":"GET /users/{id}","path":"/users/7","status":503`)
+	})
 }
 
 // A client behind a trusted proxy that speaks X-Forwarded-For cannot pick its address

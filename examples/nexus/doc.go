@@ -6,11 +6,12 @@
 //
 //	go run ./examples/nexus              # from the repository root
 //
-// With no configuration it serves on :5000 in development: an SQLite file in the user
-// cache directory (nexus-reussite/nexus.db), rate limits, cache and token revocation in
-// memory, random secrets per run, and demo data — four users (admin@, prof@, parent@ and
-// eleve@nexus-reussite.com) whose password is NEXUS_DEMO_PASSWORD or a random one logged
-// once. With DATABASE_URL=postgres://… and REDIS_URL=redis://… the same binary runs on
+// With no configuration it serves on :5000 in development: an SQLite file of the working
+// directory's own in the user cache directory (nexus-reussite/<directory>-<hash>/nexus.db,
+// logged at start), rate limits of "10000 per day;1000 per hour;20 per second" per client,
+// cache and token revocation in memory, random secrets per run, and demo data — four users
+// (admin@, prof@, parent@ and eleve@nexus-reussite.com) whose password is
+// NEXUS_DEMO_PASSWORD, set again at every start, or a random one logged once. With DATABASE_URL=postgres://… and REDIS_URL=redis://… the same binary runs on
 // PostgreSQL and Redis, and several instances share limits, cache and revocations.
 //
 // Configuration is read from the environment and an optional .env file in the working
@@ -21,6 +22,10 @@
 // TRUSTED_PROXIES and CLIENT_IP_HEADER (X-Forwarded-For, Forwarded, X-Real-IP…) name the
 // proxy and the one header family it sets; REDIS_PREFIX (nexus:) starts every Redis key
 // and channel; HEALTH_TOKEN or HEALTH_DETAIL_CIDRS unlock the details of /health.
+// Production also refuses to start when /metrics would be public: METRICS_TOKEN (a bearer
+// token the scraper sends) or METRICS_ADDR (a listener of its own, :9090) is required.
+// ARIA_DAILY_LIMIT, BOOKING_MAX_ACTIVE, BOOKING_TIMEZONE, BOOKING_HOURS and
+// PARENT_MAX_CHILDREN set the quotas on shared resources.
 // Started by systemd socket activation (LISTEN_PID is the process, LISTEN_FDS=1), nexus
 // serves on the socket it is given instead of listening on PORT.
 //
@@ -31,6 +36,8 @@
 //	nexus diagnose     check configuration, database, Redis, secrets, mail and OpenAI, with
 //	                   credentials masked; exit 1 on any failure
 //	nexus healthcheck  GET /ready on the local port (container HEALTHCHECK); exit 1 unless 200
+//	nexus reset-demo   delete the demo accounts, their bookings, sessions and groups and
+//	                   create them afresh (development only)
 //
 // # Layout
 //
@@ -88,7 +95,11 @@
 // Registration creates students and parents only. Parents see their children, teachers
 // the students they teach, students themselves, admins everyone. A teacher's slot is
 // booked once (a partial unique index), a group never exceeds six students (a
-// conditional update and a CHECK constraint), both under concurrent requests. ARIA calls
+// conditional update and a CHECK constraint), both under concurrent requests, and so do
+// the quotas: a student's upcoming bookings, lessons within the bookable hours (422
+// outside), a parent's children, and ARIA questions per day, whose unit is taken before
+// the upstream call and given back when it fails. A teacher sees, on a student's
+// dashboard, only their own bookings with the student. ARIA calls
 // an OpenAI-compatible chat completions API (OPENAI_API_BASE, OPENAI_MODEL,
 // OPENAI_API_KEY) and answers 503 "assistant not configured" without a key.
 //

@@ -53,11 +53,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return healthcheck(ctx, cfg, args[1:], stderr)
+	case "reset-demo":
+		if cfgErr != nil {
+			fmt.Fprintln(stderr, cfgErr)
+			return 2
+		}
+		return resetDemo(ctx, cfg, newLogger(stdout, cfg), stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: nexus [serve|diagnose|healthcheck]")
+		fmt.Fprintln(stdout, "usage: nexus [serve|diagnose|healthcheck|reset-demo]")
 		return 0
 	}
-	fmt.Fprintf(stderr, "nexus: unknown command %q (want serve, diagnose or healthcheck)\n", cmd)
+	fmt.Fprintf(stderr, "nexus: unknown command %q (want serve, diagnose, healthcheck or reset-demo)\n", cmd)
 	return 2
 }
 
@@ -81,10 +87,48 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, listen fun
 		log.Error("listen", "addr", cfg.Addr(), "err", err)
 		return 1
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			log.Error("listen", "addr", cfg.MetricsAddr, "variable", "METRICS_ADDR", "err", err)
+			return 1
+		}
+		mctx, stop := context.WithCancel(ctx)
+		metricsDone := make(chan error, 1)
+		go func() { metricsDone <- a.ServeMetrics(mctx, mln) }()
+		defer func() {
+			stop()
+			if err := <-metricsDone; err != nil {
+				log.Error("metrics server stopped with an error", "err", err)
+			}
+		}()
+	}
 	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("server stopped with an error", "err", err)
 		return 1
 	}
+	return 0
+}
+
+// resetDemo deletes the demo accounts, their data and the demo groups of the development
+// database and creates them afresh, with NEXUS_DEMO_PASSWORD or a new random password
+// (logged), then exits.
+func resetDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer) int {
+	if cfg.IsProduction() {
+		fmt.Fprintln(stderr, "nexus: reset-demo runs in development only (APP_ENV=production has no demo data)")
+		return 2
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{ResetDemo: true})
+	if err != nil {
+		log.Error("demo data reset failed", "err", err)
+		return 1
+	}
+	if err := a.Close(); err != nil {
+		log.Error("close", "err", err)
+		return 1
+	}
+	log.Info("demo data reset")
 	return 0
 }
 

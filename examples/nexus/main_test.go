@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/servicetest"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/store"
 )
 
 const demoPassword = "demo-password-for-tests"
@@ -210,5 +216,172 @@ func TestProductionNeedsAllowedHosts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "n.db")); err == nil {
 		t.Fatal("the database was opened before the configuration was checked")
+	}
+}
+
+// TestResetDemoCommand: "nexus reset-demo" logs where the database is, recreates the demo
+// accounts with NEXUS_DEMO_PASSWORD (or a new random password, logged) and exits 0; in
+// production it refuses and touches nothing.
+func TestResetDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	clearEnv(t, "APP_ENV", "FLASK_ENV", "SECRET_KEY", "JWT_SECRET_KEY", "SENTRY_DSN", "REDIS_URL", "OPENAI_API_KEY", "MAIL_SERVER", "PORT", "ALLOWED_HOSTS")
+	path := filepath.Join(dir, "n.db")
+	t.Setenv("DATABASE_URL", "sqlite://"+path)
+	demoHash := func() string {
+		t.Helper()
+		cfg, err := config.Load(config.Env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(t.Context(), cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		c, found, err := db.Credentials(t.Context(), store.DemoStudent)
+		if err != nil || !found {
+			t.Fatalf("demo student: found %v, %v", found, err)
+		}
+		return c.PasswordHash
+	}
+
+	t.Setenv("NEXUS_DEMO_PASSWORD", "first-reset-password")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"reset-demo"}, &out, &errb); code != 0 {
+		t.Fatalf("reset-demo: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{`"msg":"database","driver":"sqlite","path":"` + path + `"`, `"msg":"demo data deleted"`, `"msg":"demo data reset"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("reset-demo output lacks %s:\n%s", want, out.String())
+		}
+	}
+	if bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte("first-reset-password")) != nil {
+		t.Fatal("NEXUS_DEMO_PASSWORD is not the demo student's password after reset-demo")
+	}
+
+	// Without NEXUS_DEMO_PASSWORD: a new random password, shown once.
+	os.Unsetenv("NEXUS_DEMO_PASSWORD")
+	out.Reset()
+	if code := run(t.Context(), []string{"reset-demo"}, &out, &errb); code != 0 {
+		t.Fatalf("reset-demo: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var random string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "random password") {
+			_, after, _ := strings.Cut(line, `"password":"`)
+			random, _, _ = strings.Cut(after, `"`)
+		}
+	}
+	if random == "" || bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte(random)) != nil {
+		t.Fatalf("no random demo password logged, or not the demo student's (%q):\n%s", random, out.String())
+	}
+
+	t.Setenv("APP_ENV", "production")
+	t.Setenv("SECRET_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978")
+	t.Setenv("JWT_SECRET_KEY", "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718")
+	t.Setenv("ALLOWED_HOSTS", "*")
+	t.Setenv("METRICS_TOKEN", "scraper-token-of-enough-length")
+	errb.Reset()
+	if code := run(t.Context(), []string{"reset-demo"}, io.Discard, &errb); code != 2 || !strings.Contains(errb.String(), "development only") {
+		t.Fatalf("reset-demo in production: exit %d, %s", code, errb.String())
+	}
+	if bcrypt.CompareHashAndPassword([]byte(demoHash()), []byte(random)) != nil {
+		t.Fatal("reset-demo in production changed the demo data")
+	}
+}
+
+// TestProductionNeedsMetricsSetting: in production the binary refuses to start when
+// /metrics would be public, and names both ways out.
+func TestProductionNeedsMetricsSetting(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	clearEnv(t, "FLASK_ENV", "METRICS_TOKEN", "METRICS_ADDR", "REDIS_URL", "SENTRY_DSN", "PORT")
+	t.Setenv("APP_ENV", "production")
+	t.Setenv("ALLOWED_HOSTS", "api.nexus.tn")
+	t.Setenv("SECRET_KEY", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978")
+	t.Setenv("JWT_SECRET_KEY", "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718")
+	t.Setenv("DATABASE_URL", "sqlite://"+filepath.Join(dir, "n.db"))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var errb bytes.Buffer
+	code := run(ctx, nil, io.Discard, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "METRICS_TOKEN: or METRICS_ADDR must be set in production") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestServeMetricsListener: serve in production with METRICS_ADDR opens the metrics
+// listener beside the API's: the API answers /metrics 404, the metrics listener serves
+// them to the holder of METRICS_TOKEN, and both close at shutdown.
+func TestServeMetricsListener(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// A free port for METRICS_ADDR, which serve listens on itself.
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := probe.Addr().String()
+	probe.Close()
+	const token = "metrics-token-for-tests-0123456789"
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"APP_ENV": "production", "ALLOWED_HOSTS": "api.nexus.tn", "DATABASE_URL": "sqlite://" + filepath.Join(dir, "n.db"),
+			"SECRET_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978", "JWT_SECRET_KEY": "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
+			"METRICS_ADDR": metricsAddr, "METRICS_TOKEN": token, "SHUTDOWN_DELAY": "0", "TRUSTED_PROXIES": "127.0.0.1",
+		}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	var logs servicetest.LogBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, cfg, newLogger(&logs, cfg), func() (net.Listener, error) { return ln, nil })
+	}()
+	get := func(url, tok string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		// As the ingress forwards a request for the public host over HTTPS.
+		req.Host = "api.nexus.tn"
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	api, metrics := "http://"+ln.Addr().String(), "http://"+metricsAddr+"/metrics"
+	for deadline := time.Now().Add(60 * time.Second); get(api+"/ready", "") != http.StatusOK || get(metrics, token) != http.StatusOK; {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("not serving: %s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for url, want := range map[string][2]int{
+		api + "/metrics": {http.StatusNotFound, http.StatusNotFound},
+		metrics:          {http.StatusUnauthorized, http.StatusOK},
+	} {
+		if got := [2]int{get(url, ""), get(url, token)}; got != want {
+			t.Errorf("%s without and with the token: %v, want %v", url, got, want)
+		}
+	}
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, logs.String())
+	}
+	if get(metrics, token) != 0 {
+		t.Error("the metrics listener outlives serve")
 	}
 }

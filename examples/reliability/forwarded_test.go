@@ -75,6 +75,7 @@ of the test under "unmatched".`)
 	st := startStack(t, false, map[string]string{
 		"APP_ENV": "production", "ALLOWED_HOSTS": allowedHost, "TRUSTED_PROXIES": "127.0.0.1",
 		"HEALTH_DETAIL_CIDRS": "127.0.0.1", "LOG_LEVEL": "info", "RATELIMIT_DEFAULT": "30 per minute",
+		"METRICS_TOKEN": metricsToken,
 	})
 	proxy := startNginxLikeProxy(t, st.nexus.URL)
 	viaProxy := newAPI(proxy.URL)
@@ -153,7 +154,7 @@ of the test under "unmatched".`)
 			refusedAt = i
 		}
 	}
-	metrics := st.api.must(t, http.StatusOK, "GET", "/metrics", "", "", nil).body
+	metrics := st.api.must(t, http.StatusOK, "GET", "/metrics", "", metricsToken, nil).body
 	counted := strings.Contains(string(metrics), `harden_http_requests_total{code="4xx",method="GET",route="GET /api/formulas/{id}"} 1`+"\n")
 	unmatched := strings.Contains(string(metrics), `route="unmatched"`)
 	check("429 of the default limit in /metrics", refusedAt == 31 && counted && !unmatched,

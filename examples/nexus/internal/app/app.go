@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,9 @@ type Options struct {
 	RouteRules map[string]string
 	// ARIATimeout bounds one ARIA completion; 0 = aria.DefaultTimeout.
 	ARIATimeout time.Duration
+	// ResetDemo deletes the demo accounts, their data and the demo groups before seeding
+	// them afresh ("nexus reset-demo"); development only.
+	ResetDemo bool
 }
 
 // App is the running backend.
@@ -48,6 +52,9 @@ type App struct {
 // New opens the database (migrating it, seeding demo data in development), connects
 // Redis when configured and builds every component.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (_ *App, err error) {
+	if opt.ResetDemo && cfg.IsProduction() {
+		return nil, errors.New("demo data exists only in development; refusing to reset it in production")
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -63,6 +70,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	a.closers = append(a.closers, a.db.Close)
+	a.logDatabase(ctx)
 	if err = a.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -83,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	if !cfg.IsProduction() {
-		if err = a.seedDemo(ctx, opt.Now()); err != nil {
+		if err = a.seedDemo(ctx, opt.Now(), opt.ResetDemo); err != nil {
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
@@ -96,6 +104,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	a.closers = append(a.closers, a.api.Close)
 	return a, nil
+}
+
+// logDatabase logs where the data lives: the SQLite file's path, or the PostgreSQL URL
+// without its credentials.
+func (a *App) logDatabase(ctx context.Context) {
+	driver, dsn, err := config.DatabaseTarget(a.cfg.DatabaseURL)
+	switch {
+	case err != nil:
+	case driver == store.SQLite:
+		if abs, err := filepath.Abs(dsn); err == nil {
+			dsn = abs
+		}
+		a.log.InfoContext(ctx, "database", "driver", driver, "path", dsn, "default", a.cfg.DatabaseURL == "")
+	default:
+		a.log.InfoContext(ctx, "database", "driver", driver, "url", redact.DSN(driver, a.cfg.DatabaseURL))
+	}
 }
 
 // connectRedis connects REDIS_URL and checks it answers; nil without one.

@@ -139,23 +139,20 @@ func TestAriaAgainstOpenAICompatibleServer(t *testing.T) {
 	s.expect(http.StatusBadRequest, "POST", "/api/aria/chat", tok, map[string]string{"message": strings.Repeat("é", domain.AriaMaxQuestion+1)})
 }
 
-// TestAriaDailyLimit: a user gets at most domain.AriaDailyLimit answers per day.
+// TestAriaDailyLimit: a user gets at most ARIA_DAILY_LIMIT answers per UTC day.
 func TestAriaDailyLimit(t *testing.T) {
 	upstream := httptest.NewServer(&fakeOpenAI{reply: answer("ok")})
 	defer upstream.Close()
-	s := newTestServer(t, sqliteBackend(t), map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_API_BASE": upstream.URL})
+	s := newTestServer(t, sqliteBackend(t), map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_API_BASE": upstream.URL, "ARIA_DAILY_LIMIT": "2"})
 	tok := s.login(demoStudent, demoPassword).AccessToken
-	uid := s.userID(demoStudent)
-	for i := 0; i < domain.AriaDailyLimit; i++ {
-		if _, err := s.app.db.Pool().ExecContext(t.Context(), `INSERT INTO aria_interactions (user_id, question, answer, model, created_at) VALUES ($1, 'q', 'a', 'm', $2)`, uid, s.clock.now().Unix()); err != nil {
-			t.Fatal(err)
-		}
+	for range 2 {
+		s.expect(http.StatusOK, "POST", "/api/aria/chat", tok, map[string]string{"message": "encore"})
 	}
 	r := s.expect(http.StatusTooManyRequests, "POST", "/api/aria/chat", tok, map[string]string{"message": "encore"})
-	if r.header.Get("Retry-After") == "" {
-		t.Fatal("429 without Retry-After")
+	if r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "at most 2 questions per day") {
+		t.Fatalf("429 without Retry-After or reason: %v %s", r.header, r.body)
 	}
-	s.clock.advance(25 * time.Hour)
+	s.clock.advance(24 * time.Hour)
 	tok = s.login(demoStudent, demoPassword).AccessToken
 	s.expect(http.StatusOK, "POST", "/api/aria/chat", tok, map[string]string{"message": "encore"})
 }

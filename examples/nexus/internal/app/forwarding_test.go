@@ -78,7 +78,7 @@ func TestForwardingHeadersOfOneFamily(t *testing.T) {
 		t.Run(fam.header, func(t *testing.T) {
 			s := newTestServerOpts(t, sqliteBackend(t), map[string]string{
 				"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
-				"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "127.0.0.1", "CLIENT_IP_HEADER": fam.header,
+				"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "127.0.0.1", "CLIENT_IP_HEADER": fam.header, "METRICS_ADDR": ":9090",
 				// Host-local tools see details: the trusted proxy's own address is listed.
 				"HEALTH_DETAIL_CIDRS": "127.0.0.1",
 			}, Options{})
@@ -149,7 +149,7 @@ func accessLine(t *testing.T, s *testServer, requestID string) map[string]any {
 func TestTrustForwardedHost(t *testing.T) {
 	prod := map[string]string{
 		"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
-		"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "127.0.0.1",
+		"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "127.0.0.1", "METRICS_ADDR": ":9090",
 	}
 	trusting := newTestServer(t, sqliteBackend(t), merge(prod, map[string]string{"TRUST_FORWARDED_HOST": "true"}))
 	r := trusting.expect(http.StatusPermanentRedirect, "GET", "/api/formulas", "", nil,

@@ -304,7 +304,14 @@ func num(t *testing.T, m map[string]any, key string) int64 {
 	return int64(f)
 }
 
-// nextSlot is a whole hour at least a day ahead, distinct per call within a test.
+// nextSlot is a whole hour at least a day ahead within the default booking hours
+// (08:00-21:00, Africa/Tunis), distinct per call within a test: n in [0, 12) is the hour
+// from 09:00 two days ahead, further n the days after.
 func nextSlot(now time.Time, n int) time.Time {
-	return now.UTC().Truncate(time.Hour).Add(time.Duration(24+n) * time.Hour)
+	tunis, err := time.LoadLocation(domain.DefaultBookingTimezone)
+	if err != nil {
+		panic(err)
+	}
+	d := now.In(tunis).AddDate(0, 0, 2+n/12)
+	return time.Date(d.Year(), d.Month(), d.Day(), 9+n%12, 0, 0, 0, tunis).UTC()
 }

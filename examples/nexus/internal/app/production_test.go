@@ -18,6 +18,7 @@ func TestProductionChain(t *testing.T) {
 	s := newTestServer(t, sqliteBackend(t), map[string]string{
 		"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
 		"ALLOWED_HOSTS": "api.nexus.tn", "TRUSTED_PROXIES": "127.0.0.1", "CORS_ORIGINS": "https://app.nexus.tn",
+		"METRICS_TOKEN": metricsToken,
 	})
 	host := "api.nexus.tn"
 	viaProxy := []string{"Host", host, "X-Forwarded-Proto", "https"}
@@ -28,7 +29,7 @@ func TestProductionChain(t *testing.T) {
 		t.Fatalf("plain HTTP: %d Location %q", r.status, r.header.Get("Location"))
 	}
 	for _, p := range []string{"/live", "/ready", "/metrics"} {
-		s.expect(http.StatusOK, "GET", p, "", nil)
+		s.expect(http.StatusOK, "GET", p, metricsToken, nil)
 	}
 	// Unknown hosts are refused.
 	s.expect(http.StatusBadRequest, "GET", "/api/formulas", "", nil, "Host", "evil.example", "X-Forwarded-Proto", "https")

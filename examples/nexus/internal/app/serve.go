@@ -33,6 +33,13 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// ServeMetrics serves /metrics alone on ln until ctx ends: the listener of METRICS_ADDR,
+// which only the scraper should reach.
+func (a *App) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	a.log.InfoContext(ctx, "serving metrics", "addr", ln.Addr().String(), "token", a.cfg.MetricsToken != "")
+	return a.api.ServeMetrics(ctx, ln)
+}
+
 // Serve serves on ln until ctx is cancelled (SIGTERM/SIGINT), then drains: /ready
 // answers 503 for SHUTDOWN_DELAY so load balancers stop sending, the listener closes,
 // in-flight requests finish (up to 30 s), and buffered telemetry is sent.
@@ -40,7 +47,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := newHTTPServer(a.Handler(), a.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.Driver(), "redis", a.rdb != nil)
+	a.log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "database", a.db.Driver(), "redis", a.rdb != nil,
+		"rate_limit", a.cfg.RateLimitDefault.String())
 
 	health := a.api.Health()
 	health.Start(ctx)

@@ -8,21 +8,24 @@ package config
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
-	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
+
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 )
 
 // Environments (APP_ENV).
@@ -43,7 +46,9 @@ type Config struct {
 	SecretKey    string // SECRET_KEY: HMAC key for stored refresh-token digests; random in development
 	JWTSecretKey string // JWT_SECRET_KEY: HS256 signing key; random in development
 
-	DatabaseURL string // DATABASE_URL: postgres://… or sqlite://path; empty = SQLite file in the user cache dir
+	// DatabaseURL (DATABASE_URL) is postgres://… or sqlite://path; empty = an SQLite file
+	// of the working directory's own in the user cache directory (see DatabaseTarget).
+	DatabaseURL string
 	RedisURL    string // REDIS_URL: redis://…; empty = in-memory limits, cache and revocation
 	// RedisPrefix (REDIS_PREFIX: "nexus:") starts every key and pub/sub channel the
 	// backend uses in Redis, so two services (or two environments) on one Redis never
@@ -59,7 +64,10 @@ type Config struct {
 	// 600 s, 7200 s, 86400 s, 604800 s.
 	CacheTiers cache.Tiers
 
-	RateLimitDefault ratelimit.Rule // RATELIMIT_DEFAULT: "1000 per day;100 per hour;2 per second"
+	// RateLimitDefault (RATELIMIT_DEFAULT) is the limit per client of every route:
+	// "1000 per day;100 per hour;2 per second" (ratelimit.DefaultRule) in production,
+	// DevelopmentRateLimit in development.
+	RateLimitDefault ratelimit.Rule
 
 	CompressLevel   int // COMPRESS_LEVEL: 6
 	CompressMinSize int // COMPRESS_MIN_SIZE: 500 bytes
@@ -112,6 +120,17 @@ type Config struct {
 	LoginThrottleMaxDelay  time.Duration
 	RefreshGrace           time.Duration
 
+	// Quotas bound what one account takes of shared resources (quotas.go):
+	// ARIA_DAILY_LIMIT (50), BOOKING_MAX_ACTIVE (10), PARENT_MAX_CHILDREN (6),
+	// BOOKING_TIMEZONE (Africa/Tunis) and BOOKING_HOURS (08:00-21:00).
+	Quotas domain.Quotas
+
+	// MetricsToken (METRICS_TOKEN) makes /metrics require "Authorization: Bearer
+	// <token>"; MetricsAddr (METRICS_ADDR) serves /metrics on its own listener instead of
+	// the API's. Production requires one of them (metrics.go).
+	MetricsToken string
+	MetricsAddr  string
+
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
 	GeneratedSecrets []string
@@ -135,6 +154,9 @@ const (
 	MinSecretLength = 32
 	// minHealthToken is the shortest HEALTH_TOKEN (the health package's minimum).
 	minHealthToken = 16
+	// DevelopmentRateLimit is RATELIMIT_DEFAULT's default in development: room to explore
+	// the API by hand. Production's is ratelimit.DefaultRule.
+	DevelopmentRateLimit = "10000 per day;1000 per hour;20 per second"
 )
 
 // Defaults of the account settings.
@@ -185,7 +207,11 @@ var contract = []variable{
 	{"CACHE_TTL_LONG", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Long }, cache.DefaultLongTTL)},
 	{"CACHE_TTL_PERMANENT", ttlVar(func(c *Config) *time.Duration { return &c.CacheTiers.Permanent }, cache.DefaultPermanentTTL)},
 	{"RATELIMIT_DEFAULT", func(c *Config, v string) (err error) {
-		c.RateLimitDefault, err = ratelimit.ParseRule(orDefault(v, ratelimit.DefaultRule))
+		def := ratelimit.DefaultRule
+		if !c.IsProduction() {
+			def = DevelopmentRateLimit
+		}
+		c.RateLimitDefault, err = ratelimit.ParseRule(orDefault(v, def))
 		return err
 	}},
 	{"COMPRESS_LEVEL", intVar(func(c *Config) *int { return &c.CompressLevel }, 6, 1, 9)},
@@ -286,7 +312,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if name, err := c.setEnv(get); err != nil {
 		fail(name, err)
 	}
-	for _, v := range contract {
+	for _, v := range slices.Concat(contract, quotaContract, metricsContract) {
 		if err := v.set(c, get(v.name)); err != nil {
 			fail(v.name, err)
 		}
@@ -378,15 +404,11 @@ func RandomHex(n int) string {
 }
 
 // DatabaseTarget returns the database/sql driver ("sqlite" or "pgx") and DSN for
-// DATABASE_URL; empty means an SQLite file in the user cache directory.
+// DATABASE_URL; empty means the SQLite file DefaultSQLitePath names.
 func DatabaseTarget(raw string) (driver, dsn string, err error) {
 	switch {
 	case raw == "":
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		return "sqlite", filepath.Join(dir, "nexus-reussite", "nexus.db"), nil
+		return "sqlite", DefaultSQLitePath(), nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		if err := checkPostgresURL(raw); err != nil {
 			return "", "", err
@@ -402,6 +424,32 @@ func DatabaseTarget(raw string) (driver, dsn string, err error) {
 		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
 	}
 	return "", "", errors.New("want postgres://… or sqlite://path")
+}
+
+// DefaultSQLitePath is the database used without DATABASE_URL:
+// <user cache dir>/nexus-reussite/<working directory's name>-<hash of its path>/nexus.db.
+// Each checkout (each working directory) has its own, so one run never inherits the demo
+// data or passwords of another checkout on the same machine.
+func DefaultSQLitePath() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	if abs, err := filepath.Abs(wd); err == nil {
+		wd = abs
+	}
+	sum := sha256.Sum256([]byte(wd))
+	name := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(wd))
+	return filepath.Join(base, "nexus-reussite", name+"-"+hex.EncodeToString(sum[:6]), "nexus.db")
 }
 
 func orDefault(v, def string) string {

@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func TestConfigDefaults(t *testing.T) {
 	if len(c.SecretKey) != 64 || len(c.JWTSecretKey) != 64 || c.SecretKey == c.JWTSecretKey || len(c.GeneratedSecrets) != 2 {
 		t.Fatalf("development secrets not generated: %q %q", c.SecretKey, c.JWTSecretKey)
 	}
-	if c.RateLimitDefault.String() != ratelimit.MustParseRule("1000 per day;100 per hour;2 per second").String() {
+	if c.RateLimitDefault.String() != ratelimit.MustParseRule("10000 per day;1000 per hour;20 per second").String() {
 		t.Fatalf("rate limit %s", c.RateLimitDefault)
 	}
 	if c.CompressLevel != 6 || c.CompressMinSize != 500 || c.MaxContentLength != 16<<20 || c.ShutdownDelay != 0 {
@@ -67,6 +69,7 @@ func TestConfigParsesEveryVariable(t *testing.T) {
 		"LOG_LEVEL": "warning", "NEXUS_DEMO_PASSWORD": "demo-demo", "SHUTDOWN_DELAY": "15",
 		"REDIS_PREFIX": "nexus-staging:", "CLIENT_IP_HEADER": "forwarded", "TRUST_FORWARDED_HOST": "true",
 		"HEALTH_TOKEN": "9c1f0e6d3b2a41d5", "HEALTH_DETAIL_CIDRS": "10.0.0.0/8, 192.0.2.7",
+		"METRICS_TOKEN": "5d41402abc4b2a76b9719d911017c592",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +162,7 @@ func TestLevelsAndRates(t *testing.T) {
 // TestProductionRequiresAllowedHosts: production names ALLOWED_HOSTS when it is empty,
 // and accepts "*" as an explicit choice of any host.
 func TestProductionRequiresAllowedHosts(t *testing.T) {
-	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret}
+	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "METRICS_ADDR": ":9090"}
 	for _, v := range []string{"", " , "} {
 		env["ALLOWED_HOSTS"] = v
 		_, err := Load(lookupMap(env))
@@ -317,6 +320,74 @@ func TestSizesAndTTLs(t *testing.T) {
 			t.Errorf("CACHE_TTL_MEDIUM=%q accepted as %v", v, c.CacheTiers.Medium)
 		case want >= 0 && (err != nil || c.CacheTiers.Medium != want):
 			t.Errorf("CACHE_TTL_MEDIUM=%q: %v; want %v", v, err, want)
+		}
+	}
+}
+
+// TestRateLimitDefaultByEnvironment: without RATELIMIT_DEFAULT, development allows enough
+// to explore the API by hand and production keeps the library's default; a value set
+// wins in both.
+func TestRateLimitDefaultByEnvironment(t *testing.T) {
+	prod := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "*", "METRICS_ADDR": ":9090"}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "10000 per day;1000 per hour;20 per second"},
+		{map[string]string{"APP_ENV": "development"}, "10000 per day;1000 per hour;20 per second"},
+		{prod, "1000 per day;100 per hour;2 per second"},
+		{map[string]string{"RATELIMIT_DEFAULT": "5 per minute"}, "5 per minute"},
+		{map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
+			"ALLOWED_HOSTS": "*", "METRICS_ADDR": ":9090", "RATELIMIT_DEFAULT": "5 per minute"}, "5 per minute"},
+	} {
+		cfg, err := Load(lookupMap(c.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := cfg.RateLimitDefault.String(), ratelimit.MustParseRule(c.want).String(); got != want {
+			t.Errorf("%v: rate limit %s, want %s", c.env, got, want)
+		}
+	}
+	if ratelimit.DefaultRule != "1000 per day;100 per hour;2 per second" {
+		t.Errorf("production default is now %q", ratelimit.DefaultRule)
+	}
+}
+
+// TestDefaultDatabasePerWorkingDirectory: without DATABASE_URL each working directory (each
+// checkout) gets its own SQLite file in the user cache directory, the same at every start.
+func TestDefaultDatabasePerWorkingDirectory(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // os.UserCacheDir on Linux and the BSDs
+	t.Setenv("HOME", cache)           // and on macOS
+	a, b := filepath.Join(t.TempDir(), "harden"), filepath.Join(t.TempDir(), "harden")
+	for _, d := range []string{a, b} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := func(dir string) string {
+		t.Chdir(dir)
+		driver, dsn, err := DatabaseTarget("")
+		if err != nil || driver != "sqlite" {
+			t.Fatalf("%s: %s %v", dir, driver, err)
+		}
+		return dsn
+	}
+	first, second, again := target(a), target(b), target(a)
+	if first == second {
+		t.Fatalf("two checkouts share %s", first)
+	}
+	if first != again {
+		t.Fatalf("one checkout moved from %s to %s", first, again)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{first, second} {
+		rel, err := filepath.Rel(filepath.Join(base, "nexus-reussite"), p)
+		if err != nil || strings.HasPrefix(rel, "..") || !strings.HasPrefix(filepath.Base(filepath.Dir(p)), "harden-") || filepath.Base(p) != "nexus.db" {
+			t.Errorf("default database %s is not <cache>/nexus-reussite/harden-<hash>/nexus.db", p)
 		}
 	}
 }

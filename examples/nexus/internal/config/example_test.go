@@ -21,8 +21,8 @@ RATELIMIT_DEFAULT="1000 per day;100 per hour;2 per second"
 	// Output: production 8080 1000 per day;100 per hour;2 per second
 }
 
-// Production refuses to start on a missing or published secret, or without the list of
-// hosts it answers for, and names each variable.
+// Production refuses to start on a missing or published secret, without the list of
+// hosts it answers for, or with public metrics, and names each variable.
 func ExampleLoad_production() {
 	_, err := Load(lookupMap(map[string]string{
 		"APP_ENV":        "production",
@@ -33,4 +33,5 @@ func ExampleLoad_production() {
 	// Output:
 	// nexus: config: SECRET_KEY: is a published default value; generate one with `openssl rand -hex 32`
 	// nexus: config: ALLOWED_HOSTS: must be set in production: list the host names this server answers for (api.example.com, *.example.com), or "*" to allow any host explicitly
+	// nexus: config: METRICS_TOKEN: or METRICS_ADDR must be set in production, so that /metrics is not public: a bearer token of 16+ characters for the scraper, or a listen address only the scraper reaches (:9090)
 }

@@ -230,10 +230,10 @@ func openAICheck(cfg *config.Config) health.Check {
 }
 
 // configSecrets lists the credentials of cfg that must never be printed: the secrets,
-// the demo password, the OpenAI key, the health token and the passwords of the database and Redis URLs
+// the demo password, the OpenAI key, the health and metrics tokens and the passwords of the database and Redis URLs
 // (in the user part or the query).
 func configSecrets(cfg *config.Config) []string {
-	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey, cfg.HealthToken}
+	out := []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.DemoPassword, cfg.OpenAIKey, cfg.HealthToken, cfg.MetricsToken}
 	for _, raw := range []string{cfg.DatabaseURL, cfg.RedisURL, cfg.OpenAIBase} {
 		out = append(out, redact.Secrets(raw)...)
 	}

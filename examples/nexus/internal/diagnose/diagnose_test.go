@@ -35,7 +35,7 @@ const (
 // diagnoseEnv returns a valid production environment with every dependency unset;
 // tests add what they check.
 func diagnoseEnv(extra map[string]string) map[string]string {
-	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "api.nexus.tn"}
+	env := map[string]string{"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret, "ALLOWED_HOSTS": "api.nexus.tn", "METRICS_ADDR": ":9090"}
 	for k, v := range extra {
 		env[k] = v
 	}

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,9 +17,8 @@ type Interaction struct {
 
 // ARIA limits.
 const (
-	AriaMaxQuestion = 2000           // characters
-	AriaDailyLimit  = 50             // questions per user in any AriaQuotaWindow
-	AriaQuotaWindow = 24 * time.Hour // the window of AriaDailyLimit
+	AriaMaxQuestion = 2000 // characters
+	AriaDailyLimit  = 50   // questions per user and UTC day, by default (ARIA_DAILY_LIMIT)
 )
 
 // AriaQuestion checks a question: 1 to AriaMaxQuestion characters once trimmed.
@@ -30,13 +28,4 @@ func AriaQuestion(s string) (string, error) {
 		return "", Invalid("message must be 1 to 2000 characters")
 	}
 	return q, nil
-}
-
-// CheckAriaQuota refuses a question when the user asked AriaDailyLimit questions or
-// more in the last AriaQuotaWindow.
-func CheckAriaQuota(asked int) error {
-	if asked >= AriaDailyLimit {
-		return &Error{Kind: KindQuota, Msg: fmt.Sprintf("ARIA answers at most %d questions per day", AriaDailyLimit), RetryAfter: time.Hour}
-	}
-	return nil
 }

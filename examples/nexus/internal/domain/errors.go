@@ -14,14 +14,12 @@ type Kind uint8
 
 // Kinds of rule violations.
 const (
-	KindInvalid   Kind = iota + 1 // the request breaks a rule of its content
-	KindForbidden                 // the caller may not do this
-	KindNotFound                  // no such thing, or not one the caller may see
-	KindConflict                  // the current state forbids it (taken, full, done)
-	KindQuota                     // the caller used up a quota
-	// KindUnprocessable: the request is well formed but a policy refuses its value
-	// (a password that is too easy to guess).
-	KindUnprocessable
+	KindInvalid       Kind = iota + 1 // the request breaks a rule of its content
+	KindForbidden                     // the caller may not do this
+	KindNotFound                      // no such thing, or not one the caller may see
+	KindConflict                      // the current state forbids it (taken, full, done)
+	KindQuota                         // the caller used up a quota
+	KindUnprocessable                 // well-formed, but outside what the platform offers
 )
 
 // Error is a rule violation; its message is written for the caller and safe to show.

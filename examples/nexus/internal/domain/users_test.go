@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateNewUser(t *testing.T) {
@@ -100,15 +101,11 @@ func TestValidateFormula(t *testing.T) {
 }
 
 func TestAria(t *testing.T) {
-	for asked, ok := range map[int]bool{0: true, AriaDailyLimit - 1: true, AriaDailyLimit: false, AriaDailyLimit + 10: false} {
-		err := CheckAriaQuota(asked)
-		if ok != (err == nil) {
-			t.Errorf("%d asked: %v", asked, err)
-		}
-		var e *Error
-		if !ok && (kindOf(err) != KindQuota || !errors.As(err, &e) || e.RetryAfter <= 0) {
-			t.Errorf("%d asked: %#v, want a quota error with RetryAfter", asked, err)
-		}
+	now := time.Date(2026, 3, 10, 22, 59, 30, 0, time.UTC)
+	err := AriaQuotaExceeded(AriaDailyLimit, now)
+	var e *Error
+	if kindOf(err) != KindQuota || !errors.As(err, &e) || e.RetryAfter != time.Hour+30*time.Second {
+		t.Errorf("%#v, want a quota error retrying at the next UTC midnight", err)
 	}
 	if q, err := AriaQuestion("  Quelle est la dérivée de x² ?\n"); err != nil || q != "Quelle est la dérivée de x² ?" {
 		t.Errorf("%q, %v", q, err)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"time"
 
@@ -119,6 +120,12 @@ func (a *API) Close() error {
 // Health is the health component: Start it with the server, Shutdown it to drain.
 func (a *API) Health() *health.Health { return a.health }
 
+// ServeMetrics serves /metrics alone on ln (METRICS_ADDR), behind METRICS_TOKEN when
+// set, until ctx ends.
+func (a *API) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	return a.observer.ServeMetrics(ctx, ln)
+}
+
 // CSPReports holds the CSP violation reports browsers sent.
 func (a *API) CSPReports() *cspreport.Handler { return a.cspReports }
 
@@ -144,8 +151,11 @@ func (a *API) setupObserver() (err error) {
 		SentryDSN:        cfg.SentryDSN,
 		Environment:      cfg.Env,
 		TracesSampleRate: cfg.SentryTracesSampleRate,
-		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword, cfg.HealthToken},
-		Now:              a.now,
+		ScrubValues:      []string{cfg.SecretKey, cfg.JWTSecretKey, cfg.OpenAIKey, cfg.DemoPassword, cfg.HealthToken, cfg.MetricsToken},
+		// With a token, /metrics answers 401 problem+json to requests without it,
+		// compared in constant time.
+		MetricsToken: cfg.MetricsToken,
+		Now:          a.now,
 	})
 	return err
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -10,6 +11,9 @@ import (
 
 // ARIA sends the last exchanges of a user with each question.
 const ariaContext = 5
+
+// releaseTimeout bounds giving back an ARIA quota unit after a failed question.
+const releaseTimeout = 5 * time.Second
 
 type ariaChatRequest struct {
 	Message string `json:"message"`
@@ -31,21 +35,24 @@ func (a *API) handleAriaChat(w http.ResponseWriter, r *http.Request, p *domain.P
 	}
 	ctx := r.Context()
 	now := a.now()
-	asked, err := a.db.AriaQuestionsSince(ctx, p.UserID, now.Add(-domain.AriaQuotaWindow))
+	// The unit is taken before the paid upstream call, so concurrent questions never
+	// make more calls than the quota allows; a call that fails gives it back.
+	ok, err := a.db.ReserveAria(ctx, p.UserID, now)
 	if err != nil {
 		return err
 	}
-	if err := domain.CheckAriaQuota(asked); err != nil {
-		return err
+	if !ok {
+		return domain.AriaQuotaExceeded(a.cfg.Quotas.AriaDaily, now)
 	}
-	history, err := a.db.AriaHistory(ctx, p.UserID, ariaContext)
+	answer, err := a.askAria(ctx, p.UserID, q)
 	if err != nil {
+		// The client may be gone: give the unit back on a context of its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if rerr := a.db.ReleaseAria(rctx, p.UserID, now); rerr != nil {
+			a.log.ErrorContext(ctx, "aria quota release", "err", rerr)
+		}
 		return err
-	}
-	answer, err := a.aria.Complete(ctx, aria.Conversation(history, q))
-	if err != nil {
-		a.log.WarnContext(ctx, "aria upstream", "err", err)
-		return &httpError{status: http.StatusBadGateway, msg: "the assistant is unavailable right now"}
 	}
 	it := domain.Interaction{Question: q, Answer: answer, Model: a.aria.Model(), CreatedAt: time.Unix(now.Unix(), 0).UTC()}
 	if err := a.db.AddInteraction(ctx, p.UserID, &it); err != nil {
@@ -53,6 +60,20 @@ func (a *API) handleAriaChat(w http.ResponseWriter, r *http.Request, p *domain.P
 	}
 	writeJSON(w, http.StatusOK, it)
 	return nil
+}
+
+// askAria sends the question with the user's last exchanges and returns the answer.
+func (a *API) askAria(ctx context.Context, userID int64, q string) (string, error) {
+	history, err := a.db.AriaHistory(ctx, userID, ariaContext)
+	if err != nil {
+		return "", err
+	}
+	answer, err := a.aria.Complete(ctx, aria.Conversation(history, q))
+	if err != nil {
+		a.log.WarnContext(ctx, "aria upstream", "err", err)
+		return "", &httpError{status: http.StatusBadGateway, msg: "the assistant is unavailable right now"}
+	}
+	return answer, nil
 }
 
 func (a *API) handleAriaHistory(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {

@@ -52,6 +52,9 @@ func (a *API) handleCreateBooking(w http.ResponseWriter, r *http.Request, p *dom
 	if err != nil {
 		return err
 	}
+	if err := a.cfg.Quotas.Hours.Check(nb.StartsAt); err != nil {
+		return err
+	}
 	if err := a.db.CheckTeacher(ctx, req.TeacherID); err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 // Handler assembles the middleware chain, outermost first:
 //
 //	observe    request ID, access log, RED metrics, panic recovery, Sentry
-//	probes     /live /ready /health (health) and /metrics: never limited or redirected
+//	probes     /live /ready /health (health) and /metrics: never limited or redirected;
+//	           /metrics needs METRICS_TOKEN when set, and moves to METRICS_ADDR when set
 //	security   allowed hosts, HTTPS redirect + HSTS (production), CSP with nonces,
 //	           security headers, CORS, CSRF, body limit, cookie hardening
 //	ratelimit  default rule per client IP (shared through Redis when configured)
@@ -79,15 +80,20 @@ func (a *API) setupRouter() error {
 	probes.Handle("/live", a.health.LiveHandler()) // the health handlers answer 405 to other methods
 	probes.Handle("/ready", a.health.ReadyHandler())
 	probes.Handle("/health", a.health.HealthHandler())
-	metrics := a.observer.MetricsHandler()
-	probes.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeProblem(w, http.StatusMethodNotAllowed, "method not allowed")
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	}))
+	// With METRICS_ADDR the metrics have a listener of their own (ServeMetrics) and
+	// this one answers /metrics 404, as any unknown path.
+	if a.cfg.MetricsAddr == "" {
+		metrics := a.observer.MetricsHandler()
+		probes.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				writeProblem(w, http.StatusMethodNotAllowed, "method not allowed")
+				return
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			metrics.ServeHTTP(w, r)
+		}))
+	}
 	*a.router = router{probes: probes, api: api, chain: chain}
 	return nil
 }

@@ -68,11 +68,13 @@ func unavailable(msg string) error {
 
 // kindStatus is the status of each kind of rule violation.
 var kindStatus = map[domain.Kind]int{
-	domain.KindInvalid:       http.StatusBadRequest,
-	domain.KindForbidden:     http.StatusForbidden,
-	domain.KindNotFound:      http.StatusNotFound,
-	domain.KindConflict:      http.StatusConflict,
-	domain.KindQuota:         http.StatusTooManyRequests,
+	domain.KindInvalid:   http.StatusBadRequest,
+	domain.KindForbidden: http.StatusForbidden,
+	domain.KindNotFound:  http.StatusNotFound,
+	domain.KindConflict:  http.StatusConflict,
+	domain.KindQuota:     http.StatusTooManyRequests,
+	// A request the platform does not serve (a lesson at night), or a value a policy
+	// refuses (a password that is easy to guess).
 	domain.KindUnprocessable: http.StatusUnprocessableEntity,
 }
 

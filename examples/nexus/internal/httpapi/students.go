@@ -80,6 +80,10 @@ func (a *API) handleCreateStudent(w http.ResponseWriter, r *http.Request, p *dom
 	var parentID int64
 	if p.Role == domain.RoleParent {
 		parentID = p.UserID
+		// A parent at the quota is refused before the password costs a hash.
+		if err := a.db.ChildQuotaReached(r.Context(), parentID); err != nil {
+			return err
+		}
 	}
 	u, err := a.createUser(r, nu, sp, parentID)
 	if err != nil {
@@ -161,18 +165,23 @@ func (a *API) handleDeleteStudent(w http.ResponseWriter, r *http.Request, p *dom
 	return nil
 }
 
-// handleStudentDashboard sums up a student's bookings, groups and ARIA use.
+// handleStudentDashboard sums up a student's bookings, groups and ARIA use. A teacher
+// sees only their own bookings with the student.
 func (a *API) handleStudentDashboard(w http.ResponseWriter, r *http.Request, p *domain.Principal) error {
 	st, err := a.pathStudent(r, p)
 	if err != nil {
 		return err
 	}
 	now := time.Unix(a.now().Unix(), 0).UTC()
-	d, err := a.db.StudentDashboard(r.Context(), st.ID, now)
+	var teacherID int64
+	if p.Role == domain.RoleTeacher {
+		teacherID = p.UserID
+	}
+	d, err := a.db.StudentDashboard(r.Context(), st.ID, teacherID, now)
 	if err != nil {
 		return err
 	}
-	next, err := a.db.UpcomingBookings(r.Context(), st.ID, now, 5)
+	next, err := a.db.UpcomingBookings(r.Context(), st.ID, teacherID, now, 5)
 	if err != nil {
 		return err
 	}

@@ -2,16 +2,33 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 )
 
-// AriaQuestionsSince counts the questions a user asked ARIA since a time.
-func (db *DB) AriaQuestionsSince(ctx context.Context, userID int64, since time.Time) (int, error) {
-	var n int
-	err := db.q.QueryRow(ctx, `SELECT COUNT(*) FROM aria_interactions WHERE user_id = $1 AND created_at >= $2`, userID, since.Unix()).Scan(&n)
-	return n, err
+// ReserveAria takes one unit of the user's ARIA quota for the UTC day of now, in one
+// conditional upsert: concurrent questions queue on the user's row for the day, and
+// none passes the limit. ok is false when the day's quota is used up. Give the unit
+// back with ReleaseAria when the question gets no answer.
+func (db *DB) ReserveAria(ctx context.Context, userID int64, now time.Time) (ok bool, err error) {
+	var used int64
+	err = db.q.QueryRow(ctx, `INSERT INTO aria_usage (user_id, day, used) VALUES ($1, $2, 1)
+		ON CONFLICT (user_id, day) DO UPDATE SET used = aria_usage.used + 1 WHERE aria_usage.used < $3
+		RETURNING used`, userID, domain.AriaDay(now).Unix(), db.quotas.AriaDaily).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReleaseAria gives back a unit ReserveAria took at now.
+func (db *DB) ReleaseAria(ctx context.Context, userID int64, now time.Time) error {
+	_, err := db.q.ExecContext(ctx, `UPDATE aria_usage SET used = used - 1 WHERE user_id = $1 AND day = $2 AND used > 0`,
+		userID, domain.AriaDay(now).Unix())
+	return err
 }
 
 // AriaHistory returns a user's last interactions with ARIA, latest first.

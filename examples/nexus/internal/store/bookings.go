@@ -60,10 +60,11 @@ func (db *DB) VisibleBooking(ctx context.Context, p *domain.Principal, id int64)
 	return items[0], nil
 }
 
-// UpcomingBookings returns the next pending or confirmed bookings of a student.
-func (db *DB) UpcomingBookings(ctx context.Context, studentID int64, now time.Time, limit int) ([]*domain.Booking, error) {
-	return db.queryBookings(ctx, `WHERE b.student_id = $1 AND b.status IN ('pending', 'confirmed') AND b.starts_at >= $2 ORDER BY b.starts_at LIMIT $3`,
-		studentID, now.Unix(), limit)
+// UpcomingBookings returns the next pending or confirmed bookings of a student, with
+// teacherID only (0: with every teacher).
+func (db *DB) UpcomingBookings(ctx context.Context, studentID, teacherID int64, now time.Time, limit int) ([]*domain.Booking, error) {
+	return db.queryBookings(ctx, `WHERE b.student_id = $1 AND (b.teacher_id = $2 OR $2 = 0) AND b.status IN ('pending', 'confirmed') AND b.starts_at >= $3
+		ORDER BY b.starts_at LIMIT $4`, studentID, teacherID, now.Unix(), limit)
 }
 
 // CheckTeacher reports "teacher not found" unless id is an active teacher.
@@ -77,16 +78,33 @@ func (db *DB) CheckTeacher(ctx context.Context, id int64) error {
 }
 
 // CreateBooking books a slot, confirmed. The slot of the teacher, and the student's, must
-// be free: a second live booking is domain.ErrSlotTaken, whatever the concurrency.
+// be free: a second live booking is domain.ErrSlotTaken, whatever the concurrency. A
+// student holding Quotas.MaxActiveBookings upcoming bookings gets
+// domain.ErrTooManyBookings: the count runs after lockQuota, so concurrent bookings of
+// one student never pass the quota.
 func (db *DB) CreateBooking(ctx context.Context, nb *domain.NewBooking, now time.Time) (*domain.Booking, error) {
 	var id int64
-	err := db.q.QueryRow(ctx,
-		`INSERT INTO bookings (student_id, teacher_id, starts_at, duration_minutes, format, status, created_at)
-		 VALUES ($1, $2, $3, $4, $5, 'confirmed', $6) RETURNING id`,
-		nb.StudentID, nb.TeacherID, nb.StartsAt.Unix(), int(domain.SlotLength/time.Minute), nb.Format, now.Unix()).Scan(&id)
-	if isUniqueViolation(err) {
-		return nil, domain.ErrSlotTaken
-	}
+	err := db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.lockQuota(ctx, nb.StudentID); err != nil {
+			return err
+		}
+		var active int
+		if err := tx.q.QueryRow(ctx, `SELECT COUNT(*) FROM bookings WHERE student_id = $1 AND status IN ('pending', 'confirmed') AND starts_at >= $2`,
+			nb.StudentID, now.Unix()).Scan(&active); err != nil {
+			return err
+		}
+		if active >= db.quotas.MaxActiveBookings {
+			return domain.ErrTooManyBookings(db.quotas.MaxActiveBookings)
+		}
+		err := tx.q.QueryRow(ctx,
+			`INSERT INTO bookings (student_id, teacher_id, starts_at, duration_minutes, format, status, created_at)
+			 VALUES ($1, $2, $3, $4, $5, 'confirmed', $6) RETURNING id`,
+			nb.StudentID, nb.TeacherID, nb.StartsAt.Unix(), int(domain.SlotLength/time.Minute), nb.Format, now.Unix()).Scan(&id)
+		if isUniqueViolation(err) {
+			return domain.ErrSlotTaken
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

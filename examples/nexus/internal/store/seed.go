@@ -30,6 +30,9 @@ var demoUsers = []domain.NewUser{
 	{Email: DemoStudent, FirstName: "Youssef", LastName: "Haddad", Role: domain.RoleStudent},
 }
 
+// demoGroups are the study groups SeedDemo creates, by name.
+var demoGroups = []string{"Terminale Maths — mercredi", "Révision bac — samedi"}
+
 // DemoSeeded reports whether the demo accounts exist.
 func (db *DB) DemoSeeded(ctx context.Context) (bool, error) {
 	var one int
@@ -73,9 +76,9 @@ func (db *DB) SeedDemo(ctx context.Context, hashes map[string]string, now time.T
 				[]any{ids[domain.RoleTeacher], `["mathématiques","physique-chimie","NSI"]`, 40, 50, 25, 4.8}},
 			{`INSERT INTO parent_children (parent_id, student_id) VALUES ($1, $2)`, []any{ids[domain.RoleParent], ids[domain.RoleStudent]}},
 			{`INSERT INTO study_groups (name, formula_id, teacher_id, schedule, capacity) SELECT $1, id, $2, $3, 6 FROM formulas WHERE name = 'Groupe Réussite'`,
-				[]any{"Terminale Maths — mercredi", ids[domain.RoleTeacher], "mercredi 16:00-18:00"}},
+				[]any{demoGroups[0], ids[domain.RoleTeacher], "mercredi 16:00-18:00"}},
 			{`INSERT INTO study_groups (name, formula_id, teacher_id, schedule, capacity) SELECT $1, id, $2, $3, 6 FROM formulas WHERE name = 'Combo Révision'`,
-				[]any{"Révision bac — samedi", ids[domain.RoleTeacher], "samedi 09:00-12:00"}},
+				[]any{demoGroups[1], ids[domain.RoleTeacher], "samedi 09:00-12:00"}},
 		}
 		for _, s := range stmts {
 			if _, err := tx.q.ExecContext(ctx, s.q, s.args...); err != nil {
@@ -88,4 +91,47 @@ func (db *DB) SeedDemo(ctx context.Context, hashes map[string]string, now time.T
 		return ErrDemoExists
 	}
 	return err
+}
+
+// SetDemoPassword gives every demo account the password hash hash; it reports how many
+// accounts exist to take it.
+func (db *DB) SetDemoPassword(ctx context.Context, hash string) (int, error) {
+	n := 0
+	err := db.InTx(ctx, func(tx *Tx) error {
+		for _, email := range DemoUsers {
+			res, err := tx.q.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE email = $2`, hash, email)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// DeleteDemo removes, in one transaction, the demo accounts with everything that belongs
+// to them (profiles, sessions, bookings, enrolments, ARIA history) and the demo study
+// groups, so that SeedDemo can create them afresh. Other accounts stay; the groups'
+// enrolment counts are recomputed.
+func (db *DB) DeleteDemo(ctx context.Context) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		for _, name := range demoGroups {
+			if _, err := tx.q.ExecContext(ctx, `DELETE FROM study_groups WHERE name = $1`, name); err != nil {
+				return err
+			}
+		}
+		for _, email := range DemoUsers {
+			if _, err := tx.q.ExecContext(ctx, `DELETE FROM users WHERE email = $1`, email); err != nil {
+				return err
+			}
+		}
+		_, err := tx.q.ExecContext(ctx,
+			`UPDATE study_groups SET enrolled = (SELECT COUNT(*) FROM group_enrollments WHERE group_id = study_groups.id)`)
+		return err
+	})
 }

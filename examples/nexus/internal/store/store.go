@@ -6,7 +6,9 @@
 // both drivers accept. The rules that must hold under concurrent requests are enforced
 // by the schema and reported as the errors of package domain: a second live booking of a
 // slot (domain.ErrSlotTaken, a partial unique index), a seventh student in a group
-// (domain.ErrGroupFull, a conditional update and a CHECK constraint).
+// (domain.ErrGroupFull, a conditional update and a CHECK constraint), the quotas of
+// domain.Quotas (a conditional upsert for ARIA; for counted quotas, a transaction that
+// first locks the account's row, see lockQuota).
 package store
 
 import (
@@ -34,6 +36,7 @@ import (
 	_ "modernc.org/sqlite" // "sqlite" database/sql driver
 
 	"github.com/nexus-reussite/harden/examples/nexus/internal/config"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/examples/nexus/internal/redact"
 )
 
@@ -73,6 +76,7 @@ type DB struct {
 	Queries
 	pool   *pool.Pool
 	driver string
+	quotas domain.Quotas // enforced by the statements that take from them
 }
 
 // Tx is a transaction opened by DB.InTx.
@@ -115,7 +119,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometh
 		_ = p.Close()
 		return nil, fmt.Errorf("database unreachable (%s): %w", redact.DSN(driver, cfg.DatabaseURL), redact.Error(err, cfg.DatabaseURL))
 	}
-	return &DB{Queries: Queries{q: poolQuerier{p}}, pool: p, driver: driver}, nil
+	return &DB{Queries: Queries{q: poolQuerier{p}}, pool: p, driver: driver, quotas: cfg.Quotas}, nil
 }
 
 // Driver is the database/sql driver: SQLite or Postgres.
@@ -168,6 +172,14 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// lockQuota bumps the quota serial of account id: until the transaction ends, other
+// transactions checking a quota of the same account wait here (PostgreSQL locks the row;
+// SQLite runs one write transaction at a time), so the count that follows is not stale.
+func (tx *Tx) lockQuota(ctx context.Context, id int64) error {
+	_, err := tx.q.ExecContext(ctx, `UPDATE users SET quota_serial = quota_serial + 1 WHERE id = $1`, id)
+	return err
 }
 
 // ErrNoSchema is returned by CountFormulas on a database that was never migrated.

@@ -120,14 +120,15 @@ type Dashboard struct {
 	Aria      int // questions to ARIA
 }
 
-// StudentDashboard counts a student's activity at now.
-func (db *DB) StudentDashboard(ctx context.Context, id int64, now time.Time) (*Dashboard, error) {
+// StudentDashboard counts a student's activity at now; the bookings counted are those
+// with teacherID only (0: with every teacher).
+func (db *DB) StudentDashboard(ctx context.Context, id, teacherID int64, now time.Time) (*Dashboard, error) {
 	d := &Dashboard{}
 	err := db.q.QueryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM bookings WHERE student_id = $1 AND status IN ('pending', 'confirmed') AND starts_at >= $2),
-		(SELECT COUNT(*) FROM bookings WHERE student_id = $1 AND (status = 'completed' OR (status = 'confirmed' AND starts_at < $2))),
+		(SELECT COUNT(*) FROM bookings WHERE student_id = $1 AND (teacher_id = $3 OR $3 = 0) AND status IN ('pending', 'confirmed') AND starts_at >= $2),
+		(SELECT COUNT(*) FROM bookings WHERE student_id = $1 AND (teacher_id = $3 OR $3 = 0) AND (status = 'completed' OR (status = 'confirmed' AND starts_at < $2))),
 		(SELECT COUNT(*) FROM group_enrollments WHERE student_id = $1),
-		(SELECT COUNT(*) FROM aria_interactions WHERE user_id = $1)`, id, now.Unix()).
+		(SELECT COUNT(*) FROM aria_interactions WHERE user_id = $1)`, id, now.Unix(), teacherID).
 		Scan(&d.Upcoming, &d.Completed, &d.Groups, &d.Aria)
 	return d, err
 }

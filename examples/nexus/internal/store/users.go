@@ -12,10 +12,17 @@ import (
 
 // CreateUser creates an account with its password hash and, for a student, its profile
 // sp. When parentID is not 0 the account becomes that parent's child, in the same
-// transaction. A taken email is domain.ErrEmailTaken.
+// transaction, unless the parent already has Quotas.MaxChildren children
+// (domain.ErrTooManyChildren; counted after lockQuota, so concurrent requests of one
+// parent never pass the quota). A taken email is domain.ErrEmailTaken.
 func (db *DB) CreateUser(ctx context.Context, nu *domain.NewUser, hash string, sp *domain.StudentProfile, parentID int64, now time.Time) (*domain.User, error) {
 	var u *domain.User
 	err := db.InTx(ctx, func(tx *Tx) error {
+		if parentID != 0 {
+			if err := tx.checkChildQuota(ctx, parentID, db.quotas.MaxChildren); err != nil {
+				return err
+			}
+		}
 		var err error
 		if u, err = tx.insertUser(ctx, nu, hash, sp, now); err != nil {
 			return err
@@ -26,6 +33,35 @@ func (db *DB) CreateUser(ctx context.Context, nu *domain.NewUser, hash string, s
 		return err
 	})
 	return u, err
+}
+
+// ChildQuotaReached reports domain.ErrTooManyChildren when the parent already has
+// Quotas.MaxChildren children: a cheap refusal before the password is hashed. It does not
+// lock; CreateUser enforces the quota under concurrency.
+func (db *DB) ChildQuotaReached(ctx context.Context, parentID int64) error {
+	var n int
+	if err := db.q.QueryRow(ctx, `SELECT COUNT(*) FROM parent_children WHERE parent_id = $1`, parentID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= db.quotas.MaxChildren {
+		return domain.ErrTooManyChildren(db.quotas.MaxChildren)
+	}
+	return nil
+}
+
+// checkChildQuota locks the parent's quota and refuses a child past limit.
+func (tx *Tx) checkChildQuota(ctx context.Context, parentID int64, limit int) error {
+	if err := tx.lockQuota(ctx, parentID); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.q.QueryRow(ctx, `SELECT COUNT(*) FROM parent_children WHERE parent_id = $1`, parentID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= limit {
+		return domain.ErrTooManyChildren(limit)
+	}
+	return nil
 }
 
 // insertUser inserts the account and its student profile (when sp is not nil).
