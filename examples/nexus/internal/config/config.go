@@ -130,6 +130,9 @@ type Config struct {
 	LoginThrottleMaxDelay  time.Duration
 	RefreshGrace           time.Duration
 
+	// Shedding bounds the expensive routes in flight (password hashing, ARIA).
+	Shedding Shedding
+
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
 	GeneratedSecrets []string
@@ -297,6 +300,12 @@ var contract = []variable{
 		c.ShutdownDelay, err = parseSeconds(v, def)
 		return err
 	}},
+	{"HASH_CONCURRENCY", intVar(func(c *Config) *int { return &c.Shedding.HashConcurrency }, 0, 0, maxConcurrency)},
+	{"HASH_QUEUE", intVar(func(c *Config) *int { return &c.Shedding.HashQueue }, 0, -1, maxQueue)},
+	{"HASH_QUEUE_TIMEOUT", queueTimeoutVar(func(c *Config) *time.Duration { return &c.Shedding.HashQueueTimeout })},
+	{"ARIA_CONCURRENCY", intVar(func(c *Config) *int { return &c.Shedding.AriaConcurrency }, defaultAriaConcurrency, 1, maxConcurrency)},
+	{"ARIA_QUEUE", intVar(func(c *Config) *int { return &c.Shedding.AriaQueue }, 0, -1, maxQueue)},
+	{"ARIA_QUEUE_TIMEOUT", queueTimeoutVar(func(c *Config) *time.Duration { return &c.Shedding.AriaQueueTimeout })},
 }
 
 // Load reads the configuration; lookup returns a variable and whether it is set. Every
