@@ -349,3 +349,44 @@ func TestPrefixRequired(t *testing.T) {
 		}
 	}
 }
+
+// TestStartedWithRedisUnreachable: an instance built while Redis is unreachable keeps a
+// write of the outage in its local level only; once its subscription comes up it clears
+// that level, as on any resubscription, since it may have missed other instances'
+// messages meanwhile: it does not keep serving the outage's value.
+func TestStartedWithRedisUnreachable(t *testing.T) {
+	shared, prefix := testenv.Redis(t)
+	proxy := testenv.StartProxy(t, shared.Options().Addr)
+	proxy.Cut()
+	ca := redis.NewClient(&redis.Options{Addr: proxy.Addr(), DB: shared.Options().DB, MaxRetries: -1})
+	t.Cleanup(func() { _ = ca.Close() })
+	cfg := rediscache.Config{RetryInterval: 50 * time.Millisecond, OperationTimeout: 200 * time.Millisecond, LocalTTL: time.Hour}
+	cfg.Prefix = prefix
+	ta, err := rediscache.NewTwoLevel(ca, cfg) // Redis need not answer yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ta.Close() })
+	tb := newTwoLevel(t, shared, prefix, cfg)
+	ctx := context.Background()
+
+	if err := ta.Set(ctx, "k", []byte("outage"), time.Hour); err != nil {
+		t.Fatalf("Set with Redis unreachable returned %v", err)
+	}
+	if err := tb.Set(ctx, "k", []byte("newer"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Restore()
+	if err := ca.Ping(ctx).Err(); err != nil {
+		t.Fatalf("ping through the restored proxy: %v", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := ta.WaitSubscribed(wctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "A stops serving its outage write", func() bool {
+		v, _, _ := ta.Get(ctx, "k")
+		return string(v) != "outage"
+	})
+}

@@ -372,13 +372,15 @@ func (t *TwoLevel) flushPending() {
 	t.log.Info("redis back, writes made during the outage announced", "keys", len(keys), "cleared_all", overflow)
 }
 
-// listen receives invalidations until Close. Every (re)subscription after the first clears
-// Local, since messages may have been missed while disconnected.
+// listen receives invalidations until Close. Every subscription that follows a failure
+// clears Local, since messages may have been missed while disconnected: a resubscription,
+// and the first subscription when Redis was down at construction.
 func (t *TwoLevel) listen() {
 	defer t.wg.Done()
-	first := true
+	first, missed := true, false
 	if err := t.pubsub.Subscribe(t.ctx, t.channel); err != nil && t.ctx.Err() == nil {
 		t.failed("subscribe", err)
+		missed = true
 	}
 	for {
 		msg, err := t.pubsub.Receive(t.ctx)
@@ -387,6 +389,7 @@ func (t *TwoLevel) listen() {
 		}
 		if err != nil {
 			t.failed("subscribe", err)
+			missed = true
 			select {
 			case <-t.ctx.Done():
 				return
@@ -399,12 +402,12 @@ func (t *TwoLevel) listen() {
 			if m.Kind != "subscribe" || m.Channel != t.channel {
 				continue
 			}
-			if !first {
+			if !first || missed {
 				t.gen.Add(1)
 				t.local.Clear()
 				t.log.Info("invalidation subscription restored, local cache cleared")
 			}
-			first = false
+			first, missed = false, false
 			t.downUntil.Store(0)
 			t.subscribeOne.Do(func() { close(t.subscribed) })
 			t.kick()

@@ -66,7 +66,9 @@
 // recovery, Sentry); the probes /live, /ready, /health (health) and /metrics, never
 // limited or redirected;
 // security (allowed hosts, HTTPS redirect and HSTS in production, CSP with per-request
-// nonces and a report endpoint, security headers, CORS, CSRF, body limit); ratelimit
+// nonces and a report endpoint, security headers, CORS, CSRF, body limit); shedding
+// (concurrency gates of the password-hashing routes, HASH_*, and of ARIA, ARIA_*: the
+// excess is answered 503 with Retry-After at once, spending no rate-limit quota); ratelimit
 // (RATELIMIT_DEFAULT per client IP, in Redis when configured); compress (zstd, gzip
 // responses; gzip and zstd request bodies decoded up to MAX_CONTENT_LENGTH, 413 past it,
 // 415 for other codings);

@@ -74,7 +74,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if err = a.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if a.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
+	var redisDown bool
+	if a.rdb, redisDown, err = connectRedis(ctx, cfg.RedisURL, log); err != nil {
 		return nil, err
 	}
 	if a.rdb != nil {
@@ -97,7 +98,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	if a.api, err = httpapi.New(httpapi.Deps{
 		Config: cfg, Logger: log, Registry: registry, DB: a.db, Redis: a.rdb,
-		Auth: a.auth, Now: opt.Now, RouteRules: opt.RouteRules,
+		Auth: a.auth, Now: opt.Now, RouteRules: opt.RouteRules, RedisDownAtStart: redisDown,
 		Aria: aria.New(aria.Config{BaseURL: cfg.OpenAIBase, Key: cfg.OpenAIKey, Model: cfg.OpenAIModel, Timeout: opt.ARIATimeout}),
 	}); err != nil {
 		return nil, err
@@ -122,14 +123,18 @@ func (a *App) logDatabase(ctx context.Context) {
 	}
 }
 
-// connectRedis connects REDIS_URL and checks it answers; nil without one.
-func connectRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+// connectRedis connects REDIS_URL; nil without one. A Redis that does not answer is not
+// an error: the client is returned with down set, and the backend starts degraded exactly
+// as after losing Redis at run time (rate limits fail open, the cache serves its local
+// level, session checks fall back to the database, /health warns, /ready stays 200). The
+// client connects by itself once Redis answers.
+func connectRedis(ctx context.Context, rawURL string, log *slog.Logger) (_ *redis.Client, down bool, _ error) {
 	if rawURL == "" {
-		return nil, nil
+		return nil, false, nil
 	}
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", redact.Error(err, rawURL))
+		return nil, false, fmt.Errorf("REDIS_URL: %w", redact.Error(err, rawURL))
 	}
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, time.Second, time.Second
 	// Per-call deadlines (the rate limiter's store timeout) are enforced by the client
@@ -139,10 +144,11 @@ func connectRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, fmt.Errorf("redis unreachable (%s): %w", redact.URL(rawURL), redact.Error(err, rawURL))
+		log.WarnContext(ctx, "redis unreachable at start; running degraded until it answers",
+			"redis", redact.URL(rawURL), "err", redact.Error(err, rawURL))
+		return rdb, true, nil
 	}
-	return rdb, nil
+	return rdb, false, nil
 }
 
 // Handler is the backend's HTTP handler, middleware chain included.

@@ -21,11 +21,10 @@ import (
 	"time"
 
 	"github.com/nexus-reussite/harden/cache"
+	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 	"github.com/nexus-reussite/harden/pool"
 	"github.com/nexus-reussite/harden/ratelimit"
 	"github.com/nexus-reussite/harden/security"
-
-	"github.com/nexus-reussite/harden/examples/nexus/internal/domain"
 )
 
 // Environments (APP_ENV).
@@ -109,6 +108,17 @@ type Config struct {
 	DemoPassword  string        // NEXUS_DEMO_PASSWORD: demo users' password; random and logged once if empty
 	ShutdownDelay time.Duration // SHUTDOWN_DELAY: 5 s in production, 0 in development
 
+	// Quotas bound what one account takes of shared resources (quotas.go):
+	// ARIA_DAILY_LIMIT (50), BOOKING_MAX_ACTIVE (10), PARENT_MAX_CHILDREN (6),
+	// BOOKING_TIMEZONE (Africa/Tunis) and BOOKING_HOURS (08:00-21:00).
+	Quotas domain.Quotas
+
+	// MetricsToken (METRICS_TOKEN) makes /metrics require "Authorization: Bearer
+	// <token>"; MetricsAddr (METRICS_ADDR) serves /metrics on its own listener instead of
+	// the API's. Production requires one of them (metrics.go).
+	MetricsToken string
+	MetricsAddr  string
+
 	// Accounts. LoginThrottleFree (LOGIN_THROTTLE_FREE: 5) login attempts on one account
 	// go through at once; each further one waits a delay doubling from
 	// LoginThrottleBaseDelay (LOGIN_THROTTLE_BASE_DELAY: 1 s) up to LoginThrottleMaxDelay
@@ -120,16 +130,8 @@ type Config struct {
 	LoginThrottleMaxDelay  time.Duration
 	RefreshGrace           time.Duration
 
-	// Quotas bound what one account takes of shared resources (quotas.go):
-	// ARIA_DAILY_LIMIT (50), BOOKING_MAX_ACTIVE (10), PARENT_MAX_CHILDREN (6),
-	// BOOKING_TIMEZONE (Africa/Tunis) and BOOKING_HOURS (08:00-21:00).
-	Quotas domain.Quotas
-
-	// MetricsToken (METRICS_TOKEN) makes /metrics require "Authorization: Bearer
-	// <token>"; MetricsAddr (METRICS_ADDR) serves /metrics on its own listener instead of
-	// the API's. Production requires one of them (metrics.go).
-	MetricsToken string
-	MetricsAddr  string
+	// Shedding bounds the expensive routes in flight (password hashing, ARIA).
+	Shedding Shedding
 
 	// GeneratedSecrets names the secrets made up at start (development only), for one
 	// warning at start and for "nexus diagnose".
@@ -298,6 +300,12 @@ var contract = []variable{
 		c.ShutdownDelay, err = parseSeconds(v, def)
 		return err
 	}},
+	{"HASH_CONCURRENCY", intVar(func(c *Config) *int { return &c.Shedding.HashConcurrency }, 0, 0, maxConcurrency)},
+	{"HASH_QUEUE", intVar(func(c *Config) *int { return &c.Shedding.HashQueue }, 0, -1, maxQueue)},
+	{"HASH_QUEUE_TIMEOUT", queueTimeoutVar(func(c *Config) *time.Duration { return &c.Shedding.HashQueueTimeout })},
+	{"ARIA_CONCURRENCY", intVar(func(c *Config) *int { return &c.Shedding.AriaConcurrency }, defaultAriaConcurrency, 1, maxConcurrency)},
+	{"ARIA_QUEUE", intVar(func(c *Config) *int { return &c.Shedding.AriaQueue }, 0, -1, maxQueue)},
+	{"ARIA_QUEUE_TIMEOUT", queueTimeoutVar(func(c *Config) *time.Duration { return &c.Shedding.AriaQueueTimeout })},
 }
 
 // Load reads the configuration; lookup returns a variable and whether it is set. Every

@@ -14,12 +14,14 @@ type Kind uint8
 
 // Kinds of rule violations.
 const (
-	KindInvalid       Kind = iota + 1 // the request breaks a rule of its content
-	KindForbidden                     // the caller may not do this
-	KindNotFound                      // no such thing, or not one the caller may see
-	KindConflict                      // the current state forbids it (taken, full, done)
-	KindQuota                         // the caller used up a quota
-	KindUnprocessable                 // well-formed, but outside what the platform offers
+	KindInvalid   Kind = iota + 1 // the request breaks a rule of its content
+	KindForbidden                 // the caller may not do this
+	KindNotFound                  // no such thing, or not one the caller may see
+	KindConflict                  // the current state forbids it (taken, full, done)
+	KindQuota                     // the caller used up a quota
+	// KindUnprocessable: well formed, but outside what the platform offers (a lesson at
+	// night) or refused by a policy (a password that is too easy to guess).
+	KindUnprocessable
 )
 
 // Error is a rule violation; its message is written for the caller and safe to show.

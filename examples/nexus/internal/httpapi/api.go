@@ -46,8 +46,11 @@ type Deps struct {
 	Aria     *aria.Client
 	Now      func() time.Time
 	// RouteRules replaces the per-route rate-limit rules, by route name ("login",
-	// "register"); nil keeps ruleLogin and ruleRegister.
+	// "register", "csp_report"); nil keeps ruleLogin, ruleRegister and ruleCSPReport.
 	RouteRules map[string]string
+	// RedisDownAtStart: Redis did not answer at start. The cache does not wait for its
+	// invalidation channel, which subscribes by itself once Redis answers.
+	RedisDownAtStart bool
 }
 
 // API is the HTTP API and the harden components around it.
@@ -69,10 +72,13 @@ type API struct {
 	compressor  *compress.Compressor
 	health      *health.Health
 	limiter     *ratelimit.Limiter
-	routeLimits map[string]*ratelimit.Limiter // by rule
+	routeLimits map[string]*ratelimit.Limiter // by route name (Deps.RouteRules)
+	ipKey       ratelimit.KeyFunc             // the client address, as the limiters read it
+	trusted     *knownClients                 // addresses with a recent successful login
 	cache       *cache.Cache
 	cacheMemory *cache.Memory // the in-process level
 	cacheShared bool          // the cache lives in Redis, shared by every instance
+	redisDown   bool          // Redis did not answer at start
 	httpCaches  map[string]*cache.HTTPCache
 }
 
@@ -84,7 +90,7 @@ const cacheNamespace = "cache:"
 func New(d Deps) (_ *API, err error) {
 	a := &API{
 		cfg: d.Config, log: d.Logger, registry: d.Registry, db: d.DB, rdb: d.Redis,
-		auth: d.Auth, aria: d.Aria, now: d.Now, router: &router{},
+		auth: d.Auth, aria: d.Aria, now: d.Now, router: &router{}, redisDown: d.RedisDownAtStart,
 	}
 	defer func() {
 		if err != nil {
@@ -183,7 +189,11 @@ func (a *API) setupSecurity() (err error) {
 	if err != nil {
 		return err
 	}
-	a.cspReports, err = cspreport.New(cspreport.Config{Logger: a.log, Registerer: a.registry, Now: a.now})
+	a.cspReports, err = cspreport.New(cspreport.Config{
+		Logger: a.log, Registerer: a.registry, Now: a.now,
+		// With ruleCSPReport per client, each address is held to a small share of these.
+		MaxReports: cspMaxReports, LogLimit: cspLogLimit,
+	})
 	return err
 }
 
@@ -276,8 +286,14 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if a.ipKey, err = ratelimit.IPKey(ratelimit.Config{
+		TrustedProxies: a.cfg.TrustedProxies, ClientIPHeader: a.cfg.ClientIPHeader,
+	}); err != nil {
+		return err
+	}
+	a.trusted = newKnownClients(a.now)
 	a.routeLimits = map[string]*ratelimit.Limiter{}
-	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister} {
+	for name, rule := range map[string]string{"login": ruleLogin, "register": ruleRegister, "csp_report": ruleCSPReport} {
 		enforced := rule
 		if r, ok := routeRules[name]; ok {
 			enforced = r
@@ -286,7 +302,7 @@ func (a *API) setupLimits(routeRules map[string]string) error {
 		if err != nil {
 			return err
 		}
-		if a.routeLimits[rule], err = a.limiter.With(name, r); err != nil {
+		if a.routeLimits[name], err = a.limiter.With(name, r); err != nil {
 			return err
 		}
 	}
@@ -308,10 +324,12 @@ func (a *API) setupCache() error {
 			return err
 		}
 		a.closers = append(a.closers, tl.Close)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := tl.WaitSubscribed(ctx); err != nil {
-			return fmt.Errorf("cache invalidation channel: %w", err)
+		if !a.redisDown {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tl.WaitSubscribed(ctx); err != nil {
+				return fmt.Errorf("cache invalidation channel: %w", err)
+			}
 		}
 		cacheStore, a.cacheMemory, a.cacheShared = tl, tl.Local(), true
 	} else {

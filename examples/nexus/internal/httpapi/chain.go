@@ -10,6 +10,17 @@ import (
 const (
 	ruleLogin    = "5 per minute"
 	ruleRegister = "3 per minute"
+	// ruleCSPReport budgets each client's CSP reports: with at most cspMaxReports
+	// reports a request, one address gets at most 25 of the cspLogLimit reports logged
+	// a minute, so one client's spam cannot crowd out the others' reports.
+	ruleCSPReport = "5 per minute"
+)
+
+// CSP report bounds: reports taken from one request (a Reporting API batch), and
+// reports logged a minute by every client together.
+const (
+	cspMaxReports = 5
+	cspLogLimit   = 300
 )
 
 // Cache tags.
@@ -31,6 +42,8 @@ var probePaths = []string{"/live", "/ready", "/health", "/metrics"}
 //	           /metrics needs METRICS_TOKEN when set, and moves to METRICS_ADDR when set
 //	security   allowed hosts, HTTPS redirect + HSTS (production), CSP with nonces,
 //	           security headers, CORS, CSRF, body limit, cookie hardening
+//	shedding   concurrency gates of the password-hashing and ARIA routes: the excess
+//	           is answered 503 + Retry-After at once, before any rate limit counts it
 //	ratelimit  default rule per client IP (shared through Redis when configured)
 //	compress   zstd / gzip responses; gzip / zstd request bodies decoded, at most
 //	           MAX_CONTENT_LENGTH decoded bytes (security bounds the encoded ones)
@@ -74,6 +87,10 @@ func (a *API) setupRouter() error {
 	var chain http.Handler = withProblemFallback(api)
 	chain = a.compressor.Handler(chain)
 	chain = a.limiter.Handler(chain)
+	chain, err := a.withShedding(api, chain)
+	if err != nil {
+		return err
+	}
 	chain = a.security.Handler(chain)
 
 	probes := http.NewServeMux()
@@ -98,9 +115,10 @@ func (a *API) setupRouter() error {
 	return nil
 }
 
-// limited adds a per-route rate-limit rule to next.
-func (a *API) limited(rule string, next http.Handler) http.Handler {
-	return a.routeLimits[rule].Handler(next)
+// limited adds the per-route rate limit of the route named name (login, register,
+// csp_report) to next.
+func (a *API) limited(name string, next http.Handler) http.Handler {
+	return a.routeLimits[name].Handler(next)
 }
 
 // cached serves next through the HTTP response cache of tag.

@@ -73,8 +73,7 @@ var kindStatus = map[domain.Kind]int{
 	domain.KindNotFound:  http.StatusNotFound,
 	domain.KindConflict:  http.StatusConflict,
 	domain.KindQuota:     http.StatusTooManyRequests,
-	// A request the platform does not serve (a lesson at night), or a value a policy
-	// refuses (a password that is easy to guess).
+	// A request the platform does not serve (a lesson at night, a guessable password).
 	domain.KindUnprocessable: http.StatusUnprocessableEntity,
 }
 

@@ -22,8 +22,8 @@ var (
 
 // routes registers every endpoint on mux with the roles that may call it.
 func (a *API) routes(mux interface{ Handle(string, http.Handler) }) {
-	mux.Handle("POST /api/auth/register", a.limited(ruleRegister, a.handle(a.handleRegister)))
-	mux.Handle("POST /api/auth/login", a.limited(ruleLogin, a.handle(a.handleLogin)))
+	mux.Handle("POST /api/auth/register", a.limited("register", a.handle(a.handleRegister)))
+	mux.Handle("POST /api/auth/login", a.limited("login", a.handle(a.handleLogin)))
 	mux.Handle("POST /api/auth/refresh", a.handle(a.handleRefresh))
 	mux.Handle("POST /api/auth/logout", a.authed(a.handleLogout, anyRole))
 	mux.Handle("GET /api/auth/me", a.authed(a.handleMe, anyRole))
@@ -54,7 +54,7 @@ func (a *API) routes(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /api/admin/cache/invalidate", a.authed(a.handleCacheInvalidate, adminOnly))
 	mux.Handle("GET /api/admin/pool/stats", a.authed(a.handlePoolStats, adminOnly))
 
-	mux.Handle("POST "+cspReportPath, a.cspReports)
+	mux.Handle("POST "+cspReportPath, a.limited("csp_report", a.cspReports))
 	mux.Handle("GET /api/config", a.handle(a.handleConfig))
 	mux.Handle("GET "+openapiPath, openapiHandler())
 	mux.Handle("GET /{$}", a.handle(a.handleIndex))
