@@ -108,7 +108,7 @@ func (ar *abuseRun) phase(kind floodKind, d time.Duration) *phaseResult {
 				if kind == signupFlood {
 					r = ar.api.call(ctx, "POST", "/api/auth/register", ar.freshIP(), "", map[string]string{
 						"email":    fmt.Sprintf("flood-%d-%d-%d@example.com", w, i, start.UnixNano()),
-						"password": fmt.Sprintf("Flood-pass-%x", start.UnixNano()), "first_name": "Flood", "last_name": "Client", "role": "parent",
+						"password": fmt.Sprintf("Flood-%x-quartz-violin", start.UnixNano()), "first_name": "Flood", "last_name": "Client", "role": "parent",
 					})
 				} else {
 					r = ar.api.call(ctx, "POST", "/api/auth/login", ar.freshIP(), "", map[string]string{
@@ -192,7 +192,7 @@ asserted): p99 of the reads at most 3× quiet; the real user's login succeeds wi
 		env     map[string]string
 		control bool
 	}{
-		{"gated", nil, false},
+		{"gated", map[string]string{"HASH_CONCURRENCY": "0", "ARIA_CONCURRENCY": "8"}, false},
 		{"control", map[string]string{"HASH_CONCURRENCY": "4096", "HASH_QUEUE": "-1"}, true},
 	} {
 		ar := newAbuseRun(t, variant.env)

@@ -126,8 +126,11 @@ func startTestServer(t *testing.T, be backend, env map[string]string, opt Option
 		"APP_ENV":             "development",
 		"NEXUS_DEMO_PASSWORD": demoPassword,
 		"RATELIMIT_DEFAULT":   "100000 per hour",
-		"LOG_LEVEL":           "debug",
-		"HEALTH_TOKEN":        healthToken,
+		// Tests that are not about load shedding run many hashes or questions at once.
+		"HASH_CONCURRENCY": "4096",
+		"ARIA_CONCURRENCY": "4096",
+		"LOG_LEVEL":        "debug",
+		"HEALTH_TOKEN":     healthToken,
 	}
 	if be.prefix != "" {
 		vars["REDIS_PREFIX"] = be.prefix

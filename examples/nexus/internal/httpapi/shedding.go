@@ -12,8 +12,8 @@ import (
 var hashingRoutes = []string{
 	"POST /api/auth/register",
 	"POST /api/auth/login",
-	"POST /api/students",      // a parent or an admin creates a student account
 	"POST /api/auth/password", // checks the current password, hashes the new one
+	"POST /api/students",      // a parent or an admin creates a student account
 }
 
 // ariaRoutes are the routes that call the paid assistant upstream.
