@@ -188,7 +188,7 @@ the secret (or of the user:password part) appear; "nexus diagnose" with strong s
 		cmd.Dir = dir
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "APP_ENV=production", "ALLOWED_HOSTS=api.example.com",
 			"DATABASE_URL=sqlite://" + filepath.Join(dir, "n.db"), "PORT=1"}
-		vars := map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWT}
+		vars := map[string]string{"SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWT, "METRICS_TOKEN": "9c3e71a0f4b2d6e8a1c5b7d90e2f4a6c"}
 		for k, v := range env {
 			vars[k] = v
 		}
@@ -210,7 +210,7 @@ the secret (or of the user:password part) appear; "nexus diagnose" with strong s
 		{"SECRET_KEY", strings.Repeat("a", 64), strings.Repeat("a", 64)},
 		{"JWT_SECRET_KEY", strings.Repeat("0123456789abcdef", 4), strings.Repeat("0123456789abcdef", 4)},
 		{"JWT_SECRET_KEY", "your-super-secret-jwt-key-here!!", "your-super-secret-jwt-key-here!!"},
-		{"SECRET_KEY", "my-production-secret-for-the-nexus-api-0001", "my-production-secret-for-the-nexus-api-0001"},
+		{"SECRET_KEY", "this-is-the-secret-we-use-on-our-api-01", "this-is-the-secret-we-use-on-our-api-01"},
 		{"CORS_ORIGINS", "https://app.example.com,https://admin:Pa55-w0rd-x@app.example.com", "admin:Pa55-w0rd-x"},
 	} {
 		code, out := run(map[string]string{c.name: c.value})

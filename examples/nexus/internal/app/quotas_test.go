@@ -71,7 +71,9 @@ func TestAriaQuotaUnderConcurrency(t *testing.T) {
 		fake := &countingOpenAI{}
 		upstream := httptest.NewServer(fake)
 		defer upstream.Close()
-		s := newTestServer(t, be, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_API_BASE": upstream.URL})
+		// The quota is under test, not the shedding of questions beyond ARIA_CONCURRENCY.
+		s := newTestServer(t, be, map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_API_BASE": upstream.URL,
+			"ARIA_CONCURRENCY": "256", "ARIA_QUEUE": "256", "ARIA_QUEUE_TIMEOUT": "1m"})
 		tok := s.login(demoStudent, demoPassword).AccessToken
 		uid := s.userID(demoStudent)
 
@@ -240,7 +242,8 @@ func TestBookingHoursSetting(t *testing.T) {
 // PARENT_MAX_CHILDREN; the rest get 409 and no account.
 func TestChildrenQuotaUnderConcurrency(t *testing.T) {
 	eachBackend(t, func(t *testing.T, be backend) {
-		s := newTestServer(t, be, map[string]string{"PARENT_MAX_CHILDREN": "4"})
+		// The quota is under test, not the shedding of hashes beyond HASH_CONCURRENCY.
+		s := newTestServer(t, be, map[string]string{"PARENT_MAX_CHILDREN": "4", "HASH_QUEUE": "64", "HASH_QUEUE_TIMEOUT": "1m"})
 		tok := s.login(demoParent, demoPassword).AccessToken
 		parent := s.userID(demoParent)
 		children := `SELECT COUNT(*) FROM parent_children WHERE parent_id = $1`
