@@ -361,7 +361,7 @@ func TestProductionNeedsMetricsSetting(t *testing.T) {
 	defer cancel()
 	var errb bytes.Buffer
 	code := run(ctx, nil, io.Discard, &errb)
-	if code != 2 || !strings.Contains(errb.String(), "METRICS_TOKEN: or METRICS_ADDR must be set in production") {
+	if code != 2 || !strings.Contains(errb.String(), "METRICS_TOKEN: required in production unless METRICS_ADDR is set") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }

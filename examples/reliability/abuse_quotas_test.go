@@ -165,7 +165,7 @@ func checkMetricsPrivate(t *testing.T, sec *Section) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
-	refused := cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 2 && strings.Contains(stderr.String(), "METRICS_TOKEN: or METRICS_ADDR must be set in production")
+	refused := cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 2 && strings.Contains(stderr.String(), "METRICS_TOKEN: required in production unless METRICS_ADDR is set")
 	sec.Addf("Production with /metrics public", "exit %d: %s", cmd.ProcessState.ExitCode(), strings.TrimSpace(stderr.String()))
 	if !refused {
 		t.Errorf("production without a metrics setting: %v, %s", err, stderr.String())

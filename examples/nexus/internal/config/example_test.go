@@ -33,5 +33,5 @@ func ExampleLoad_production() {
 	// Output:
 	// nexus: config: SECRET_KEY: is a published default value; generate one with `openssl rand -hex 32`
 	// nexus: config: ALLOWED_HOSTS: must be set in production: list the host names this server answers for (api.example.com, *.example.com), or "*" to allow any host explicitly
-	// nexus: config: METRICS_TOKEN: or METRICS_ADDR must be set in production, so that /metrics is not public: a bearer token of 16+ characters for the scraper, or a listen address only the scraper reaches (:9090)
+	// nexus: config: METRICS_TOKEN: required in production unless METRICS_ADDR is set, so that /metrics is not public: a bearer token of 16+ characters for the scraper, or a listen address only the scraper reaches (:9090)
 }

@@ -38,7 +38,7 @@ var metricsContract = []variable{
 		case v != "" && len(v) < minMetricsToken:
 			return fmt.Errorf("must be at least %d characters", minMetricsToken)
 		case v == "" && c.MetricsAddr == "" && c.IsProduction():
-			return errors.New("or METRICS_ADDR must be set in production, so that /metrics is not public: a bearer " +
+			return errors.New("required in production unless METRICS_ADDR is set, so that /metrics is not public: a bearer " +
 				"token of 16+ characters for the scraper, or a listen address only the scraper reaches (:9090)")
 		}
 		return nil

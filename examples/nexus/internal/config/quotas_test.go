@@ -50,7 +50,7 @@ func TestProductionMetricsNotPublic(t *testing.T) {
 		_, err := Load(lookupMap(env))
 		return err
 	}
-	if err := prod(nil); err == nil || !strings.Contains(err.Error(), "METRICS_TOKEN: or METRICS_ADDR must be set in production") {
+	if err := prod(nil); err == nil || !strings.Contains(err.Error(), "METRICS_TOKEN: required in production unless METRICS_ADDR is set") {
 		t.Fatalf("neither: %v", err)
 	}
 	for _, env := range []map[string]string{
