@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -197,24 +196,6 @@ func TestStartupErrorsHideCredentials(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestRedisDownAtStartIsNoStartupError: an unreachable REDIS_URL does not stop the
 // server; it serves degraded and logs a warning naming the target without its
 // credential.
@@ -235,7 +216,7 @@ func TestRedisDownAtStartIsNoStartupError(t *testing.T) {
 	// It serves until the context ends: once it listens, or after a minute.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &servicetest.LogBuffer{}
 	var errb bytes.Buffer
 	go func() {
 		for ctx.Err() == nil && !strings.Contains(out.String(), `"msg":"listening"`) {
