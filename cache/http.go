@@ -209,7 +209,9 @@ func plainQueryName(name string) bool {
 
 // Handler returns next behind the cache (and behind HTTPConfig.Inner when set).
 func (h *HTTPCache) Handler(next http.Handler) http.Handler {
-	if h != nil && h.inner != nil { // a nil cache fails on its first request, as before
+	// Routes may be wrapped before their cache is made (to list them); a nil cache still
+	// fails on its first request.
+	if h != nil && h.inner != nil {
 		next = h.inner(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

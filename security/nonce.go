@@ -28,7 +28,7 @@ func Nonce(ctx context.Context) string {
 // drawNonce draws the request's nonce on first use and sends the policy rendered with
 // it in place of the one without.
 func (st *reqState) drawNonce() string {
-	if st.nonce != "" || st.wroteHeader || st.policy == nil || !st.policy.usesNonce() || st.s.cspHeader == "" {
+	if st.nonce != "" || st.wroteHeader || st.policy == nil || !st.policy.usesNonce() {
 		return st.nonce
 	}
 	var value string
