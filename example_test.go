@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/nexus-reussite/harden"
 	"github.com/nexus-reussite/harden/cache"
@@ -60,7 +61,10 @@ func Example() {
 	}
 	for _, cookie := range []string{"", "", "session=alice"} {
 		res := get("/formulas?level=terminale", cookie)
-		fmt.Println("/formulas", cookie, res.StatusCode, res.Header.Get("X-Cache"), res.Header.Get("Content-Encoding"))
+		// Cache-Status is "harden; fwd=uri-miss; stored", "harden; hit; ttl=597" or
+		// "harden; fwd=bypass; detail=credentials": print its first parameter.
+		verdict := strings.TrimSpace(strings.Split(res.Header.Get("Cache-Status"), ";")[1])
+		fmt.Println("/formulas", cookie, res.StatusCode, verdict, res.Header.Get("Content-Encoding"))
 	}
 	res := get("/hello", "")
 	fmt.Println("/hello", res.StatusCode, res.Header.Get("Strict-Transport-Security"))
@@ -68,9 +72,9 @@ func Example() {
 	fmt.Println("/live", get("/live", "").StatusCode)
 	fmt.Println("/metrics", get("/metrics", "").StatusCode)
 	// Output:
-	// /formulas  200 MISS gzip
-	// /formulas  200 HIT gzip
-	// /formulas session=alice 200 BYPASS gzip
+	// /formulas  200 fwd=uri-miss gzip
+	// /formulas  200 hit gzip
+	// /formulas session=alice 200 fwd=bypass gzip
 	// /hello 200 max-age=31536000; includeSubDomains
 	// /hello "default-1s";q=20;w=1, "default-1h";q=1000;w=3600
 	// /live 200

@@ -89,6 +89,13 @@ type response struct {
 	body   string
 }
 
+// Patterns of the Cache-Status an HTTPCache named "harden" sends: a fresh hit (a stale one
+// has a negative ttl), and any hit.
+const (
+	freshHit = `^harden; hit; ttl=[0-9]+$`
+	anyHit   = `; hit(;|$)`
+)
+
 // get sends GET path to srv for Host host, with header pairs, and reads the answer.
 func get(t *testing.T, srv *httptest.Server, path string, header ...string) response {
 	t.Helper()
@@ -327,13 +334,13 @@ func TestCachedRouteServesOnlyAnonymousRequests(t *testing.T) {
 	srv := httptest.NewTLSServer(s.Handler(mux))
 	defer srv.Close()
 
-	assert.Equal(t, "MISS", get(t, srv, "/cached/me").header.Get("X-Cache"))
+	assert.Equal(t, "harden; fwd=uri-miss; stored", get(t, srv, "/cached/me").header.Get("Cache-Status"))
 	r := get(t, srv, "/cached/me")
-	assert.Equal(t, "HIT", r.header.Get("X-Cache"))
+	assert.Regexp(t, freshHit, r.header.Get("Cache-Status"))
 	assert.Contains(t, r.header.Get("Content-Security-Policy"), "default-src", "security headers on hits too")
 	for _, h := range [][]string{{"Cookie", "session=alice"}, {"Authorization", "Bearer alice"}} {
 		r := get(t, srv, "/cached/me", h...)
-		assert.Equal(t, "BYPASS", r.header.Get("X-Cache"), h)
+		assert.Equal(t, "harden; fwd=bypass; detail=credentials", r.header.Get("Cache-Status"), h)
 	}
 	r = get(t, srv, "/cached/me", "Cookie", "session=bob")
 	assert.Equal(t, "you are bob", r.body)
@@ -366,13 +373,13 @@ func TestCachingAWholeMuxNeverCachesProbesMetricsOrUsers(t *testing.T) {
 			for i := range 3 {
 				r := get(t, srv, "/metrics")
 				require.Equal(t, http.StatusOK, r.status)
-				assert.NotEqual(t, "HIT", r.header.Get("X-Cache"), "/metrics %d", i)
+				assert.NotRegexp(t, anyHit, r.header.Get("Cache-Status"), "/metrics %d", i)
 				assert.NotEqual(t, last, r.body, "/metrics %d is fresh", i)
 				last = r.body
 				for _, p := range []string{"/live", "/ready", "/health"} {
-					assert.NotEqual(t, "HIT", get(t, srv, p).header.Get("X-Cache"), "%s %d", p, i)
+					assert.NotRegexp(t, anyHit, get(t, srv, p).header.Get("Cache-Status"), "%s %d", p, i)
 				}
-				assert.NotEqual(t, "HIT", get(t, srv, "/nowhere").header.Get("X-Cache"), "404 %d", i)
+				assert.NotRegexp(t, anyHit, get(t, srv, "/nowhere").header.Get("Cache-Status"), "404 %d", i)
 			}
 			get(t, srv, "/me")
 			r := get(t, srv, "/me", "Cookie", "session=alice")
@@ -680,8 +687,8 @@ func TestInstancesShareCacheAndLimitsThroughRedis(t *testing.T) {
 		t.Cleanup(srv.Close)
 		srvs = append(srvs, srv)
 	}
-	assert.Equal(t, "MISS", get(t, srvs[0], "/cached/me").header.Get("X-Cache"))
-	assert.Equal(t, "HIT", get(t, srvs[1], "/cached/me").header.Get("X-Cache"))
+	assert.Equal(t, "harden; fwd=uri-miss; stored", get(t, srvs[0], "/cached/me").header.Get("Cache-Status"))
+	assert.Regexp(t, freshHit, get(t, srvs[1], "/cached/me").header.Get("Cache-Status"))
 	assert.Equal(t, http.StatusOK, get(t, srvs[0], "/hello").status)
 	assert.Equal(t, http.StatusTooManyRequests, get(t, srvs[1], "/hello").status, "the fourth request of the client")
 }
@@ -700,11 +707,13 @@ func TestCachedRouteServesCompressedBytes(t *testing.T) {
 	defer srv.Close()
 	plain := get(t, srv, "/hello", "Accept-Encoding", "identity").body
 
+	// The first coding misses the resource, the second only its variant.
 	for _, coding := range []string{"gzip", "zstd"} {
-		for i, want := range []string{"MISS", "HIT", "HIT"} {
+		miss := map[string]string{"gzip": "uri-miss", "zstd": "vary-miss"}[coding]
+		for i, want := range []string{"^harden; fwd=" + miss + "; stored$", freshHit, freshHit} {
 			r := get(t, srv, "/cached/hello", "Accept-Encoding", coding)
 			require.Equal(t, http.StatusOK, r.status)
-			assert.Equal(t, want, r.header.Get("X-Cache"), "%s #%d", coding, i)
+			assert.Regexp(t, want, r.header.Get("Cache-Status"), "%s #%d", coding, i)
 			assert.Equal(t, []string{coding}, r.header.Values("Content-Encoding"), "%s #%d", coding, i)
 			assert.Equal(t, []string{"Accept-Encoding"}, r.header.Values("Vary"), "%s #%d", coding, i)
 			var dec io.Reader

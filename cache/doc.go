@@ -40,6 +40,13 @@
 // identify nobody (AnonymousCookies), and routes that answer everyone alike
 // (SameForEveryone).
 //
+// Cache-Status (RFC 9211) is the one field that tells hits from misses; there is no
+// X-Cache. Its member, named by HTTPConfig.Name ("harden"), reads "harden; hit; ttl=597"
+// for a hit (a negative ttl when served stale, with "fwd=stale; fwd-status=503" when it
+// stands in for a failing handler), "harden; fwd=uri-miss; stored" for a miss (fwd says
+// why: uri-miss, vary-miss, stale, request; then "stored" or detail=<why not>), and
+// "harden; fwd=bypass; detail=credentials" for a request the cache does not handle.
+//
 // # Tags
 //
 // Each tag has a version kept in the store. An entry records the versions of its tags when

@@ -107,9 +107,15 @@ type HTTPConfig struct {
 //   - Stale entries: within StaleWhileRevalidate served at once while one background
 //     request refreshes them; within StaleIfError served when the handler answers 5xx.
 //     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
-//   - Headers: Cache-Status (RFC 9211, with a detail parameter saying why a request
-//     bypassed or a response was not stored), X-Cache (HIT, STALE, MISS or BYPASS) and
-//     Age. Fields set by middleware outside the cache are neither stored nor replayed.
+//   - Headers: Age on stored responses, and Cache-Status (RFC 9211), the one field that
+//     tells hits from misses (there is no X-Cache): "harden; hit; ttl=597" for a fresh
+//     hit; a negative ttl for a stale one, plus "fwd=stale; fwd-status=503" when it
+//     stands in for a failing handler; a miss gives why it went to the handler (fwd=
+//     uri-miss, vary-miss, stale or request) then, for a GET, "stored" or detail=<why
+//     not>; a request the cache must not handle gets fwd=bypass, with detail=query or
+//     detail=credentials unless it said no-store; only-if-cached with nothing stored gets
+//     detail=only-if-cached. Fields set by middleware outside the cache are neither
+//     stored nor replayed, nor are the handler's own Age, Cache-Status and X-Cache.
 //   - HEAD is answered from the GET entry; a HEAD miss goes to the handler unstored.
 //   - POST, PUT, PATCH and DELETE through the middleware invalidate the stored responses
 //     of their URI once the handler returns (RFC 9111 §4.4). Other URIs are invalidated
@@ -235,7 +241,7 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	reqCC := requestDirectives(r.Header)
 	if reason := h.bypass(r, &reqCC); reason != "" {
-		h.mark(w.Header(), "BYPASS", reason)
+		h.mark(w.Header(), reason)
 		next.ServeHTTP(w, r)
 		return
 	}
@@ -246,11 +252,11 @@ func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handle
 	switch {
 	case served:
 	case reqCC.OnlyIfCached:
-		h.mark(w.Header(), "MISS", "detail=only-if-cached")
+		h.mark(w.Header(), "detail=only-if-cached")
 		h.onlyIf.ServeHTTP(w, r)
 	case r.Method == http.MethodHead:
 		// A HEAD response has no body to store for GET: forward it as it is.
-		h.mark(w.Header(), "MISS", "fwd="+fwd)
+		h.mark(w.Header(), "fwd="+fwd)
 		next.ServeHTTP(w, r)
 	default:
 		h.forward(w, r, next, fwd, stale)
@@ -296,7 +302,7 @@ func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.
 		return reason, nil, false
 	case found.state == stFresh && acceptable(cc, &found):
 		h.c.m.hits.inc(found.m.env.tier)
-		h.serve(w, r, &found, "HIT", "")
+		h.serve(w, r, &found, "")
 		return "", nil, true
 	case found.state == stFresh:
 		return "stale", nil, false // fresh for the cache, not for this request's max-age/min-fresh
@@ -305,7 +311,7 @@ func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.
 	case found.state == stSWR:
 		pre := w.Header().Clone() // what outer middleware set, for the background request
 		h.c.m.stale.inc(found.m.env.tier)
-		h.serve(w, r, &found, "STALE", "")
+		h.serve(w, r, &found, "")
 		h.revalidate(r, next, pre)
 		return "", nil, true
 	}
@@ -377,10 +383,8 @@ func splitNames(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// mark sets X-Cache and adds this cache's member to Cache-Status, in slices of this
-// response's own.
-func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
-	hd["X-Cache"] = []string{xcache}
+// mark adds this cache's member to Cache-Status, in a slice of this response's own.
+func (h *HTTPCache) mark(hd http.Header, params string) {
 	v := h.name
 	if params != "" {
 		v += "; " + params
@@ -391,10 +395,10 @@ func (h *HTTPCache) mark(hd http.Header, xcache, params string) {
 // serve writes a stored response (or 304 when If-None-Match matches its ETag). The values
 // it sets share one allocation; none of them aliases the stored entry or a slice set by
 // outer middleware.
-func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache, extra string) {
+func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, extra string) {
 	hd := w.Header()
 	p := f.m.resp
-	vals := make([]string, p.nvalues+4) // + Age, X-Cache, Cache-Status, Content-Length
+	vals := make([]string, p.nvalues+3) // + Age, Cache-Status, Content-Length
 	for _, fl := range p.fields {
 		if fl.name == "Vary" && len(hd[fl.name]) > 0 {
 			// Keep what outer middleware (a compressor) already announced.
@@ -407,15 +411,14 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 		vals = vals[n:]
 	}
 	age, status := h.statusValues(f, extra)
-	vals[0], vals[1], vals[2], vals[3] = age, xcache, status, p.contentLength
+	vals[0], vals[1], vals[2] = age, status, p.contentLength
 	hd["Age"] = vals[0:1:1]
-	hd["X-Cache"] = vals[1:2:2]
 	if prev := hd["Cache-Status"]; len(prev) > 0 {
-		hd["Cache-Status"] = append(slices.Clip(prev), vals[2])
+		hd["Cache-Status"] = append(slices.Clip(prev), vals[1])
 	} else {
-		hd["Cache-Status"] = vals[2:3:3]
+		hd["Cache-Status"] = vals[1:2:2]
 	}
-	h.write(w, r, p.status, p.body, vals[3:4:4])
+	h.write(w, r, p.status, p.body, vals[2:3:3])
 }
 
 // statusValues returns the Age value and this cache's Cache-Status member for a stored
@@ -425,6 +428,9 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, xcache
 func (h *HTTPCache) statusValues(f *hit, extra string) (age, status string) {
 	ageSec := int64(f.age() / time.Second)
 	ttlSec := int64(f.remaining().Round(time.Second) / time.Second)
+	if f.state != stFresh && ttlSec >= 0 {
+		ttlSec = -1 // stale by less than half a second: the ttl still says stale
+	}
 	if extra == "" {
 		if st := f.m.status.Load(); st != nil && st.age == ageSec && st.ttl == ttlSec {
 			return st.value[:st.ageEnd], st.value[st.ageEnd:]
@@ -494,7 +500,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		_, refused = h.storable(status, hd, pre, routed)
 		return refused == ""
 	}
-	rec.onPass = func(hd http.Header) { h.mark(hd, "MISS", missParams(fwd, refused)) }
+	rec.onPass = func(hd http.Header) { h.mark(hd, missParams(fwd, refused)) }
 	next.ServeHTTP(rec, withoutConditionals(r))
 	if rec.passing {
 		return
@@ -506,12 +512,12 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 	if stale != nil && rec.status >= 500 {
 		clear(hd)
 		h.c.m.stale.inc(stale.m.env.tier)
-		h.serve(w, r, stale, "STALE", "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
+		h.serve(w, r, stale, "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
 		return
 	}
 	h.c.m.misses.inc(h.tier)
 	refused = h.store(r.Context(), r, rec.status, hd, pre, rec.buf.Bytes())
-	h.mark(hd, "MISS", missParams(fwd, refused))
+	h.mark(hd, missParams(fwd, refused))
 	h.write(w, r, rec.status, rec.buf.Bytes(), nil)
 }
 

@@ -86,6 +86,49 @@ func serve(t *testing.T, handler http.Handler) func(method, path string, hdr ...
 	}
 }
 
+// cacheState reads what the cache did with a response from the last member of its
+// Cache-Status (RFC 9211): "HIT" (hit, ttl >= 0, no fwd), "STALE" (hit with a negative ttl),
+// "BYPASS" (fwd=bypass), "MISS" (any other member), "" (no member), "INVALID" (a hit
+// without a ttl or with fwd and a fresh ttl). A response carrying X-Cache reads as
+// "X-Cache: <value>", which no caller expects: the cache sends Cache-Status alone.
+func cacheState(hd http.Header) string {
+	if x, ok := hd["X-Cache"]; ok {
+		return "X-Cache: " + strings.Join(x, ",")
+	}
+	vals := hd.Values("Cache-Status")
+	if len(vals) == 0 {
+		return ""
+	}
+	members := strings.Split(vals[len(vals)-1], ",")
+	params := strings.Split(members[len(members)-1], ";")[1:] // [0] is the cache's name
+	var hit bool
+	var ttl, fwd string
+	for _, p := range params {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		switch k {
+		case "hit":
+			hit = true
+		case "ttl":
+			ttl = v
+		case "fwd":
+			fwd = v
+		}
+	}
+	switch {
+	case hit && ttl == "":
+		return "INVALID"
+	case hit && strings.HasPrefix(ttl, "-"):
+		return "STALE"
+	case hit && fwd != "":
+		return "INVALID"
+	case hit:
+		return "HIT"
+	case fwd == "bypass":
+		return "BYPASS"
+	}
+	return "MISS"
+}
+
 func body(t *testing.T, r *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(r.Body)
@@ -104,8 +147,8 @@ func TestHTTPMissThenHit(t *testing.T) {
 	if got := body(t, r1); got != `{"call":1}` {
 		t.Fatalf("first body %q", got)
 	}
-	if r1.Header.Get("X-Cache") != "MISS" || r1.Header.Get("Cache-Status") != "harden; fwd=uri-miss; stored" {
-		t.Fatalf("miss headers: X-Cache=%q Cache-Status=%q", r1.Header.Get("X-Cache"), r1.Header.Get("Cache-Status"))
+	if cacheState(r1.Header) != "MISS" || r1.Header.Get("Cache-Status") != "harden; fwd=uri-miss; stored" {
+		t.Fatalf("miss headers: %q Cache-Status=%q", cacheState(r1.Header), r1.Header.Get("Cache-Status"))
 	}
 	etag := r1.Header.Get("ETag")
 	if !strings.HasPrefix(etag, `"`) {
@@ -115,7 +158,7 @@ func TestHTTPMissThenHit(t *testing.T) {
 	if got := body(t, r2); got != `{"call":1}` || o.calls.Load() != 1 {
 		t.Fatalf("second body %q after %d origin calls", got, o.calls.Load())
 	}
-	if r2.Header.Get("X-Cache") != "HIT" || !strings.HasPrefix(r2.Header.Get("Cache-Status"), "harden; hit; ttl=") {
+	if cacheState(r2.Header) != "HIT" || !strings.HasPrefix(r2.Header.Get("Cache-Status"), "harden; hit; ttl=") {
 		t.Fatalf("hit headers: %v", r2.Header)
 	}
 	if r2.Header.Get("ETag") != etag || r2.Header.Get("Age") == "" || r2.Header.Get("Content-Type") != "application/json" {
@@ -132,16 +175,16 @@ func TestHTTPMissThenHit(t *testing.T) {
 	if got := body(t, do("OPTIONS", "/api/formulas")); got != `{"call":3}` {
 		t.Fatalf("OPTIONS got %q", got)
 	}
-	if r := do("GET", "/api/formulas"); r.Header.Get("X-Cache") != "HIT" {
+	if r := do("GET", "/api/formulas"); cacheState(r.Header) != "HIT" {
 		t.Fatal("OPTIONS invalidated the entry")
 	}
 	if got := body(t, do("PUT", "/api/formulas")); got != `{"call":4}` {
 		t.Fatalf("PUT got %q", got)
 	}
-	if r := do("GET", "/api/formulas"); r.Header.Get("X-Cache") != "MISS" || body(t, r) != `{"call":5}` {
+	if r := do("GET", "/api/formulas"); cacheState(r.Header) != "MISS" || body(t, r) != `{"call":5}` {
 		t.Fatal("PUT did not invalidate the entry of its URI")
 	}
-	if r := do("GET", "/api/formulas?level=terminale"); r.Header.Get("X-Cache") != "HIT" {
+	if r := do("GET", "/api/formulas?level=terminale"); cacheState(r.Header) != "HIT" {
 		t.Fatal("PUT invalidated another URI")
 	}
 }
@@ -168,7 +211,7 @@ func TestHTTPConditional(t *testing.T) {
 	// conditional), and the unchanged body still earns a 304.
 	_ = c.InvalidateTags(context.Background(), "formulas")
 	r = do("GET", "/f", "If-None-Match", etag)
-	if r.StatusCode != http.StatusNotModified || r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 2 {
+	if r.StatusCode != http.StatusNotModified || cacheState(r.Header) != "MISS" || o.calls.Load() != 2 {
 		t.Fatalf("miss with matching If-None-Match: %d %v calls=%d", r.StatusCode, r.Header, o.calls.Load())
 	}
 }
@@ -178,7 +221,7 @@ func TestHTTPHead(t *testing.T) {
 	o := &origin{}
 	do := serve(t, h.Handler(o))
 	r := do("HEAD", "/x")
-	if r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 1 {
+	if cacheState(r.Header) != "MISS" || o.calls.Load() != 1 {
 		t.Fatal("HEAD miss not forwarded")
 	}
 	_ = do("GET", "/x")
@@ -186,7 +229,7 @@ func TestHTTPHead(t *testing.T) {
 		t.Fatal("HEAD response was stored for GET")
 	}
 	r = do("HEAD", "/x")
-	if r.Header.Get("X-Cache") != "HIT" || r.Header.Get("Content-Length") != "10" || body(t, r) != "" || o.calls.Load() != 2 {
+	if cacheState(r.Header) != "HIT" || r.Header.Get("Content-Length") != "10" || body(t, r) != "" || o.calls.Load() != 2 {
 		t.Fatalf("HEAD hit: %v", r.Header)
 	}
 }
@@ -198,7 +241,7 @@ func TestHTTPRequestDirectives(t *testing.T) {
 	_ = do("GET", "/r")
 
 	r := do("GET", "/r", "Cache-Control", "no-store")
-	if r.Header.Get("X-Cache") != "BYPASS" || body(t, r) != `{"call":2}` {
+	if cacheState(r.Header) != "BYPASS" || body(t, r) != `{"call":2}` {
 		t.Fatalf("no-store: %v", r.Header)
 	}
 	if got := body(t, do("GET", "/r")); got != `{"call":1}` {
@@ -227,7 +270,7 @@ func TestHTTPRequestDirectives(t *testing.T) {
 	if r.StatusCode != http.StatusGatewayTimeout || r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("only-if-cached miss: %d %v", r.StatusCode, r.Header)
 	}
-	if r := do("GET", "/r", "Cache-Control", "only-if-cached"); r.StatusCode != http.StatusOK || r.Header.Get("X-Cache") != "HIT" {
+	if r := do("GET", "/r", "Cache-Control", "only-if-cached"); r.StatusCode != http.StatusOK || cacheState(r.Header) != "HIT" {
 		t.Fatalf("only-if-cached hit: %d", r.StatusCode)
 	}
 }
@@ -252,7 +295,7 @@ func TestHTTPResponsesNotStored(t *testing.T) {
 			do := serve(t, h.Handler(o))
 			_ = do("GET", "/x")
 			r := do("GET", "/x")
-			if r.Header.Get("X-Cache") != "MISS" || o.calls.Load() != 2 {
+			if cacheState(r.Header) != "MISS" || o.calls.Load() != 2 {
 				t.Fatalf("stored: %v after %d calls", r.Header, o.calls.Load())
 			}
 			if name == "set-cookie" && r.Header.Get("Set-Cookie") == "" {
@@ -265,7 +308,7 @@ func TestHTTPResponsesNotStored(t *testing.T) {
 		o := &origin{status: 404, hdr: http.Header{"Cache-Control": {"max-age=60"}}}
 		do := serve(t, h.Handler(o))
 		_ = do("GET", "/x")
-		if r := do("GET", "/x"); r.StatusCode != 404 || r.Header.Get("X-Cache") != "HIT" {
+		if r := do("GET", "/x"); r.StatusCode != 404 || cacheState(r.Header) != "HIT" {
 			t.Fatalf("404: %d %v", r.StatusCode, r.Header)
 		}
 	})
@@ -358,7 +401,7 @@ func TestHTTPComposesWithCompression(t *testing.T) {
 		}
 		// Same set of codings in another order, with spaces and case: same variant.
 		r := do("GET", "/f", "Accept-Encoding", "BR,gzip ,deflate;q=0.5")
-		if r.Header.Get("X-Cache") != "HIT" || gunzip(t, r) != payload {
+		if cacheState(r.Header) != "HIT" || gunzip(t, r) != payload {
 			t.Fatalf("normalised Accept-Encoding missed: %v", r.Header)
 		}
 		if o.calls.Load() != 2 {
@@ -424,8 +467,8 @@ func TestHTTPFlushStreamsThroughCache(t *testing.T) {
 		t.Fatalf("first chunk %q, %v: not streamed", line, err)
 	}
 	close(release)
-	if r.Header.Get("X-Cache") != "MISS" {
-		t.Fatalf("X-Cache %q", r.Header.Get("X-Cache"))
+	if cacheState(r.Header) != "MISS" {
+		t.Fatalf("%q: %v", cacheState(r.Header), r.Header)
 	}
 }
 
@@ -481,23 +524,23 @@ func TestHTTPLifetimeAndStale(t *testing.T) {
 		}
 		_ = get()
 		time.Sleep(60*time.Second - time.Nanosecond)
-		if r := get(); r.Body.String() != "v1" || r.Header().Get("X-Cache") != "HIT" || r.Header().Get("Age") != "59" {
+		if r := get(); r.Body.String() != "v1" || cacheState(r.Header()) != "HIT" || r.Header().Get("Age") != "59" {
 			t.Fatalf("before max-age: %q %v", r.Body, r.Header())
 		}
 		time.Sleep(time.Nanosecond + 10*time.Second)
 		r := get()
-		if r.Body.String() != "v1" || r.Header().Get("X-Cache") != "STALE" || !strings.Contains(r.Header().Get("Cache-Status"), "ttl=-10") {
+		if r.Body.String() != "v1" || cacheState(r.Header()) != "STALE" || !strings.Contains(r.Header().Get("Cache-Status"), "ttl=-10") {
 			t.Fatalf("stale-while-revalidate: %q %v", r.Body, r.Header())
 		}
 		synctest.Wait() // background revalidation
-		if r := get(); r.Body.String() != "v2" || r.Header().Get("X-Cache") != "HIT" {
+		if r := get(); r.Body.String() != "v2" || cacheState(r.Header()) != "HIT" {
 			t.Fatalf("after revalidation: %q %v", r.Body, r.Header())
 		}
 		// Past stale-while-revalidate, inside stale-if-error: a 5xx is replaced by the stale copy.
 		failing.Store(true)
 		time.Sleep(60*time.Second + 2*time.Minute)
 		r = get()
-		if r.Code != 200 || r.Body.String() != "v2" || !strings.Contains(r.Header().Get("Cache-Status"), "fwd=stale; fwd-status=503") {
+		if r.Code != 200 || r.Body.String() != "v2" || cacheState(r.Header()) != "STALE" || !strings.Contains(r.Header().Get("Cache-Status"), "fwd=stale; fwd-status=503") {
 			t.Fatalf("stale-if-error: %d %q %v", r.Code, r.Body, r.Header())
 		}
 		// A request that refuses stale content (max-age) gets the error.
@@ -508,6 +551,84 @@ func TestHTTPLifetimeAndStale(t *testing.T) {
 		if r := get(); r.Code != 503 {
 			t.Fatalf("past stale-if-error: %d", r.Code)
 		}
+	})
+}
+
+// TestHTTPStaleTTLIsNegative checks that Cache-Status tells a stale hit from a fresh one
+// even when the entry went stale less than half a second ago (its ttl rounds to 0).
+func TestHTTPStaleTTLIsNegative(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{StaleWhileRevalidate: time.Minute})
+		handler := routed(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=60")
+			fmt.Fprint(w, "v")
+		})))
+		get := func(path string) string {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			return rec.Header().Get("Cache-Status")
+		}
+		get("/a")
+		time.Sleep(59700 * time.Millisecond)
+		get("/b")
+		if got := get("/a"); got != "harden; hit; ttl=0" {
+			t.Fatalf("fresh for 300 ms more: %q", got)
+		}
+		time.Sleep(400 * time.Millisecond)
+		if got := get("/a"); got != "harden; hit; ttl=-1" {
+			t.Fatalf("stale for 100 ms: %q", got)
+		}
+		time.Sleep(59600 * time.Millisecond)
+		if got := get("/b"); got != "harden; hit; ttl=-1" {
+			t.Fatalf("stale since now: %q", got)
+		}
+		synctest.Wait() // background revalidations
+		if got := get("/b"); got != "harden; hit; ttl=60" {
+			t.Fatalf("after revalidation: %q", got)
+		}
+	})
+}
+
+// TestHTTPSendsNoXCache checks that Cache-Status alone reports what the cache did: no
+// response it handles carries X-Cache, and an X-Cache set by the handler (an inner cache,
+// say) reaches the client on the miss it belongs to but is not stored and replayed on hits.
+func TestHTTPSendsNoXCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{StaleWhileRevalidate: time.Minute})
+		handler := routed(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/inner" {
+				w.Header().Set("X-Cache", "MISS from inner")
+			}
+			w.Header().Set("Cache-Control", "max-age=60")
+			fmt.Fprint(w, "v")
+		})))
+		get := func(path string, hdr ...string) http.Header {
+			req := httptest.NewRequest("GET", path, nil)
+			for i := 0; i+1 < len(hdr); i += 2 {
+				req.Header.Set(hdr[i], hdr[i+1])
+			}
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			return rec.Header()
+		}
+		check := func(what string, hd http.Header, status string) {
+			t.Helper()
+			if _, ok := hd["X-Cache"]; ok || !strings.HasPrefix(hd.Get("Cache-Status"), status) {
+				t.Fatalf("%s: %v", what, hd)
+			}
+		}
+		check("miss", get("/plain"), "harden; fwd=uri-miss; stored")
+		check("hit", get("/plain"), "harden; hit; ttl=60")
+		check("bypass", get("/plain", "Cache-Control", "no-store"), "harden; fwd=bypass")
+		check("only-if-cached", get("/none", "Cache-Control", "only-if-cached"), "harden; detail=only-if-cached")
+
+		if hd := get("/inner"); hd.Get("X-Cache") != "MISS from inner" || hd.Get("Cache-Status") != "harden; fwd=uri-miss; stored" {
+			t.Fatalf("inner miss: %v", hd)
+		}
+		check("hit of a response with X-Cache", get("/inner"), "harden; hit; ttl=60")
+		time.Sleep(61 * time.Second)
+		check("stale hit of a response with X-Cache", get("/inner"), "harden; hit; ttl=-1")
+		synctest.Wait()
 	})
 }
 
@@ -590,7 +711,7 @@ func TestHTTP2ThroughCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if got := body(t, resp); got != "chunk\n" || resp.Header.Get("X-Cache") != "MISS" {
+	if got := body(t, resp); got != "chunk\n" || cacheState(resp.Header) != "MISS" {
 		t.Fatalf("streamed over HTTP/2: %q %v", got, resp.Header)
 	}
 }
@@ -609,7 +730,7 @@ func TestHTTPOuterHeadersNotStored(t *testing.T) {
 	do := serve(t, outer(h.Handler(o)))
 	_ = do("GET", "/x", "Origin", "https://a.example")
 	r := do("GET", "/x", "Origin", "https://b.example")
-	if r.Header.Get("X-Cache") != "HIT" {
+	if cacheState(r.Header) != "HIT" {
 		t.Fatalf("outer Vary: Origin split the cache: %v", r.Header)
 	}
 	if r.Header.Get("X-Request-Id") != "req-2" || r.Header.Get("X-Resource") != "formulas" {
@@ -635,8 +756,8 @@ func TestHTTPInnerIsStored(t *testing.T) {
 	do := serve(t, h.Handler(o))
 	for i, want := range []string{"MISS", "HIT", "HIT"} {
 		r := do("GET", "/api/formulas")
-		if r.Header.Get("X-Cache") != want || r.Header.Get("X-Stamp") != "1" || body(t, r) != `{"call":1}` {
-			t.Fatalf("request %d: X-Cache=%q X-Stamp=%q", i, r.Header.Get("X-Cache"), r.Header.Get("X-Stamp"))
+		if cacheState(r.Header) != want || r.Header.Get("X-Stamp") != "1" || body(t, r) != `{"call":1}` {
+			t.Fatalf("request %d: %q X-Stamp=%q", i, cacheState(r.Header), r.Header.Get("X-Stamp"))
 		}
 	}
 	if runs.Load() != 1 || o.calls.Load() != 1 {

@@ -89,7 +89,8 @@ func readPart(b []byte) (string, []byte, bool) {
 }
 
 // hopByHop lists header fields a cache must not store (RFC 9110 §7.6.1), plus those it
-// computes itself on every response.
+// computes itself on every response and X-Cache, which this cache no longer sends but an
+// inner cache may: a hit must not replay the one it set on the miss.
 var hopByHop = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding",
 	"Upgrade", "Proxy-Authenticate", "Proxy-Authorization", "Date", "Age", "Cache-Status", "X-Cache",

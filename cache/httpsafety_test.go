@@ -152,7 +152,7 @@ func (a *newcomerApp) checkUncachedPaths() {
 	var scrapes []string
 	for range 3 {
 		_, b, hd := a.get("/metrics")
-		if hd.Get("X-Cache") == "HIT" {
+		if cacheState(hd) == "HIT" {
 			t.Fatalf("/metrics served from the cache: %v", hd)
 		}
 		scrapes = append(scrapes, b)
@@ -161,10 +161,10 @@ func (a *newcomerApp) checkUncachedPaths() {
 		t.Fatal("/metrics did not change between scrapes: served from the cache")
 	}
 	for i := range 3 {
-		if _, _, hd := a.get("/live"); hd.Get("X-Cache") == "HIT" {
+		if _, _, hd := a.get("/live"); cacheState(hd) == "HIT" {
 			t.Fatalf("/live served from the cache: %v", hd)
 		}
-		if code, _, hd := a.get(fmt.Sprint("/nope/", i%2)); code != http.StatusNotFound || hd.Get("X-Cache") == "HIT" {
+		if code, _, hd := a.get(fmt.Sprint("/nope/", i%2)); code != http.StatusNotFound || cacheState(hd) == "HIT" {
 			t.Fatalf("unknown path: %d %v", code, hd)
 		}
 	}
@@ -215,7 +215,7 @@ func TestHTTPCredentialsBypass(t *testing.T) {
 			if got := body(t, r); got != "hello "+who {
 				t.Fatalf("%s %q answered %q", tc.field, value, got)
 			}
-			if r.Header.Get("X-Cache") != "BYPASS" || r.Header.Get("Cache-Status") != "harden; fwd=bypass; detail=credentials" {
+			if cacheState(r.Header) != "BYPASS" || r.Header.Get("Cache-Status") != "harden; fwd=bypass; detail=credentials" {
 				t.Fatalf("%s %q: %v", tc.field, value, r.Header)
 			}
 		}
@@ -225,7 +225,7 @@ func TestHTTPCredentialsBypass(t *testing.T) {
 	}
 	// Cookies that do not identify anyone: served like a request without cookies.
 	_ = do("GET", "/me", "Cookie", "consent=yes")
-	if r := do("GET", "/me", "Cookie", "theme=dark; consent=no"); r.Header.Get("X-Cache") != "HIT" || body(t, r) != "hello " {
+	if r := do("GET", "/me", "Cookie", "theme=dark; consent=no"); cacheState(r.Header) != "HIT" || body(t, r) != "hello " {
 		t.Fatalf("anonymous cookies: %v", r.Header)
 	}
 }
@@ -241,11 +241,11 @@ func TestHTTPSameForEveryone(t *testing.T) {
 		fmt.Fprint(w, "the same list for everyone")
 	})))
 	first := do("GET", "/list", "Authorization", "Bearer alice", "Cookie", "session=alice; theme=dark", "X-Api-Key", "k1")
-	if first.Header.Get("X-Cache") != "MISS" {
+	if cacheState(first.Header) != "MISS" {
 		t.Fatalf("first request: %v", first.Header)
 	}
 	for _, hdr := range [][]string{{"Authorization", "Bearer bob"}, {"Cookie", "session=bob"}, {"X-Api-Key", "k2"}, nil} {
-		if r := do("GET", "/list", hdr...); r.Header.Get("X-Cache") != "HIT" {
+		if r := do("GET", "/list", hdr...); cacheState(r.Header) != "HIT" {
 			t.Fatalf("%q: %v", hdr, r.Header)
 		}
 	}
@@ -267,7 +267,7 @@ func TestHTTPQueryDeclared(t *testing.T) {
 	}
 	written := store.sets.Load()
 	for _, q := range []string{"page=2&level=terminale", "level=termin%61le&page=2", "&level=terminale&&page=2&"} {
-		if r := do("GET", "/f?"+q); r.Header.Get("X-Cache") != "HIT" {
+		if r := do("GET", "/f?"+q); cacheState(r.Header) != "HIT" {
 			t.Fatalf("%q: %v", q, r.Header)
 		}
 	}
@@ -369,7 +369,7 @@ func TestHTTPNonceNeverReplayed(t *testing.T) {
 					r := do("GET", path, "Accept-Encoding", "gzip")
 					b := gunzip(t, r)
 					header, inBody := nonceOf(r.Header, field, b)
-					if r.Header.Get("X-Cache") != "MISS" || !strings.Contains(r.Header.Get("Cache-Status"), "detail=csp-nonce") {
+					if cacheState(r.Header) != "MISS" || !strings.Contains(r.Header.Get("Cache-Status"), "detail=csp-nonce") {
 						t.Fatalf("%s: %v", path, r.Header)
 					}
 					if header == "" || (inBody != "" && inBody != header) || slices.Contains(seen, header) {
@@ -422,7 +422,7 @@ func TestHTTPRevalidationKeepsNonceRule(t *testing.T) {
 		}
 		embed.Store(true)
 		time.Sleep(61 * time.Second)
-		if w := get(); w.Header().Get("X-Cache") != "STALE" {
+		if w := get(); cacheState(w.Header()) != "STALE" {
 			t.Fatalf("past max-age: %v", w.Header())
 		}
 		synctest.Wait()
@@ -473,7 +473,7 @@ func TestHTTPHeaderValuesNotShared(t *testing.T) {
 				t.Fatalf("response %d: %s = %q, want %q", i, k, got, v)
 			}
 		}
-		if i > 0 && kept[i].Get("X-Cache") != "HIT" {
+		if i > 0 && cacheState(kept[i]) != "HIT" {
 			t.Fatalf("response %d not a hit: %v", i, kept[i])
 		}
 	}
