@@ -42,7 +42,7 @@ func (st *reqState) fit(code int) {
 	st.drop(h, hdrPermissions)
 	st.drop(h, hdrOpenerPolicy)
 	st.drop(h, hdrEmbedderPol)
-	if len(h[hdrFrameOptions]) > 0 && framingForbidden(h[hdrCSP]) {
+	if len(h[hdrFrameOptions]) > 0 && st.s.framingForbidden(h[hdrCSP]) {
 		st.drop(h, hdrFrameOptions)
 	}
 	if (code < 300 || code >= 400) && !strings.EqualFold(mt, "text/css") {
@@ -75,8 +75,11 @@ func (st *reqState) drop(h http.Header, key string) {
 // framingForbidden reports whether one of the enforced policies has a frame-ancestors
 // directive (several policies all apply, so one is enough). Report-only policies do not
 // count: they forbid nothing.
-func framingForbidden(policies []string) bool {
+func (s *Security) framingForbidden(policies []string) bool {
 	for _, p := range policies {
+		if s.apiPolicy != nil && p == s.apiPolicy.static {
+			return true // APICSP has the directive
+		}
 		for p != "" {
 			var d string
 			d, p, _ = strings.Cut(p, ";")
@@ -107,19 +110,18 @@ func mediaType(contentType []string) string {
 // a permissions policy or an opener policy: HTML, XML, SVG, PDF, JavaScript, and
 // anything without a valid media type (left to the browser's sniffing).
 func startsContext(mt string) bool {
+	mt = strings.ToLower(mt) // no copy when it is lower case already
+	switch mt {
+	case "application/json", "application/problem+json":
+		return false
+	case "text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+		"application/pdf", "text/javascript", "application/javascript":
+		return true
+	}
 	if !strings.Contains(mt, "/") {
 		return true
 	}
-	for _, doc := range [...]string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "application/pdf"} {
-		if strings.EqualFold(mt, doc) {
-			return true
-		}
-	}
-	if len(mt) > 4 && strings.EqualFold(mt[len(mt)-4:], "+xml") {
-		return true
-	}
-	// text/javascript and its legacy names (application/javascript, application/x-javascript,
+	// +xml types, and the legacy names of JavaScript (application/x-javascript,
 	// text/ecmascript ...): a worker takes its policies from its script's response.
-	_, sub, _ := strings.Cut(strings.ToLower(mt), "/")
-	return strings.Contains(sub, "javascript") || strings.Contains(sub, "ecmascript")
+	return strings.HasSuffix(mt, "+xml") || strings.Contains(mt, "javascript") || strings.Contains(mt, "ecmascript")
 }
