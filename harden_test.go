@@ -154,7 +154,9 @@ func TestZeroConfigServesAHardenedApplication(t *testing.T) {
 	assert.Equal(t, "max-age=31536000; includeSubDomains", r.header.Get("Strict-Transport-Security"))
 	assert.Contains(t, r.header.Get("Content-Security-Policy"), "default-src 'none'")
 	assert.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
-	assert.Equal(t, "DENY", r.header.Get("X-Frame-Options"))
+	assert.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Empty(t, r.header.Get("X-Frame-Options"), "JSON: the policy's frame-ancestors says it")
+	assert.Equal(t, "same-origin", r.header.Get("Cross-Origin-Resource-Policy"))
 	assert.Equal(t, `"default-1s";q=2;w=1`, r.header.Get("RateLimit-Policy"), "the default rule's tightest window")
 	assert.Len(t, r.header.Get("X-Request-ID"), 32)
 
@@ -168,6 +170,17 @@ func TestZeroConfigServesAHardenedApplication(t *testing.T) {
 	m := get(t, srv, "/metrics")
 	assert.Equal(t, http.StatusNotFound, m.status, "production without a metricsToken: /metrics is the application's")
 	assert.NotContains(t, m.body, "harden_")
+}
+
+// A response net/http sniffs may be a document: it keeps the headers JSON goes without.
+func TestZeroConfigSniffedResponseKeepsDocumentHeaders(t *testing.T) {
+	srv := httptest.NewTLSServer(newStack(t, harden.Config{}).Handler(app()))
+	defer srv.Close()
+	page := get(t, srv, "/users/7")
+	require.Equal(t, http.StatusOK, page.status, page.body)
+	assert.Equal(t, "DENY", page.header.Get("X-Frame-Options"))
+	assert.Equal(t, "strict-origin-when-cross-origin", page.header.Get("Referrer-Policy"))
+	assert.Equal(t, "same-origin", page.header.Get("Cross-Origin-Opener-Policy"))
 }
 
 // Plain HTTP in production: without AllowedHosts, a 400 and never a redirect, whatever

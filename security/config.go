@@ -144,7 +144,10 @@ type CSPConfig struct {
 }
 
 // Headers configures the fixed security headers. An empty field means its default; the
-// value Omit ("-") suppresses the header.
+// value Omit ("-") suppresses the header. Referrer-Policy, Permissions-Policy,
+// X-Frame-Options and the opener and embedder policies are sent on responses a browser
+// may render as a document or run as a worker, and left off the others (see the package
+// doc's defaults).
 type Headers struct {
 	// ReferrerPolicy defaults to "strict-origin-when-cross-origin".
 	ReferrerPolicy string

@@ -22,8 +22,8 @@ func typed(contentType string) http.Handler {
 	})
 }
 
-// With the default policy, a response no browser renders as a document gets APICSP;
-// documents, and responses whose type net/http will sniff, keep the full policy.
+// With the default policy, a response no browser renders as a document or runs as a
+// worker gets APICSP; documents, scripts (a worker takes its policy from its script), and responses whose type net/http will sniff, keep the full policy.
 func TestDefaultPolicyFitsTheResponse(t *testing.T) {
 	s := mustNew(t, Config{})
 	for ct, want := range map[string]string{
@@ -37,6 +37,8 @@ func TestDefaultPolicyFitsTheResponse(t *testing.T) {
 		"image/svg+xml":                     defaultPolicyNoNonce,
 		"application/atom+xml":              defaultPolicyNoNonce,
 		"application/pdf":                   defaultPolicyNoNonce,
+		"text/javascript; charset=utf-8":    defaultPolicyNoNonce,
+		"application/x-JavaScript":          defaultPolicyNoNonce,
 		"":                                  defaultPolicyNoNonce,
 		"html":                              defaultPolicyNoNonce,
 		" text/html ; charset=windows-1252": defaultPolicyNoNonce,

@@ -68,18 +68,30 @@
 //     host-checked.
 //   - Strict-Transport-Security: max-age=31536000; includeSubDomains (HTTPS only);
 //     preload only with HSTS.Preload.
-//   - Content-Security-Policy: DefaultCSP on documents (HTML, XML, SVG, PDF, or no
-//     Content-Type yet), enforced (not ReportOnly); no report endpoint unless
+//   - Content-Security-Policy: DefaultCSP on documents and scripts (HTML, XML, SVG, PDF,
+//     JavaScript, or no Content-Type yet), enforced (not ReportOnly); no report endpoint unless
 //     CSP.ReportURI is set. A response whose handler calls Nonce carries a fresh nonce in
 //     script-src and style-src; other documents carry the policy without nonce, which
 //     allows no inline code at all and costs no random draw. Responses no browser renders
-//     as a document (JSON, problems, images, stylesheets) carry APICSP instead, 79 bytes
-//     instead of 197, which forbids everything, framing included. A Policy you set is
-//     sent as it is on every response.
+//     as a document nor runs as a worker (JSON, problems, images, stylesheets) carry
+//     APICSP instead, 79 bytes instead of 197, which forbids everything, framing included.
+//     A Policy you set is sent as it is on every response.
 //   - Referrer-Policy: strict-origin-when-cross-origin; Permissions-Policy: camera=(),
 //     geolocation=(), microphone=(); X-Content-Type-Options: nosniff; X-Frame-Options:
 //     DENY; Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy: same-origin;
 //     Cross-Origin-Embedder-Policy: not sent.
+//   - Responses no browser renders as a document or runs as a worker (JSON, problems,
+//     images, stylesheets, fonts: any Content-Type but HTML, XML, SVG, PDF and
+//     JavaScript) go without the headers that govern only documents, about 170 bytes
+//     and four header fields of the defaults: Permissions-Policy,
+//     Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy; X-Frame-Options when
+//     an enforced policy of the response has frame-ancestors (APICSP does); and
+//     Referrer-Policy except on stylesheets and redirects, whose follow-up requests it
+//     governs. Strict-Transport-Security, X-Content-Type-Options and
+//     Cross-Origin-Resource-Policy, which protect the response itself, stay on every
+//     response, and a value the handler set itself is never removed. Every header field
+//     costs twice on the wire: net/http copies and sorts the header map of each response,
+//     and the client parses it.
 //   - Set-Cookie: Secure (over HTTPS), HttpOnly (unless Cookies.ScriptReadable) and
 //     SameSite=Lax are added when missing.
 //   - CSRF: cross-origin POST/PUT/PATCH/DELETE from browsers get 403, except from CORS

@@ -57,6 +57,19 @@ func (b *valueBuf) set(h http.Header, key, v string) {
 	b.n++
 }
 
+// owns reports whether v is a value slice set by b, not since replaced.
+func (b *valueBuf) owns(v []string) bool {
+	if len(v) != 1 {
+		return false
+	}
+	for i := range b.n {
+		if &b.slots[i] == &v[0] {
+			return true
+		}
+	}
+	return false
+}
+
 func headerOr(v, def string) string {
 	switch v {
 	case "":

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 )
 
 // reqState is the per-request state and the ResponseWriter handed to the next handler:
@@ -74,46 +73,8 @@ func (st *reqState) WriteHeader(code int) {
 		return
 	}
 	st.hardenCookies()
-	st.fitCSP()
+	st.fit(code)
 	st.w.WriteHeader(code)
-}
-
-// fitCSP sends APICSP instead of the default policy on a response that no browser
-// renders as a document (JSON, an image, a stylesheet): the directives of DefaultCSP
-// that govern what a page loads have nothing to govern there, and the four of APICSP
-// forbid everything, framing included, in half the bytes. A response with no
-// Content-Type yet is sniffed by net/http later, so it keeps the full policy.
-func (st *reqState) fitCSP() {
-	s := st.s
-	if s.apiPolicy == nil || st.policy != s.policy || st.nonce != "" {
-		return
-	}
-	h := st.w.Header()
-	if isDocument(h["Content-Type"]) {
-		return
-	}
-	if v := h[s.cspHeader]; len(v) == 1 && v[0] == s.policy.static {
-		st.vals.set(h, s.cspHeader, s.apiPolicy.static)
-	}
-}
-
-// isDocument reports whether a response of this Content-Type may be rendered as a
-// document whose content a CSP governs.
-func isDocument(contentType []string) bool {
-	if len(contentType) == 0 {
-		return true
-	}
-	mt, _, _ := strings.Cut(contentType[0], ";")
-	mt = strings.TrimSpace(mt)
-	if !strings.Contains(mt, "/") {
-		return true // not a media type: leave it to the browser's sniffing, under the full policy
-	}
-	for _, doc := range [...]string{"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "application/pdf"} {
-		if strings.EqualFold(mt, doc) {
-			return true
-		}
-	}
-	return len(mt) > 4 && strings.EqualFold(mt[len(mt)-4:], "+xml")
 }
 
 // Write sends the body, implying a 200 status.

@@ -40,15 +40,26 @@ func TestProductionChain(t *testing.T) {
 	if r.header.Get("Strict-Transport-Security") != "max-age=31536000; includeSubDomains" {
 		t.Fatalf("HSTS %q", r.header.Get("Strict-Transport-Security"))
 	}
-	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Cross-Origin-Resource-Policy"} {
 		if r.header.Get(h) == "" {
 			t.Errorf("missing %s", h)
+		}
+	}
+	// JSON is no document: the headers that govern only documents are left off it.
+	for _, h := range []string{"Referrer-Policy", "X-Frame-Options", "Permissions-Policy", "Cross-Origin-Opener-Policy"} {
+		if v := r.header.Get(h); v != "" {
+			t.Errorf("JSON response carries %s: %s", h, v)
 		}
 	}
 
 	// The page's nonces are the header's, and the policy allows no inline script
 	// without it.
 	r = s.expect(http.StatusOK, "GET", "/", "", nil, viaProxy...)
+	for _, h := range []string{"Referrer-Policy", "X-Frame-Options", "Permissions-Policy", "Cross-Origin-Opener-Policy"} {
+		if r.header.Get(h) == "" {
+			t.Errorf("page misses %s", h)
+		}
+	}
 	csp := r.header.Get("Content-Security-Policy")
 	m := regexp.MustCompile(`'nonce-([A-Za-z0-9+/=_-]+)'`).FindStringSubmatch(csp)
 	if m == nil || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
