@@ -76,7 +76,7 @@ func Example() {
 	// /formulas  200 hit gzip
 	// /formulas session=alice 200 fwd=bypass gzip
 	// /hello 200 max-age=31536000; includeSubDomains
-	// /hello "default-1s";q=20;w=1, "default-1h";q=1000;w=3600
+	// /hello "default-1s";q=20;w=1
 	// /live 200
 	// /metrics 404
 }

@@ -164,7 +164,7 @@ func TestZeroConfigServesAHardenedApplication(t *testing.T) {
 	assert.Contains(t, r.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 	assert.Empty(t, r.header.Get("X-Frame-Options"), "JSON: the policy's frame-ancestors says it")
 	assert.Equal(t, "same-origin", r.header.Get("Cross-Origin-Resource-Policy"))
-	assert.Contains(t, r.header.Get("RateLimit-Policy"), `q=1000;w=86400`, "the default rule")
+	assert.Equal(t, `"default-1s";q=2;w=1`, r.header.Get("RateLimit-Policy"), "the default rule's tightest window")
 	assert.Len(t, r.header.Get("X-Request-ID"), 32)
 
 	live := get(t, srv, "/live")

@@ -39,10 +39,16 @@
 //     settings, to stack a tighter limit on some routes.
 //   - Cost: 1 unit per request. ExemptPaths, ExemptCIDRs and Exempt let requests
 //     through uncounted.
-//   - Headers: RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers),
-//     about 40 bytes per window of the rule; Retry-After (seconds) on 429. HeadersAll adds
-//     X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time) of the
-//     tightest limit, about 90 bytes more, for clients that read only those.
+//   - Headers: RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers)
+//     with one item each, for the tightest window of the rule, e.g.
+//     `"default-1s";q=2;w=1` and `"default-1s";r=1;t=1`: about 75 bytes with DefaultRule,
+//     whatever the number of windows; Retry-After (seconds) on 429. The tightest window
+//     is the one with the fewest units left, on a tie the one whose quota is whole again
+//     first, and on 429 the one that blocks longest (store.Decision.Tightest), whose t
+//     is then Retry-After with fixed windows. Limiters stacked on a route each add their
+//     item. HeadersAll adds X-RateLimit-Limit, X-RateLimit-Remaining and
+//     X-RateLimit-Reset (Unix time) of the same window, about 80 bytes more, for clients
+//     that read only those.
 //   - Rejections: 429 with an application/problem+json body, replaceable by
 //     DenyHandler (DecisionFrom gives the decision).
 //   - Store failures: fail-open (logged once per outage and counted), or FailClosed

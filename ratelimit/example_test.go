@@ -105,12 +105,13 @@ func ExampleLimiter_With() {
 	r := httptest.NewRequest("POST", "/api/auth/login", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	for _, v := range w.Header().Values("RateLimit-Policy") {
-		fmt.Println(v)
-	}
+	// Each limiter adds an item for its tightest window: the default rule's second
+	// (1 unit left), and login's minute.
+	fmt.Println(w.Header().Values("RateLimit-Policy"))
+	fmt.Println(w.Header().Values("RateLimit"))
 	// Output:
-	// "default-1d";q=1000;w=86400, "default-1h";q=100;w=3600, "default-1s";q=2;w=1
-	// "login-1m";q=5;w=60
+	// ["default-1s";q=2;w=1 "login-1m";q=5;w=60]
+	// ["default-1s";r=1;t=1 "login-1m";r=4;t=60]
 }
 
 // ExampleIPKey counts each API key apart from each client address, behind a proxy that

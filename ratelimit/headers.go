@@ -13,8 +13,12 @@ type HeaderMode uint8
 
 const (
 	// HeadersDraft sets RateLimit-Policy and RateLimit
-	// (draft-ietf-httpapi-ratelimit-headers), the default: every limit with its quota,
-	// window, remaining units and reset, in two fields.
+	// (draft-ietf-httpapi-ratelimit-headers), the default: one item each, for the
+	// tightest window of the rule, the one the legacy fields describe too (see
+	// store.Decision.Tightest). RateLimit-Policy gives its quota q and window w in
+	// seconds, RateLimit the units remaining r and the seconds t until its quota is
+	// whole again; both name it alike, e.g. "default-1s". On 429 it is the window that
+	// blocks longest: t is then Retry-After with fixed windows.
 	HeadersDraft HeaderMode = iota
 	// HeadersAll sets the draft fields and the legacy ones, for clients written against
 	// X-RateLimit-*.
@@ -37,30 +41,25 @@ const (
 	headerRetryAfter = "Retry-After"
 )
 
-// policyNames returns the quoted policy identifiers of each limit, e.g. "default-1h".
-func policyNames(name string, rule Rule) []string {
-	out := make([]string, len(rule))
-	for i, l := range rule {
-		out[i] = `"` + name + "-" + compactPeriod(l.Period) + `"`
-	}
-	return out
+// draftWindow is what the draft fields say of one limit of a rule, formatted once when
+// the limiter is made.
+type draftWindow struct {
+	policy string // the RateLimit-Policy item: "default-1h";q=100;w=3600
+	item   string // the start of the RateLimit item: "default-1h";r=
 }
 
-// policyHeader formats the RateLimit-Policy value: one item per limit with its quota q
-// and window w in seconds.
-func policyHeader(names []string, rule Rule) string {
-	var b []byte
+// draftWindows formats the policy item of each limit of rule, named after the limiter
+// and the limit's period ("default-1h"), and the start of its RateLimit item.
+func draftWindows(name string, rule Rule) []draftWindow {
+	out := make([]draftWindow, len(rule))
 	for i, l := range rule {
-		if i > 0 {
-			b = append(b, ", "...)
+		id := `"` + name + "-" + compactPeriod(l.Period) + `"`
+		out[i] = draftWindow{
+			policy: id + ";q=" + strconv.FormatUint(l.Count, 10) + ";w=" + strconv.FormatInt(ceilSeconds(l.Period), 10),
+			item:   id + ";r=",
 		}
-		b = append(b, names[i]...)
-		b = append(b, ";q="...)
-		b = strconv.AppendUint(b, l.Count, 10)
-		b = append(b, ";w="...)
-		b = strconv.AppendInt(b, ceilSeconds(l.Period), 10)
 	}
-	return string(b)
+	return out
 }
 
 func compactPeriod(d time.Duration) string {
@@ -84,29 +83,33 @@ func ceilSeconds(d time.Duration) int64 {
 }
 
 // writeHeaders sets the headers of the limiter's mode for d, decided at the Unix time
-// decidedAt (nanoseconds, 0 if unknown). The draft fields are added, so limiters stacked
-// on one route each report their policies; the legacy fields describe the tightest limit
-// and are replaced only by a tighter one.
+// decidedAt (nanoseconds, 0 if unknown). Both families describe one limit of the rule,
+// the one d.Tightest picks. The draft fields are added, so limiters stacked on one route
+// each report their tightest limit; the legacy fields are replaced only by a tighter
+// limit than the one they describe.
 //
-// The values are formatted into one buffer and become one string, and the new header
-// slices are cut from one array, each with its own capacity, so that appending to one
-// never writes into another: two allocations per response, whatever the mode.
+// The policy item is a string formatted when the limiter was made. The other values are
+// formatted into one buffer and become one string, and the new header slices are cut
+// from one array, each with its own capacity, so that appending to one never writes into
+// another: two allocations per response, whatever the mode.
 func (l *Limiter) writeHeaders(h http.Header, d *store.Decision, decidedAt int64) {
-	draft := l.headers == HeadersAll || l.headers == HeadersDraft
-	legacy := l.headers == HeadersAll || l.headers == HeadersLegacy
-	var t store.LimitStatus
-	if legacy {
-		t = d.Tightest()
-		legacy = !tighterBefore(h, t.Remaining)
+	if l.headers == HeadersNone {
+		return
 	}
+	i, t := tightest(d)
+	draft := (l.headers == HeadersAll || l.headers == HeadersDraft) && i >= 0 && i < len(l.windows)
+	legacy := (l.headers == HeadersAll || l.headers == HeadersLegacy) && !tighterBefore(h, t.Remaining)
 	if !draft && !legacy {
 		return
 	}
-	var buf [512]byte
+	var buf [256]byte
 	b := buf[:0]
 	var ends [4]int // where the RateLimit, X-RateLimit-Limit and -Remaining values end
 	if draft {
-		b = l.appendRateLimit(b, d)
+		b = append(b, l.windows[i].item...)
+		b = strconv.AppendUint(b, t.Remaining, 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, ceilSeconds(t.Reset), 10)
 	}
 	ends[0] = len(b)
 	if legacy {
@@ -120,7 +123,7 @@ func (l *Limiter) writeHeaders(h http.Header, d *store.Decision, decidedAt int64
 	v := string(b)
 	slots := make([]string, 0, 5)
 	if draft {
-		slots = addValue(h, headerPolicy, l.policy, slots)
+		slots = addValue(h, headerPolicy, l.windows[i].policy, slots)
 		slots = addValue(h, headerRateLimit, v[:ends[0]], slots)
 	}
 	if legacy {
@@ -130,20 +133,17 @@ func (l *Limiter) writeHeaders(h http.Header, d *store.Decision, decidedAt int64
 	}
 }
 
-// appendRateLimit appends the RateLimit value of d: per limit, its policy name, the
-// units remaining and the seconds until the quota is whole again.
-func (l *Limiter) appendRateLimit(b []byte, d *store.Decision) []byte {
-	for i, st := range d.Limits[:d.N] {
-		if i > 0 {
-			b = append(b, ", "...)
+// tightest returns d.Tightest() and its index in d.Limits, which is that of its limit in
+// the rule, or -1 for a decision without limits. A status equal to it earlier in
+// d.Limits has the same limit, hence the same draft items.
+func tightest(d *store.Decision) (int, store.LimitStatus) {
+	t := d.Tightest()
+	for i := range d.Limits[:d.N] {
+		if d.Limits[i] == t {
+			return i, t
 		}
-		b = append(b, l.policyNames[i]...)
-		b = append(b, ";r="...)
-		b = strconv.AppendUint(b, st.Remaining, 10)
-		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, ceilSeconds(st.Reset), 10)
 	}
-	return b
+	return -1, t
 }
 
 // tighterBefore reports whether a limiter before this one already reported a limit with

@@ -97,12 +97,11 @@ type Config struct {
 // Limiter is rate limiting middleware. It is safe for concurrent use.
 type Limiter struct {
 	*shared
-	name        string
-	rule        Rule
-	perRoute    bool
-	policy      string
-	policyNames []string
-	m           limiterMetrics
+	name     string
+	rule     Rule
+	perRoute bool
+	windows  []draftWindow
+	m        limiterMetrics
 }
 
 // shared is what a limiter and those derived from it with With have in common.
@@ -234,15 +233,13 @@ func (sh *shared) limiter(name string, rule Rule, perRoute bool) (*Limiter, erro
 	if err := rule.Validate(); err != nil {
 		return nil, err
 	}
-	names := policyNames(name, rule)
 	return &Limiter{
-		shared:      sh,
-		name:        name,
-		rule:        append(Rule(nil), rule...),
-		perRoute:    perRoute,
-		policy:      policyHeader(names, rule),
-		policyNames: names,
-		m:           sh.vecs.forLimiter(name),
+		shared:   sh,
+		name:     name,
+		rule:     append(Rule(nil), rule...),
+		perRoute: perRoute,
+		windows:  draftWindows(name, rule),
+		m:        sh.vecs.forLimiter(name),
 	}, nil
 }
 

@@ -63,8 +63,9 @@ func TestDefaultsAndHeaders(t *testing.T) {
 
 	w := do(h, "GET", "/", "192.0.2.1:1234")
 	require.Equal(t, http.StatusOK, w.Code)
-	assert.Equal(t, `"default-1d";q=1000;w=86400, "default-1h";q=100;w=3600, "default-1s";q=2;w=1`, w.Header().Get("RateLimit-Policy"))
-	assert.Equal(t, `"default-1d";r=999;t=86400, "default-1h";r=99;t=3600, "default-1s";r=1;t=1`, w.Header().Get("RateLimit"))
+	// The draft fields carry the tightest window alone: the second's, 1 unit left.
+	assert.Equal(t, []string{`"default-1s";q=2;w=1`}, w.Header().Values("RateLimit-Policy"))
+	assert.Equal(t, []string{`"default-1s";r=1;t=1`}, w.Header().Values("RateLimit"))
 	for _, legacy := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
 		assert.Empty(t, w.Header().Values(legacy), "HeadersAll only: %s", legacy)
 	}
@@ -75,7 +76,9 @@ func TestDefaultsAndHeaders(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.Equal(t, "1", w.Header().Get("Retry-After"))
 	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
-	assert.Equal(t, `"default-1d";r=998;t=86400, "default-1h";r=98;t=3600, "default-1s";r=0;t=1`, w.Header().Get("RateLimit"))
+	// On 429, the exhausted window, its reset being Retry-After.
+	assert.Equal(t, `"default-1s";r=0;t=1`, w.Header().Get("RateLimit"))
+	assert.Equal(t, `"default-1s";q=2;w=1`, w.Header().Get("RateLimit-Policy"))
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
 	assert.Equal(t, 429.0, body["status"])
@@ -84,6 +87,44 @@ func TestDefaultsAndHeaders(t *testing.T) {
 
 	// Another client has its own counters.
 	assert.Equal(t, http.StatusOK, do(h, "GET", "/", "192.0.2.2:1234").Code)
+}
+
+// TestDraftFieldsCarryTheTightestWindow checks that RateLimit-Policy and RateLimit carry
+// one item, for the window the X-RateLimit-* fields describe: the fewest units left, the
+// shortest reset on a tie, and on 429 the window that blocks longest.
+func TestDraftFieldsCarryTheTightestWindow(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	for _, tc := range []struct {
+		name, rule        string
+		requests          int
+		policy, rateLimit string
+		limit, remaining  string
+		code              int
+		retryAfter        string
+	}{
+		{"fewest left, not the shortest period", "10 per second;3 per hour", 1,
+			`"default-1h";q=3;w=3600`, `"default-1h";r=2;t=3600`, "3", "2", 200, ""},
+		{"a tie goes to the shortest reset", "3 per minute;3 per hour", 1,
+			`"default-1m";q=3;w=60`, `"default-1m";r=2;t=60`, "3", "2", 200, ""},
+		{"the exhausted window on 429", "10 per second;2 per hour;5 per day", 3,
+			`"default-1h";q=2;w=3600`, `"default-1h";r=0;t=3600`, "2", "0", 429, "3600"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLimiter(t, ratelimit.Config{Rule: ratelimit.MustParseRule(tc.rule), Headers: ratelimit.HeadersAll, Now: clock})
+			h := l.Handler(okHandler)
+			var w *httptest.ResponseRecorder
+			for range tc.requests {
+				w = do(h, "GET", "/", "192.0.2.1:1")
+			}
+			require.Equal(t, tc.code, w.Code)
+			assert.Equal(t, []string{tc.policy}, w.Header().Values("RateLimit-Policy"))
+			assert.Equal(t, []string{tc.rateLimit}, w.Header().Values("RateLimit"))
+			assert.Equal(t, tc.limit, w.Header().Get("X-RateLimit-Limit"))
+			assert.Equal(t, tc.remaining, w.Header().Get("X-RateLimit-Remaining"))
+			assert.Equal(t, tc.retryAfter, w.Header().Get("Retry-After"))
+		})
+	}
 }
 
 func TestHeaderModes(t *testing.T) {
@@ -235,6 +276,7 @@ func TestPerRouteOnTopOfDefault(t *testing.T) {
 	w := do(h, "POST", "/api/auth/login", "192.0.2.1:1")
 	require.Equal(t, 200, w.Code)
 	assert.Equal(t, []string{`"default-1m";q=6;w=60`, `"login-1m";q=5;w=60`}, w.Header().Values("RateLimit-Policy"))
+	assert.Equal(t, []string{`"default-1m";r=1;t=60`, `"login-1m";r=4;t=60`}, w.Header().Values("RateLimit"))
 	// The default limit counts every request: 4 + 1 so far; one more, then 429.
 	assert.Equal(t, "1", w.Header().Get("X-RateLimit-Remaining"), "legacy headers show the tightest limit")
 	assert.Equal(t, []int{200, 429}, codes(h, 2, "GET", "/api/formulas", "192.0.2.1:1"))

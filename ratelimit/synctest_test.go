@@ -32,14 +32,18 @@ func TestDefaultRuleOverTime(t *testing.T) {
 		time.Sleep(time.Second)
 		w := do(h, "GET", "/", ip)
 		require.Equal(t, 429, w.Code, "100 per hour reached")
-		// The hour opened 50 s ago.
+		// The hour opened 50 s ago. The draft fields describe the exhausted hour, not the
+		// second, which has 2 units left, nor the day.
 		assert.Equal(t, strconv.Itoa(3600-50), w.Header().Get("Retry-After"))
+		assert.Equal(t, []string{`"default-1h";r=0;t=3550`}, w.Header().Values("RateLimit"))
+		assert.Equal(t, []string{`"default-1h";q=100;w=3600`}, w.Header().Values("RateLimit-Policy"))
 		time.Sleep(3550*time.Second - time.Nanosecond)
 		assert.Equal(t, 429, do(h, "GET", "/", ip).Code)
 		time.Sleep(time.Nanosecond)
 		assert.Equal(t, 200, do(h, "GET", "/", ip).Code)
 		w = do(h, "GET", "/", ip)
-		assert.Equal(t, `"default-1d";r=898;t=82800, "default-1h";r=98;t=3600, "default-1s";r=0;t=1`, w.Header().Get("RateLimit"))
+		// Fewest units left: the second's window.
+		assert.Equal(t, `"default-1s";r=0;t=1`, w.Header().Get("RateLimit"))
 	})
 }
 
