@@ -145,8 +145,9 @@ type CSPConfig struct {
 
 // Headers configures the fixed security headers. An empty field means its default; the
 // value Omit ("-") suppresses the header. Referrer-Policy, Permissions-Policy,
-// X-Frame-Options and the opener and embedder policies are sent on responses a browser
-// may render as a document or run as a worker, and left off the others (see the package
+// X-Frame-Options and the opener and embedder policies are added when the response's
+// header is written, unless the handler set its own value, on responses a browser may
+// render as a document or run as a worker, and left off the others (see the package
 // doc's defaults).
 type Headers struct {
 	// ReferrerPolicy defaults to "strict-origin-when-cross-origin".

@@ -88,10 +88,12 @@
 //     an enforced policy of the response has frame-ancestors (APICSP does); and
 //     Referrer-Policy except on stylesheets and redirects, whose follow-up requests it
 //     governs. Strict-Transport-Security, X-Content-Type-Options and
-//     Cross-Origin-Resource-Policy, which protect the response itself, stay on every
-//     response, and a value the handler set itself is never removed. Every header field
-//     costs twice on the wire: net/http copies and sorts the header map of each response,
-//     and the client parses it.
+//     Cross-Origin-Resource-Policy, which protect the response itself, are set before
+//     the handler runs; the document headers are added when the response's header is
+//     written, once its Content-Type is known, and only where the handler did not set its
+//     own value (deleting one beforehand does not remove it: set another value, or Omit
+//     in Config.Headers). Every header field costs twice on the wire: net/http copies
+//     and sorts the header map of each response, and the client parses it.
 //   - Set-Cookie: Secure (over HTTPS), HttpOnly (unless Cookies.ScriptReadable) and
 //     SameSite=Lax are added when missing.
 //   - CSRF: cross-origin POST/PUT/PATCH/DELETE from browsers get 403, except from CORS

@@ -17,37 +17,49 @@ const (
 	frameAncestorsDn = "frame-ancestors"
 )
 
-// fit adjusts the headers to the response once its status and Content-Type are known. A
-// response no browser renders as a document or runs as a worker — JSON, a problem, an
-// image, a stylesheet, a font — gets APICSP instead of the default policy (fitCSP) and
-// none of the headers that govern only documents:
+// fit completes the headers once the response's status and Content-Type are known. A
+// response a browser may render as a document or run as a worker gets the headers that
+// govern only those (Permissions-Policy, Cross-Origin-Opener-Policy,
+// Cross-Origin-Embedder-Policy, X-Frame-Options, Referrer-Policy). Any other response —
+// JSON, a problem, an image, a stylesheet, a font — gets APICSP instead of the default
+// policy (fitCSP) and, of those headers, only:
 //
-//   - Permissions-Policy, Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy
-//     apply to documents (and workers) alone;
-//   - X-Frame-Options says what the enforced CSP's frame-ancestors directive already says
-//     (it is kept when no enforced policy of the response has that directive);
-//   - Referrer-Policy governs the requests a document, a worker or a stylesheet makes,
-//     and the request that follows a redirect: it is kept on stylesheets and on 3xx.
+//   - X-Frame-Options when no enforced policy of the response has frame-ancestors, which
+//     says the same to every current browser (APICSP has it);
+//   - Referrer-Policy on stylesheets and redirects, since it governs the requests a
+//     stylesheet makes and the request that follows a redirect.
 //
-// Strict-Transport-Security, X-Content-Type-Options and Cross-Origin-Resource-Policy,
-// which protect the response itself, stay on every response. A response without a
-// Content-Type yet is sniffed by net/http later, so it keeps every header.
+// A header the handler set itself is left as it is. A response without a Content-Type
+// is sniffed by net/http later, so it is treated as a document. The headers that
+// protect every response (Strict-Transport-Security, X-Content-Type-Options,
+// Cross-Origin-Resource-Policy) were set before the handler ran.
 func (st *reqState) fit(code int) {
 	h := st.w.Header()
 	mt := mediaType(h["Content-Type"])
-	if startsContext(mt) {
-		return
+	doc := startsContext(mt)
+	if !doc {
+		st.fitCSP(h)
 	}
-	st.fitCSP(h)
-	st.drop(h, hdrPermissions)
-	st.drop(h, hdrOpenerPolicy)
-	st.drop(h, hdrEmbedderPol)
-	if len(h[hdrFrameOptions]) > 0 && st.s.framingForbidden(h[hdrCSP]) {
-		st.drop(h, hdrFrameOptions)
+	for _, kv := range st.s.headers.document {
+		if _, set := h[kv.key]; set {
+			continue
+		}
+		if doc || st.wantedOffDocuments(h, kv.key, code, mt) {
+			st.vals.set(h, kv.key, kv.val)
+		}
 	}
-	if (code < 300 || code >= 400) && !strings.EqualFold(mt, "text/css") {
-		st.drop(h, hdrReferrer)
+}
+
+// wantedOffDocuments reports whether the document header key still does a job on a
+// response that is not a document.
+func (st *reqState) wantedOffDocuments(h http.Header, key string, code int, mt string) bool {
+	switch key {
+	case hdrFrameOptions:
+		return !st.s.framingForbidden(h[hdrCSP])
+	case hdrReferrer:
+		return code >= 300 && code < 400 || strings.EqualFold(mt, "text/css")
 	}
+	return false
 }
 
 // fitCSP sends APICSP instead of the default policy: the directives of DefaultCSP that
@@ -61,14 +73,6 @@ func (st *reqState) fitCSP(h http.Header) {
 	}
 	if v := h[s.cspHeader]; len(v) == 1 && v[0] == s.policy.static {
 		st.vals.set(h, s.cspHeader, s.apiPolicy.static)
-	}
-}
-
-// drop deletes h[key] when it is still the value the middleware set: a value the handler
-// set, even an equal one, is its own.
-func (st *reqState) drop(h http.Header, key string) {
-	if st.vals.owns(h[key]) {
-		delete(h, key)
 	}
 }
 

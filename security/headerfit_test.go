@@ -72,6 +72,12 @@ func TestReferrerPolicyKeptWhereItGovernsRequests(t *testing.T) {
 	}
 	h = respond(s, http.StatusNotFound, "application/problem+json", nil)
 	assert.NotContains(t, h, "Referrer-Policy")
+
+	// The middleware's own HTTPS redirect too.
+	s = mustNew(t, Config{AllowedHosts: []string{"api.example.com"}, Headers: Headers{ReferrerPolicy: "no-referrer"}})
+	rec := serve(s.Handler(typed("text/plain")), newReq(http.MethodGet, "http://api.example.com/x", nil))
+	assert.Equal(t, http.StatusPermanentRedirect, rec.Code)
+	assert.Equal(t, "no-referrer", rec.Header().Get("Referrer-Policy"))
 }
 
 // X-Frame-Options goes only where an enforced policy of the response forbids framing.

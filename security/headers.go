@@ -11,10 +11,12 @@ import (
 )
 
 // staticHeaders are the headers that do not vary per request, computed once by
-// unrolled/secure from the configuration: one set for HTTPS responses (with HSTS) and
-// one for plain HTTP.
+// unrolled/secure from the configuration: those sent on every response, one set for
+// HTTPS (with HSTS) and one for plain HTTP, and those that govern only documents, added
+// when the response's header is written (see reqState.fit).
 type staticHeaders struct {
 	https, http []headerValue
+	document    []headerValue
 }
 
 type headerValue struct {
@@ -57,19 +59,6 @@ func (b *valueBuf) set(h http.Header, key, v string) {
 	b.n++
 }
 
-// owns reports whether v is a value slice set by b, not since replaced.
-func (b *valueBuf) owns(v []string) bool {
-	if len(v) != 1 {
-		return false
-	}
-	for i := range b.n {
-		if &b.slots[i] == &v[0] {
-			return true
-		}
-	}
-	return false
-}
-
 func headerOr(v, def string) string {
 	switch v {
 	case "":
@@ -105,7 +94,8 @@ func buildStaticHeaders(cfg *Config) (*staticHeaders, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &staticHeaders{http: plain, https: plain}
+	plain, document := splitDocument(plain)
+	out := &staticHeaders{http: plain, https: plain, document: document}
 	maxAge := cfg.HSTS.MaxAge
 	if maxAge == 0 {
 		maxAge = defaultHSTSMaxAge
@@ -125,8 +115,22 @@ func buildStaticHeaders(cfg *Config) (*staticHeaders, error) {
 		if out.https, err = secureHeaders(opt); err != nil {
 			return nil, err
 		}
+		out.https, _ = splitDocument(out.https)
 	}
 	return out, nil
+}
+
+// splitDocument separates the headers that govern only documents from the others.
+func splitDocument(set []headerValue) (always, document []headerValue) {
+	for _, kv := range set {
+		switch kv.key {
+		case hdrPermissions, hdrOpenerPolicy, hdrEmbedderPol, hdrFrameOptions, hdrReferrer:
+			document = append(document, kv)
+		default:
+			always = append(always, kv)
+		}
+	}
+	return always, document
 }
 
 // secureHeaders runs unrolled/secure once on a synthetic request and keeps the headers it

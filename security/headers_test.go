@@ -97,17 +97,41 @@ func TestHandlerMayOverrideHeaders(t *testing.T) {
 		w.Header().Add("Referrer-Policy", "no-referrer")
 	}))
 	rec := serve(h, newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
-	assert.Equal(t, "SAMEORIGIN", rec.Header().Get("X-Frame-Options"))
-	assert.Equal(t, []string{"strict-origin-when-cross-origin", "no-referrer"}, rec.Header().Values("Referrer-Policy"))
-	// The shared default slice was not written through.
+	assert.Equal(t, []string{"SAMEORIGIN"}, rec.Header().Values("X-Frame-Options"))
+	assert.Equal(t, []string{"no-referrer"}, rec.Header().Values("Referrer-Policy"), "the handler's value alone")
+	assert.Equal(t, "same-origin", rec.Header().Get("Cross-Origin-Opener-Policy"), "the others are added")
 	rec = serve(s.Handler(&okHandler{}), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
 	assert.Equal(t, []string{"strict-origin-when-cross-origin"}, rec.Header().Values("Referrer-Policy"))
+}
+
+// The headers that govern only documents are added as the header is written, so a
+// handler replaces one by setting its own value; deleting it beforehand does nothing.
+func TestDocumentHeadersAddedWhenTheHeaderIsWritten(t *testing.T) {
+	s := mustNew(t, Config{})
+	var before []string
+	h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		before = w.Header().Values("Permissions-Policy")
+		w.Header().Del("X-Frame-Options")
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<p>hi</p>"))
+	}))
+	rec := serve(h, newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	assert.Empty(t, before)
+	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+	assert.Equal(t, "camera=(), geolocation=(), microphone=()", rec.Header().Get("Permissions-Policy"))
+
+	// A handler that writes nothing answers an empty 200 after it returns: no type, so
+	// every header.
+	rec = serve(s.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), newReq(http.MethodGet, "https://a.example/", nil, withTLS()))
+	for k, v := range documentOnly {
+		assert.Equal(t, v, rec.Header().Get(k), k)
+	}
 }
 
 func TestHeaderValuesNotSharedBetweenRequests(t *testing.T) {
 	s := mustNew(t, Config{CORS: CORS{Origins: []string{"https://app.example.com"}, AllowCredentials: true}})
 	h := s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, k := range []string{"X-Frame-Options", "Access-Control-Allow-Credentials", "Vary", "Strict-Transport-Security"} {
+		for _, k := range []string{"X-Content-Type-Options", "Access-Control-Allow-Credentials", "Vary", "Strict-Transport-Security"} {
 			w.Header()[k][0] = "tampered"
 		}
 	}))
@@ -116,7 +140,7 @@ func TestHeaderValuesNotSharedBetweenRequests(t *testing.T) {
 	}
 	serve(h, req())
 	rec := serve(s.Handler(&okHandler{}), req())
-	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 	assert.Equal(t, "true", rec.Header().Get("Access-Control-Allow-Credentials"))
 	assert.Equal(t, "Origin", rec.Header().Get("Vary"))
 	assert.Equal(t, "max-age=31536000; includeSubDomains", rec.Header().Get("Strict-Transport-Security"))

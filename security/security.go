@@ -351,7 +351,11 @@ func (s *Security) toHTTPS(w http.ResponseWriter, r *http.Request, host string, 
 	if r.URL.RawQuery != "" {
 		loc += "?" + r.URL.RawQuery
 	}
-	b.set(w.Header(), "Location", loc)
+	h := w.Header()
+	b.set(h, "Location", loc)
+	for _, kv := range s.headers.document {
+		b.set(h, kv.key, kv.val) // Referrer-Policy governs the request that follows
+	}
 	if s.metrics != nil {
 		s.metrics.redirects.Inc()
 	}

@@ -124,6 +124,7 @@ func (st *reqState) finish() {
 		return
 	}
 	st.hardenCookies()
+	st.fit(http.StatusOK)
 }
 
 func (st *reqState) hardenCookies() {

@@ -136,7 +136,7 @@ func TestConcurrentRequests(t *testing.T) {
 	srv := httptest.NewServer(s.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Add("Vary", "Accept")
-		h.Add("Referrer-Policy", "no-referrer")
+		h.Add("Cross-Origin-Resource-Policy", "same-site")
 		h.Add("Access-Control-Allow-Origin", "x")
 		h.Add("Set-Cookie", "a=1")
 		_, _ = io.WriteString(w, Nonce(r.Context()))
@@ -155,7 +155,7 @@ func TestConcurrentRequests(t *testing.T) {
 				}
 				b, _ := io.ReadAll(resp.Body)
 				_ = resp.Body.Close()
-				assert.Equal(t, []string{"strict-origin-when-cross-origin", "no-referrer"}, resp.Header.Values("Referrer-Policy"))
+				assert.Equal(t, []string{"same-origin", "same-site"}, resp.Header.Values("Cross-Origin-Resource-Policy"))
 				assert.Equal(t, []string{"Origin", "Accept"}, resp.Header.Values("Vary"))
 				nonces <- string(b)
 			}
