@@ -199,8 +199,13 @@ func (s *Stack) Handler(app http.Handler) http.Handler {
 	if app == nil {
 		app = http.NotFoundHandler()
 	}
+	rt, named := app.(router)
+	named = named && s.nameRoutes
+	if named {
+		app = routeRecorder(app)
+	}
 	inner := s.security.Handler(s.limiter.Handler(s.compressor.Handler(app)))
-	if rt, ok := app.(router); ok && s.nameRoutes {
+	if named {
 		inner = routeNamer(rt, inner)
 	}
 	return s.observer.Handler(s.answerProbes(inner))
@@ -218,16 +223,40 @@ func (s *Stack) answerProbes(next http.Handler) http.Handler {
 	})
 }
 
-// routeNamer records the pattern rt matches for each request, before the middleware that
-// may answer in its place. A CONNECT request keeps only a pattern naming CONNECT: for a
-// CONNECT redirect, ServeMux reports the path the client sent.
+// routeNamer names the request after the pattern rt matches when nothing inside did:
+// routeRecorder names every request the application served, so rt is asked only about
+// those answered before it (a 429, a redirect, a refusal), once they are answered.
 func routeNamer(rt router, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, p := rt.Handler(r); p != "" && (r.Method != http.MethodConnect || strings.HasPrefix(p, "CONNECT ")) {
-			observe.SetRoute(r.Context(), p)
-		}
+		defer func() {
+			if observe.Route(r.Context()) == "" {
+				_, p := rt.Handler(r)
+				nameRoute(r, p)
+			}
+		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// routeRecorder names the request after the pattern the application's ServeMux set on
+// it while serving it.
+func routeRecorder(app http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer nameRoute(r, "")
+		app.ServeHTTP(w, r)
+	})
+}
+
+// nameRoute records pattern p, or r.Pattern when p is empty. A CONNECT request keeps only
+// a pattern naming CONNECT: for a CONNECT redirect, ServeMux reports the path the client
+// sent.
+func nameRoute(r *http.Request, p string) {
+	if p == "" {
+		p = r.Pattern
+	}
+	if p != "" && (r.Method != http.MethodConnect || strings.HasPrefix(p, "CONNECT ")) {
+		observe.SetRoute(r.Context(), p)
+	}
 }
 
 // metricsHandler serves GET and HEAD with h, never to be stored by a cache, and answers

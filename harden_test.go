@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -488,6 +489,38 @@ func TestRefusalsAreLabelledByRoute(t *testing.T) {
 		assert.False(t, ok, "a request counted as unmatched")
 		assert.Contains(t, logs.String(), `"route":"GET /users/{id}","path":"/users/7","status":503`)
 	})
+}
+
+// countingMux counts the route lookups made besides serving.
+type countingMux struct {
+	*http.ServeMux
+	lookups atomic.Int32
+}
+
+func (m *countingMux) Handler(r *http.Request) (http.Handler, string) {
+	m.lookups.Add(1)
+	return m.ServeMux.Handler(r)
+}
+
+// A request the application serves is named after the pattern its ServeMux matched while
+// serving it: the mux is looked up a second time only for a request answered before it.
+func TestRoutesAreLookedUpOnlyForRefusals(t *testing.T) {
+	s := newStack(t, harden.Config{
+		Logger: quiet, RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("2 per hour")},
+		Observe: observe.Config{MetricsToken: metricsToken},
+	})
+	mux := &countingMux{ServeMux: app()}
+	srv := httptest.NewTLSServer(s.Handler(mux))
+	defer srv.Close()
+	assert.Equal(t, http.StatusOK, get(t, srv, "/users/1").status)
+	assert.Equal(t, http.StatusOK, get(t, srv, "/users/2").status)
+	assert.Zero(t, mux.lookups.Load(), "served requests are named by the mux that served them")
+	assert.Equal(t, http.StatusTooManyRequests, get(t, srv, "/users/3").status)
+	assert.Equal(t, int32(1), mux.lookups.Load())
+	v, ok := metric(t, srv, "harden_http_requests_total", "route", "GET /users/{id}", "code", "2xx")
+	assert.True(t, ok && v == "2", "%q", v)
+	v, ok = metric(t, srv, "harden_http_requests_total", "route", "GET /users/{id}", "code", "4xx")
+	assert.True(t, ok && v == "1", "%q", v)
 }
 
 // A client behind a trusted proxy that speaks X-Forwarded-For cannot pick its address

@@ -98,6 +98,21 @@ func (st *request) idAttrs() []any {
 	return []any{slog.String("request_id", st.id), slog.String("trace_id", st.traceID)}
 }
 
+// Route returns the route pattern recorded so far for the request ctx belongs to: the
+// last SetRoute, else the pattern Config.Router matched; "" when neither named one, or
+// outside an Observer's Handler. The pattern a ServeMux sets on the request it serves is
+// not seen here (that request is a copy): a handler inside records it with SetRoute.
+func Route(ctx context.Context) string {
+	st := fromContext(ctx)
+	if st == nil {
+		return ""
+	}
+	if p := st.route.Load(); p != nil {
+		return *p
+	}
+	return st.routed
+}
+
 // SetRoute records the route pattern of the request ctx belongs to, for a handler that
 // routes outside Config.Router (a probe served ahead of the application's ServeMux, say).
 // The pattern must be a fixed string, never the raw path, or metrics lose their bounded

@@ -94,3 +94,23 @@ harden_http_requests_total{code="4xx",method="GET",route="unmatched"} 1
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(metrics), observe.MetricRequests))
 }
+
+// Route reads back what SetRoute or Config.Router named, and nothing outside a Handler.
+func TestRouteReadsTheRecordedPattern(t *testing.T) {
+	assert.Empty(t, observe.Route(t.Context()))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /a/{id}", func(http.ResponseWriter, *http.Request) {})
+	var got []string
+	probe := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = append(got, observe.Route(r.Context()))
+		observe.SetRoute(r.Context(), "GET /set")
+		got = append(got, observe.Route(r.Context()))
+	})
+	for _, cfg := range []observe.Config{{}, {Router: mux}} {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		o, err := observe.New(cfg)
+		require.NoError(t, err)
+		o.Handler(probe).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/a/1", nil))
+	}
+	assert.Equal(t, []string{"", "GET /set", "GET /a/{id}", "GET /set"}, got)
+}
