@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nexus-reussite/harden/benchmarks/stack"
@@ -40,7 +41,10 @@ func serveStack(name string, size int, profileDir string) error {
 		_ = http.Serve(ctl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			_ = json.NewEncoder(w).Encode(childStats{Mallocs: ms.Mallocs})
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			_ = json.NewEncoder(w).Encode(childStats{Mallocs: ms.Mallocs, CPU: cpu})
 		}))
 	}()
 	if profileDir != "" {
@@ -59,8 +63,11 @@ func serveStack(name string, size int, profileDir string) error {
 	return nil
 }
 
+// childStats are the child's running totals: heap allocations and CPU time (user and
+// system) spent by the process.
 type childStats struct {
-	Mallocs uint64 `json:"mallocs"`
+	Mallocs uint64        `json:"mallocs"`
+	CPU     time.Duration `json:"cpu"`
 }
 
 // child is the parent's handle on a running stack process.
@@ -105,15 +112,15 @@ func startChild(name string, size int, profileDir string) (*child, error) {
 	return &child{cmd: cmd, stdin: stdin, app: addrs[0], ctl: addrs[1]}, nil
 }
 
-func (c *child) mallocs() (uint64, error) {
+func (c *child) stats() (childStats, error) {
+	var s childStats
 	resp, err := http.Get("http://" + c.ctl + "/")
 	if err != nil {
-		return 0, err
+		return s, err
 	}
 	defer resp.Body.Close()
-	var s childStats
 	err = json.NewDecoder(resp.Body).Decode(&s)
-	return s.Mallocs, err
+	return s, err
 }
 
 // peakRSS reads VmHWM (peak resident set) of the child in bytes.

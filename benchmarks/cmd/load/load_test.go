@@ -43,9 +43,10 @@ func TestRunWritesReport(t *testing.T) {
 	for _, name := range []string{"bare", "peer", "harden"} {
 		line := tableLine(t, table, name)
 		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		require.Len(t, cells, 9, line)
+		require.Len(t, cells, 10, line)
 		assert.NotEqual(t, "0", cells[1], "requests/s of %s", name)
-		assert.True(t, strings.HasSuffix(cells[5], "MiB"), line)
+		assert.True(t, strings.HasSuffix(cells[4], "µs") && cells[4] != "0.0µs", "server CPU per request: %s", line)
+		assert.True(t, strings.HasSuffix(cells[6], "MiB"), line)
 	}
 	assert.Contains(t, tableLine(t, table, "peer"), "| 1.00x | – |")
 	assert.True(t, strings.HasSuffix(tableLine(t, table, "bare"), "| – | 1.00x |"), "no gzip-only stack ran: no ratio to it")

@@ -17,6 +17,7 @@ type row struct {
 	name          string
 	res           result
 	allocsPerReq  float64
+	cpuPerReq     time.Duration // the server process's CPU time (user and system) per request
 	peakRSS       int64
 	ratioToPeer   float64
 	ratioToGzip   float64 // to gzip-only, the bound for a compressed response
@@ -38,6 +39,7 @@ func run(cfg config) error {
 	type sample struct {
 		res    result
 		allocs float64
+		cpu    time.Duration
 		rss    int64
 	}
 	samples := map[string][]sample{}
@@ -54,7 +56,7 @@ func run(cfg config) error {
 			}
 			// Warm up: connections, pools, caches.
 			goLoad(c.app, max(cfg.requests/10, 1000), cfg.conns, cfg.encoding)
-			before, err := c.mallocs()
+			before, err := c.stats()
 			if err != nil {
 				c.stop()
 				return err
@@ -69,7 +71,7 @@ func run(cfg config) error {
 				c.stop()
 				return err
 			}
-			after, err := c.mallocs()
+			after, err := c.stats()
 			if err != nil {
 				c.stop()
 				return err
@@ -77,8 +79,9 @@ func run(cfg config) error {
 			rss, _ := c.peakRSS()
 			c.stop()
 			// One malloc read itself allocates a little; it is negligible against the run.
-			allocs := float64(after-before) / float64(res.requests)
-			samples[name] = append(samples[name], sample{res, allocs, rss})
+			allocs := float64(after.Mallocs-before.Mallocs) / float64(res.requests)
+			cpu := (after.CPU - before.CPU) / time.Duration(max(res.requests, 1))
+			samples[name] = append(samples[name], sample{res, allocs, cpu, rss})
 			fmt.Fprintf(os.Stderr, "round %d %-14s %9.0f req/s  errors %d\n", round+1, name, res.rps(), res.errors)
 		}
 	}
@@ -87,7 +90,7 @@ func run(cfg config) error {
 		s := samples[name]
 		slices.SortFunc(s, func(a, b sample) int { return compareFloat(a.res.rps(), b.res.rps()) })
 		med := s[len(s)/2]
-		r := row{name: name, res: med.res, allocsPerReq: med.allocs, peakRSS: med.rss, generatorName: cfg.gen}
+		r := row{name: name, res: med.res, allocsPerReq: med.allocs, cpuPerReq: med.cpu, peakRSS: med.rss, generatorName: cfg.gen}
 		for _, x := range s {
 			r.roundsRPS = append(r.roundsRPS, x.res.rps())
 			r.peakRSS = max(r.peakRSS, x.rss)
@@ -148,10 +151,11 @@ func markdown(cfg config, rows []row) string {
 		fmt.Fprintf(&b, "%d requests per run", cfg.requests)
 	}
 	fmt.Fprintf(&b, ", median of %d alternating rounds.\n\n", cfg.rounds)
-	b.WriteString("| stack | requests/s | p50 | p99 | allocs/req | peak RSS | vs peer | vs gzip-only | vs bare |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| stack | requests/s | p50 | p99 | server CPU/req | allocs/req | peak RSS | vs peer | vs gzip-only | vs bare |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.1f | %.1f MiB | %s | %s | %s |\n", r.name, r.res.rps(),
-			round(r.res.p50), round(r.res.p99), r.allocsPerReq, float64(r.peakRSS)/(1<<20), times(r.ratioToPeer), times(r.ratioToGzip), times(r.ratioToBare))
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.1fµs | %.1f | %.1f MiB | %s | %s | %s |\n", r.name, r.res.rps(),
+			round(r.res.p50), round(r.res.p99), float64(r.cpuPerReq)/float64(time.Microsecond), r.allocsPerReq, float64(r.peakRSS)/(1<<20),
+			times(r.ratioToPeer), times(r.ratioToGzip), times(r.ratioToBare))
 	}
 	return b.String()
 }
