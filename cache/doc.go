@@ -46,6 +46,9 @@
 // stands in for a failing handler), "harden; fwd=uri-miss; stored" for a miss (fwd says
 // why: uri-miss, vary-miss, stale, request; then "stored" or detail=<why not>), and
 // "harden; fwd=bypass; detail=credentials" for a request the cache does not handle.
+// A hit costs four header fields of the cache's own (Age, Cache-Status, ETag,
+// Content-Length, about 100 bytes) and no call to the handler; with
+// HTTPConfig.Inner (harden.Stack sets its compressor there) no compression either.
 //
 // # Tags
 //
