@@ -69,8 +69,8 @@
 //   - Strict-Transport-Security: max-age=31536000; includeSubDomains (HTTPS only);
 //     preload only with HSTS.Preload.
 //   - Content-Security-Policy: DefaultCSP on documents and scripts (HTML, XML, SVG, PDF,
-//     JavaScript, or no Content-Type yet), enforced (not ReportOnly); no report endpoint unless
-//     CSP.ReportURI is set. A response whose handler calls Nonce carries a fresh nonce in
+//     JavaScript, or no Content-Type yet), enforced (not ReportOnly); no report endpoint
+//     unless CSP.ReportURI is set. A response whose handler calls Nonce carries a fresh nonce in
 //     script-src and style-src; other documents carry the policy without nonce, which
 //     allows no inline code at all and costs no random draw. Responses no browser renders
 //     as a document nor runs as a worker (JSON, problems, images, stylesheets) carry

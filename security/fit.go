@@ -55,7 +55,7 @@ func (st *reqState) fit(code int) {
 func (st *reqState) wantedOffDocuments(h http.Header, key string, code int, mt string) bool {
 	switch key {
 	case hdrFrameOptions:
-		return !st.s.framingForbidden(h[hdrCSP])
+		return !framingForbidden(h[hdrCSP])
 	case hdrReferrer:
 		return code >= 300 && code < 400 || strings.EqualFold(mt, "text/css")
 	}
@@ -79,11 +79,8 @@ func (st *reqState) fitCSP(h http.Header) {
 // framingForbidden reports whether one of the enforced policies has a frame-ancestors
 // directive (several policies all apply, so one is enough). Report-only policies do not
 // count: they forbid nothing.
-func (s *Security) framingForbidden(policies []string) bool {
+func framingForbidden(policies []string) bool {
 	for _, p := range policies {
-		if s.apiPolicy != nil && p == s.apiPolicy.static {
-			return true // APICSP has the directive
-		}
 		for p != "" {
 			var d string
 			d, p, _ = strings.Cut(p, ";")
