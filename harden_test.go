@@ -90,6 +90,10 @@ type response struct {
 	body   string
 }
 
+// showStatus is the HTTPConfig.CacheStatus of the tests that read Cache-Status (off by
+// default) to tell hits from misses.
+func showStatus(*http.Request) bool { return true }
+
 // Patterns of the Cache-Status an HTTPCache named "harden" sends: a fresh hit (a stale one
 // has a negative ttl), and any hit.
 const (
@@ -341,7 +345,7 @@ func TestMetricsNeedATokenInProduction(t *testing.T) {
 // or credentials goes to the handler and never sees another user's answer.
 func TestCachedRouteServesOnlyAnonymousRequests(t *testing.T) {
 	s := newStack(t, harden.Config{Logger: quiet, RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("100 per second")}})
-	c, err := s.HTTPCache(cache.HTTPConfig{})
+	c, err := s.HTTPCache(cache.HTTPConfig{CacheStatus: showStatus})
 	require.NoError(t, err)
 	mux := app()
 	mux.Handle("GET /cached/me", c.Handler(http.HandlerFunc(me)))
@@ -372,7 +376,7 @@ func TestCachingAWholeMuxNeverCachesProbesMetricsOrUsers(t *testing.T) {
 				RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("1000 per second")},
 			})
 			s.Start(context.Background())
-			c, err := s.HTTPCache(cache.HTTPConfig{})
+			c, err := s.HTTPCache(cache.HTTPConfig{CacheStatus: showStatus})
 			require.NoError(t, err)
 			var h http.Handler
 			if where == "around the mux" {
@@ -725,7 +729,7 @@ func TestInstancesShareCacheAndLimitsThroughRedis(t *testing.T) {
 			CacheStore: responses,
 			RateLimit:  ratelimit.Config{Rule: ratelimit.MustParseRule("3 per hour"), Store: limits},
 		})
-		c, err := s.HTTPCache(cache.HTTPConfig{})
+		c, err := s.HTTPCache(cache.HTTPConfig{CacheStatus: showStatus})
 		require.NoError(t, err)
 		mux := app()
 		mux.Handle("GET /cached/me", c.Handler(http.HandlerFunc(me)))
@@ -744,7 +748,7 @@ func TestInstancesShareCacheAndLimitsThroughRedis(t *testing.T) {
 func TestCachedRouteServesCompressedBytes(t *testing.T) {
 	s := newStack(t, harden.Config{Logger: quiet, Observe: observe.Config{MetricsToken: metricsToken},
 		RateLimit: ratelimit.Config{Rule: ratelimit.MustParseRule("100 per second")}})
-	c, err := s.HTTPCache(cache.HTTPConfig{})
+	c, err := s.HTTPCache(cache.HTTPConfig{CacheStatus: showStatus})
 	require.NoError(t, err)
 	mux := app()
 	hello, _ := mux.Handler(httptest.NewRequest(http.MethodGet, "/hello", nil))

@@ -39,7 +39,11 @@ func ExampleHTTPCache() {
 	store, _ := cache.NewMemory(cache.MemoryConfig{})
 	defer store.Close()
 	c, _ := cache.New(store, cache.Config{Jitter: -1}) // exact TTLs, for a stable output
-	formulas, _ := cache.NewHTTP(c, cache.HTTPConfig{Tier: cache.Long, Tags: []string{"formulas"}, Query: []string{"level"}})
+	development := true                                // Cache-Status is off by default: it tells clients what others asked for
+	formulas, _ := cache.NewHTTP(c, cache.HTTPConfig{
+		Tier: cache.Long, Tags: []string{"formulas"}, Query: []string{"level"},
+		CacheStatus: func(*http.Request) bool { return development },
+	})
 
 	listFormulas := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -52,8 +53,15 @@ type HTTPConfig struct {
 	// carrying credentials go to the handler and are neither served from nor stored in
 	// the cache.
 	SameForEveryone bool
-	// Name identifies this cache in Cache-Status (RFC 9211); default "harden". It must
-	// be a token.
+	// CacheStatus reports whether the response to r carries Cache-Status (RFC 9211), the
+	// field that tells hits from misses. Default nil: no response does, because it tells
+	// anyone who asks whether somebody requested the resource lately and when its entry
+	// expires, which helps timing attacks and cache poisoning (RFC 9211 §6). Return true
+	// for the clients allowed to see it (an operator, a development build), or always
+	// while debugging. It is called once per GET or HEAD request, before the cache looks
+	// anything up, with the request as it reached the cache.
+	CacheStatus func(r *http.Request) bool
+	// Name identifies this cache in Cache-Status; default "harden". It must be a token.
 	Name string
 	// OnlyIfCachedHandler answers a request with Cache-Control: only-if-cached that
 	// finds nothing; default a 504 problem+json.
@@ -107,13 +115,14 @@ type HTTPConfig struct {
 //   - Stale entries: within StaleWhileRevalidate served at once while one background
 //     request refreshes them; within StaleIfError served when the handler answers 5xx.
 //     Responses with must-revalidate, proxy-revalidate or s-maxage are never served stale.
-//   - Headers: Age on stored responses, and Cache-Status (RFC 9211), the one field that
-//     tells hits from misses (there is no X-Cache): "harden; hit; ttl=597" for a fresh
-//     hit; a negative ttl for a stale one, plus "fwd=stale; fwd-status=503" when it
-//     stands in for a failing handler; a miss gives why it went to the handler (fwd=
-//     uri-miss, vary-miss, stale or request) then, for a GET, "stored" or detail=<why
-//     not>; a request the cache must not handle gets fwd=bypass, with detail=query or
-//     detail=credentials unless it said no-store; only-if-cached with nothing stored gets
+//   - Headers: Age on stored responses. Cache-Status (RFC 9211), the field that tells
+//     hits from misses, only on the responses HTTPConfig.CacheStatus approves (none by
+//     default; there is no X-Cache): "harden; hit; ttl=597" for a fresh hit; a negative
+//     ttl for a stale one, plus "fwd=stale; fwd-status=503" when it stands in for a
+//     failing handler; a miss gives why it went to the handler (fwd=uri-miss, vary-miss,
+//     stale or request) then, for a GET, "stored" or detail=<why not>; a request the
+//     cache must not handle gets fwd=bypass, with detail=query or detail=credentials
+//     unless it said no-store; only-if-cached with nothing stored gets
 //     detail=only-if-cached. Fields set by middleware outside the cache are neither
 //     stored nor replayed, nor are the handler's own Age, Cache-Status and X-Cache.
 //   - HEAD is answered from the GET entry; a HEAD miss goes to the handler unstored.
@@ -130,6 +139,7 @@ type HTTPCache struct {
 	credHeaders []string // canonical
 	shared      bool
 	name        string
+	status      func(*http.Request) bool
 	onlyIf      http.Handler
 	inner       func(http.Handler) http.Handler
 	log         *slog.Logger
@@ -142,7 +152,7 @@ func NewHTTP(c *Cache, cfg HTTPConfig) (*HTTPCache, error) {
 		return nil, fmt.Errorf("%w: nil Cache", ErrInvalidConfig)
 	}
 	h := &HTTPCache{c: c, tier: cfg.Tier, tags: slices.Clone(cfg.Tags), maxBody: cfg.MaxBodyBytes,
-		shared: cfg.SameForEveryone, name: cfg.Name, onlyIf: cfg.OnlyIfCachedHandler, inner: cfg.Inner, log: cfg.Logger}
+		shared: cfg.SameForEveryone, name: cfg.Name, status: cfg.CacheStatus, onlyIf: cfg.OnlyIfCachedHandler, inner: cfg.Inner, log: cfg.Logger}
 	if h.tier == 0 {
 		h.tier = Short
 	}
@@ -239,27 +249,30 @@ func (h *HTTPCache) Handler(next http.Handler) http.Handler {
 
 // get answers a GET or HEAD request: bypassed, from the store, or by the handler.
 func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	show := h.status != nil && h.status(r)
 	reqCC := requestDirectives(r.Header)
 	if reason := h.bypass(r, &reqCC); reason != "" {
-		h.mark(w.Header(), reason)
+		h.mark(show, w.Header(), reason)
 		next.ServeHTTP(w, r)
 		return
 	}
 	if h.shared && h.credentialed(r) {
 		r = h.withoutCredentials(r)
 	}
-	fwd, stale, served := h.fromStore(w, r, next, &reqCC)
+	fwd, stale, served := h.fromStore(w, r, next, &reqCC, show)
 	switch {
 	case served:
 	case reqCC.OnlyIfCached:
-		h.mark(w.Header(), "detail=only-if-cached")
+		h.mark(show, w.Header(), "detail=only-if-cached")
 		h.onlyIf.ServeHTTP(w, r)
 	case r.Method == http.MethodHead:
 		// A HEAD response has no body to store for GET: forward it as it is.
-		h.mark(w.Header(), "fwd="+fwd)
+		if show {
+			h.mark(show, w.Header(), "fwd="+fwd)
+		}
 		next.ServeHTTP(w, r)
 	default:
-		h.forward(w, r, next, fwd, stale)
+		h.forward(w, r, next, fwd, stale, show)
 	}
 }
 
@@ -292,7 +305,7 @@ func (h *HTTPCache) bypass(r *http.Request, cc *cachecontrol.Directives) string 
 // fromStore answers r with a stored response when one may answer it. Otherwise it returns
 // the Cache-Status forward reason, and the stale entry that may answer if the handler
 // fails.
-func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.Handler, cc *cachecontrol.Directives) (fwd string, stale *hit, served bool) {
+func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.Handler, cc *cachecontrol.Directives, show bool) (fwd string, stale *hit, served bool) {
 	if cc.NoCache || cc.MaxAge == 0 || cc.Invalid {
 		return "request", nil, false
 	}
@@ -302,7 +315,7 @@ func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.
 		return reason, nil, false
 	case found.state == stFresh && acceptable(cc, &found):
 		h.c.m.hits.inc(found.m.env.tier)
-		h.serve(w, r, &found, "")
+		h.serve(w, r, &found, show, "")
 		return "", nil, true
 	case found.state == stFresh:
 		return "stale", nil, false // fresh for the cache, not for this request's max-age/min-fresh
@@ -311,7 +324,7 @@ func (h *HTTPCache) fromStore(w http.ResponseWriter, r *http.Request, next http.
 	case found.state == stSWR:
 		pre := w.Header().Clone() // what outer middleware set, for the background request
 		h.c.m.stale.inc(found.m.env.tier)
-		h.serve(w, r, &found, "")
+		h.serve(w, r, &found, show, "")
 		h.revalidate(r, next, pre)
 		return "", nil, true
 	}
@@ -383,8 +396,12 @@ func splitNames(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// mark adds this cache's member to Cache-Status, in a slice of this response's own.
-func (h *HTTPCache) mark(hd http.Header, params string) {
+// mark adds this cache's member to Cache-Status, in a slice of this response's own, when
+// the response shows it.
+func (h *HTTPCache) mark(show bool, hd http.Header, params string) {
+	if !show {
+		return
+	}
 	v := h.name
 	if params != "" {
 		v += "; " + params
@@ -392,10 +409,10 @@ func (h *HTTPCache) mark(hd http.Header, params string) {
 	hd["Cache-Status"] = append(slices.Clip(hd["Cache-Status"]), v)
 }
 
-// serve writes a stored response (or 304 when If-None-Match matches its ETag). The values
-// it sets share one allocation; none of them aliases the stored entry or a slice set by
-// outer middleware.
-func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, extra string) {
+// serve writes a stored response (or 304 when If-None-Match matches its ETag), with
+// Cache-Status when show is true. The values it sets share one allocation; none of them
+// aliases the stored entry or a slice set by outer middleware.
+func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, show bool, extra string) {
 	hd := w.Header()
 	p := f.m.resp
 	vals := make([]string, p.nvalues+3) // + Age, Cache-Status, Content-Length
@@ -413,9 +430,11 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, extra 
 	age, status := h.statusValues(f, extra)
 	vals[0], vals[1], vals[2] = age, status, p.contentLength
 	hd["Age"] = vals[0:1:1]
-	if prev := hd["Cache-Status"]; len(prev) > 0 {
+	switch prev := hd["Cache-Status"]; {
+	case !show:
+	case len(prev) > 0:
 		hd["Cache-Status"] = append(slices.Clip(prev), vals[1])
-	} else {
+	default:
 		hd["Cache-Status"] = vals[1:2:2]
 	}
 	h.write(w, r, p.status, p.body, vals[2:3:3])
@@ -486,7 +505,7 @@ func headerValue(hd http.Header, key string) string {
 }
 
 // forward runs the handler, stores its response when allowed, and answers the client.
-func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, fwd string, stale *hit) {
+func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Handler, fwd string, stale *hit, show bool) {
 	// Fields set by outer middleware (request IDs, security headers) are theirs, not the
 	// resource's: only what the handler adds is stored.
 	pre := w.Header().Clone()
@@ -500,7 +519,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 		_, refused = h.storable(status, hd, pre, routed)
 		return refused == ""
 	}
-	rec.onPass = func(hd http.Header) { h.mark(hd, missParams(fwd, refused)) }
+	rec.onPass = func(hd http.Header) { h.mark(show, hd, missParams(fwd, refused)) }
 	next.ServeHTTP(rec, withoutConditionals(r))
 	if rec.passing {
 		return
@@ -510,14 +529,18 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	hd := w.Header()
 	if stale != nil && rec.status >= 500 {
+		// Drop what the failing handler set and keep what outer middleware had set.
 		clear(hd)
+		maps.Copy(hd, pre)
 		h.c.m.stale.inc(stale.m.env.tier)
-		h.serve(w, r, stale, "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
+		h.serve(w, r, stale, show, "fwd=stale; fwd-status="+strconv.Itoa(rec.status))
 		return
 	}
 	h.c.m.misses.inc(h.tier)
 	refused = h.store(r.Context(), r, rec.status, hd, pre, rec.buf.Bytes())
-	h.mark(hd, missParams(fwd, refused))
+	if show {
+		h.mark(show, hd, missParams(fwd, refused))
+	}
 	h.write(w, r, rec.status, rec.buf.Bytes(), nil)
 }
 

@@ -46,7 +46,7 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func newHTTP(t *testing.T, cfg cache.HTTPConfig, ccfg cache.Config) (*cache.HTTPCache, *cache.Cache) {
 	t.Helper()
 	c, _ := newCache(t, ccfg)
-	h, err := cache.NewHTTP(c, cfg)
+	h, err := cache.NewHTTP(c, shown(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +91,15 @@ func serve(t *testing.T, handler http.Handler) func(method, path string, hdr ...
 // "BYPASS" (fwd=bypass), "MISS" (any other member), "" (no member), "INVALID" (a hit
 // without a ttl or with fwd and a fresh ttl). A response carrying X-Cache reads as
 // "X-Cache: <value>", which no caller expects: the cache sends Cache-Status alone.
+// shown returns cfg with Cache-Status on every response, which these tests read; the
+// default (none) has tests of its own.
+func shown(cfg cache.HTTPConfig) cache.HTTPConfig {
+	if cfg.CacheStatus == nil {
+		cfg.CacheStatus = func(*http.Request) bool { return true }
+	}
+	return cfg
+}
+
 func cacheState(hd http.Header) string {
 	if x, ok := hd["X-Cache"]; ok {
 		return "X-Cache: " + strings.Join(x, ",")

@@ -117,13 +117,13 @@ func TestHTTPHitValuesAreOwned(t *testing.T) {
 // then the stored bytes are overwritten with garbage.
 func TestHTTPReplacedEntryIsServed(t *testing.T) {
 	h1, c := newHTTP(t, cache.HTTPConfig{}, cache.Config{})
-	h2, err := cache.NewHTTP(c, cache.HTTPConfig{})
+	h2, err := cache.NewHTTP(c, shown(cache.HTTPConfig{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	probe := &keyProbe{Store: c.Store()}
 	c3, _ := cache.New(probe, cache.Config{})
-	h3, _ := cache.NewHTTP(c3, cache.HTTPConfig{})
+	h3, _ := cache.NewHTTP(c3, shown(cache.HTTPConfig{}))
 	o := &origin{}
 	a, b, keys := routed(h1.Handler(o)), routed(h2.Handler(o)), routed(h3.Handler(o))
 	do := func(h http.Handler, hdr ...string) *httptest.ResponseRecorder {

@@ -43,7 +43,7 @@ func newCountedHTTP(t *testing.T, cfg cache.HTTPConfig) (*cache.HTTPCache, *coun
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	h, err := cache.NewHTTP(c, cfg)
+	h, err := cache.NewHTTP(c, shown(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

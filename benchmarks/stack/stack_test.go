@@ -36,7 +36,8 @@ func TestStacksServeTheSameBody(t *testing.T) {
 				h.ServeHTTP(rec, request())
 				require.Equal(t, http.StatusOK, rec.Code)
 				if strings.HasSuffix(name, "-cached") && i == 1 {
-					assert.Regexp(t, `^harden; hit; ttl=[0-9]+$`, rec.Header().Get("Cache-Status"))
+					assert.NotEmpty(t, rec.Header().Get("Age"), "a hit has an Age")
+					assert.NotContains(t, rec.Header(), "Cache-Status") // off by default
 					assert.NotContains(t, rec.Header(), "X-Cache")
 				}
 				got := rec.Body.Bytes()

@@ -14,7 +14,8 @@ import (
 
 // TestProductionChain checks what production turns on, through the real server: HTTPS
 // redirect and HSTS, allowed hosts, CSP nonces matching the page, CSRF, CORS,
-// compression, and probes reachable over plain HTTP. No demo data is created.
+// compression, no Cache-Status, and probes reachable over plain HTTP. No demo data is
+// created.
 func TestProductionChain(t *testing.T) {
 	s := newTestServer(t, sqliteBackend(t), map[string]string{
 		"APP_ENV": "production", "SECRET_KEY": goodSecret, "JWT_SECRET_KEY": goodJWTSecret,
@@ -44,6 +45,10 @@ func TestProductionChain(t *testing.T) {
 		if r.header.Get(h) == "" {
 			t.Errorf("missing %s", h)
 		}
+	}
+	// The second request is served from the cache, which production does not say.
+	if again := s.expect(http.StatusOK, "GET", "/api/formulas", "", nil, viaProxy...); again.header.Get("Age") == "" || again.header.Get("Cache-Status") != "" || r.header.Get("Cache-Status") != "" {
+		t.Fatalf("cached route in production: Age %q, Cache-Status %q then %q", again.header.Get("Age"), r.header.Get("Cache-Status"), again.header.Get("Cache-Status"))
 	}
 	// JSON is no document: the headers that govern only documents are left off it.
 	for _, h := range []string{"Referrer-Policy", "X-Frame-Options", "Permissions-Policy", "Cross-Origin-Opener-Policy"} {

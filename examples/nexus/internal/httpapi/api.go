@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"slices"
 	"time"
 
@@ -348,12 +349,17 @@ func (a *API) setupCache() error {
 	}
 	a.closers = append(a.closers, a.cache.Close)
 	a.httpCaches = map[string]*cache.HTTPCache{}
+	// Cache-Status tells what the cache did; only development shows it, since it tells
+	// clients when others asked for a resource.
+	development := !a.cfg.IsProduction()
+	showStatus := func(*http.Request) bool { return development }
 	for _, tag := range cacheTags {
 		// The cached routes read no query parameter, so none is declared (Query): a
 		// request with a query string is answered by the handler and not stored, and
 		// made-up parameters cannot fill the cache. Requests carrying credentials
 		// (Authorization, Cookie) are not served from it either.
-		if a.httpCaches[tag], err = cache.NewHTTP(a.cache, cache.HTTPConfig{Tier: cache.Long, Tags: []string{tag}, Name: "nexus"}); err != nil {
+		cfg := cache.HTTPConfig{Tier: cache.Long, Tags: []string{tag}, Name: "nexus", CacheStatus: showStatus}
+		if a.httpCaches[tag], err = cache.NewHTTP(a.cache, cfg); err != nil {
 			return err
 		}
 	}
