@@ -118,6 +118,8 @@ type policy struct {
 	// parts are the pieces around each NonceSource; len(parts) > 1 iff the policy uses
 	// nonces.
 	parts []string
+	// framing reports whether the policy has frame-ancestors.
+	framing bool
 }
 
 // Validate reports whether c is a policy New and WithCSP accept. Directive names must be
@@ -142,7 +144,8 @@ func (c CSP) compile() (*policy, error) {
 		}
 	}
 	rendered := c.String()
-	p := &policy{static: rendered, parts: strings.Split(rendered, NonceSource)}
+	_, framing := c[frameAncestorsDn]
+	p := &policy{static: rendered, parts: strings.Split(rendered, NonceSource), framing: framing}
 	if len(p.parts) == 1 {
 		p.parts = nil
 	} else {

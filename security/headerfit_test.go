@@ -98,6 +98,12 @@ func TestFrameOptionsKeptWithoutEnforcedFrameAncestors(t *testing.T) {
 		"handler's policy with it, in capitals, after a tab": {cfg: Config{}, edit: func(h http.Header) {
 			h.Set("Content-Security-Policy", "default-src 'none';FRAME-ANCESTORS\t'none'")
 		}},
+		"report-only policy, enforced by the handler in the same words": {cfg: Config{CSP: CSPConfig{ReportOnly: true}}, edit: func(h http.Header) {
+			h.Set("Content-Security-Policy", mustCompile(t, APICSP()).static)
+		}},
+		"chosen policy without it, its text enforced with a second policy": {cfg: Config{CSP: CSPConfig{Policy: CSP{"default-src": {"'self'"}}}}, edit: func(h http.Header) {
+			h.Add("Content-Security-Policy", "frame-ancestors 'self'")
+		}},
 	} {
 		h := respond(mustNew(t, tc.cfg), http.StatusOK, "application/json", tc.edit)
 		if tc.keep {
@@ -105,6 +111,21 @@ func TestFrameOptionsKeptWithoutEnforcedFrameAncestors(t *testing.T) {
 		} else {
 			assert.NotContains(t, h, "X-Frame-Options", name)
 		}
+	}
+}
+
+// A compiled policy knows whether it has frame-ancestors, which spares the fitting a scan
+// of its text: the answer is the scanner's.
+func TestPolicyKnowsItsFraming(t *testing.T) {
+	for _, c := range []CSP{
+		DefaultCSP(), APICSP(),
+		{"default-src": {"'self'"}},
+		{"default-src": {"'self'"}, "frame-ancestors": {"'self'"}},
+		{"script-src": {NonceSource, "'strict-dynamic'"}, "frame-ancestors": {"'none'"}},
+		{"frame-src": {"'none'"}, "child-src": {"'self'"}},
+	} {
+		p := mustCompile(t, c)
+		assert.Equal(t, framingForbidden([]string{p.static}), p.framing, p.static)
 	}
 }
 

@@ -64,3 +64,13 @@ func isProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 }
 
 func dialTCP(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }
+
+// mustCompile compiles c or fails the test.
+func mustCompile(t *testing.T, c CSP) *policy {
+	t.Helper()
+	p, err := c.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
