@@ -508,20 +508,27 @@ func TestHTTPHijackAndDeadlinesThroughCache(t *testing.T) {
 	}
 }
 
+// flakyOrigin answers "v<n>" on its n-th call, fresh for 60 s, or 503 while failing.
+type flakyOrigin struct {
+	calls   atomic.Int64
+	failing atomic.Bool
+}
+
+func (o *flakyOrigin) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	n := o.calls.Add(1)
+	if o.failing.Load() {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Cache-Control", "max-age=60")
+	fmt.Fprintf(w, "v%d", n)
+}
+
 func TestHTTPLifetimeAndStale(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h, _ := newHTTP(t, cache.HTTPConfig{}, cache.Config{StaleWhileRevalidate: time.Minute, StaleIfError: 10 * time.Minute})
-		var calls atomic.Int64
-		var failing atomic.Bool
-		handler := routed(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			n := calls.Add(1)
-			if failing.Load() {
-				http.Error(w, "down", http.StatusServiceUnavailable)
-				return
-			}
-			w.Header().Set("Cache-Control", "max-age=60")
-			fmt.Fprintf(w, "v%d", n)
-		})))
+		o := &flakyOrigin{}
+		handler := routed(h.Handler(o))
 		get := func(hdr ...string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest("GET", "/s", nil)
 			for i := 0; i+1 < len(hdr); i += 2 {
@@ -546,7 +553,7 @@ func TestHTTPLifetimeAndStale(t *testing.T) {
 			t.Fatalf("after revalidation: %q %v", r.Body, r.Header())
 		}
 		// Past stale-while-revalidate, inside stale-if-error: a 5xx is replaced by the stale copy.
-		failing.Store(true)
+		o.failing.Store(true)
 		time.Sleep(60*time.Second + 2*time.Minute)
 		r = get()
 		if r.Code != 200 || r.Body.String() != "v2" || cacheState(r.Header()) != "STALE" || !strings.Contains(r.Header().Get("Cache-Status"), "fwd=stale; fwd-status=503") {

@@ -1,7 +1,6 @@
 package cache_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,17 +25,8 @@ func TestHTTPSendsNoCacheStatusByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var calls atomic.Int64
-		var failing atomic.Bool
-		handler := routed(h.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			n := calls.Add(1)
-			if failing.Load() {
-				http.Error(w, "down", http.StatusServiceUnavailable)
-				return
-			}
-			w.Header().Set("Cache-Control", "max-age=60")
-			fmt.Fprintf(w, "v%d", n)
-		})))
+		o := &flakyOrigin{}
+		handler := routed(h.Handler(o))
 		get := func(method, target string, hdr ...string) *httptest.ResponseRecorder {
 			t.Helper()
 			rec := httptest.NewRecorder()
@@ -80,12 +70,12 @@ func TestHTTPSendsNoCacheStatusByDefault(t *testing.T) {
 			if r.Code != s.code || (s.body != "" && r.Body.String() != s.body) || r.Header().Get("Age") != s.age {
 				t.Fatalf("%s: %d %q Age %q, want %d %q Age %q", s.name, r.Code, r.Body, r.Header().Get("Age"), s.code, s.body, s.age)
 			}
-			if got := calls.Load(); got != s.calls {
+			if got := o.calls.Load(); got != s.calls {
 				t.Fatalf("%s: %d handler calls, want %d", s.name, got, s.calls)
 			}
 		}
 		synctest.Wait() // the background revalidation stores v4
-		failing.Store(true)
+		o.failing.Store(true)
 		time.Sleep(3 * time.Minute)
 		if r := get("GET", "/s"); r.Code != 200 || r.Body.String() != "v4" || r.Header().Get("Age") == "" {
 			t.Fatalf("stale-if-error: %d %q %v", r.Code, r.Body, r.Header())
