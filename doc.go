@@ -64,6 +64,8 @@
 // anyone). Like the probes, /metrics also answers plain HTTP, where the token crosses the
 // network in clear: scrape it over a private network or TLS. Without a token, serve the
 // metrics on a listener only the scraper reaches with Stack.Observer().ServeMetrics.
+// Response caches (Stack.HTTPCache) do not tell clients whether a response came from them
+// (Cache-Status) outside Development.
 //
 // A service that assembles the packages itself keeps the same order. The reference backend
 // in examples/nexus does so.

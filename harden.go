@@ -39,7 +39,8 @@ var ErrInvalidConfig = errors.New("harden: invalid config")
 // keep each package's defaults.
 type Config struct {
 	// Profile is security.Production (default: HTTPS only, HSTS) or security.Development
-	// (plain HTTP, loopback hosts accepted, and /metrics served without a token).
+	// (plain HTTP, loopback hosts accepted, /metrics served without a token, and
+	// Cache-Status on the responses of HTTPCache).
 	Profile security.Profile
 
 	// AllowedHosts lists the hosts the service answers for, as security.Config.AllowedHosts
@@ -104,6 +105,7 @@ type Stack struct {
 	given      prometheus.Registerer // Config.Registerer as the caller set it
 	probes     map[string]probe      // by URL path: health endpoints and /metrics
 	nameRoutes bool                  // Observe.Router unset: look routes up in the application
+	devel      bool                  // the Development profile: HTTPCache shows Cache-Status
 }
 
 // probe is an endpoint the Stack answers ahead of the application.
@@ -123,7 +125,8 @@ func New(cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{registerer: sh.registerer, given: sh.given, nameRoutes: cfg.Observe.Router == nil}
+	s := &Stack{registerer: sh.registerer, given: sh.given, nameRoutes: cfg.Observe.Router == nil,
+		devel: cfg.Security.Profile == security.Development}
 	if err := s.build(&cfg, sh); err != nil {
 		_ = s.close(context.Background())
 		return nil, err
@@ -283,10 +286,15 @@ func metricsHandler(h http.Handler) http.Handler {
 // Requests carrying credentials (Authorization, Cookie) bypass it unless cfg says
 // otherwise; cache.HTTPConfig lists the opt-ins. Responses are compressed inside the
 // cache (cfg.Inner defaults to Compressor().Handler), so a hit is served with its stored
-// compressed bytes and costs no compression. Errors wrap ErrInvalidConfig.
+// compressed bytes and costs no compression. Cache-Status, off by default, is on for
+// every request in the Development profile unless cfg.CacheStatus decides. Errors wrap
+// ErrInvalidConfig.
 func (s *Stack) HTTPCache(cfg cache.HTTPConfig) (*cache.HTTPCache, error) {
 	if cfg.Inner == nil {
 		cfg.Inner = s.compressor.Handler
+	}
+	if cfg.CacheStatus == nil && s.devel {
+		cfg.CacheStatus = func(*http.Request) bool { return true }
 	}
 	c, err := cache.NewHTTP(s.cache, cfg)
 	if err != nil {

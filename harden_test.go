@@ -365,6 +365,42 @@ func TestCachedRouteServesOnlyAnonymousRequests(t *testing.T) {
 	assert.Equal(t, "anonymous", get(t, srv, "/cached/me").body)
 }
 
+// Cache-Status tells clients what others asked for: a Stack's HTTPCache sends it in the
+// Development profile only, unless the route's CacheStatus decides.
+func TestCacheStatusOnlyInDevelopment(t *testing.T) {
+	hide := func(*http.Request) bool { return false }
+	for _, tc := range []struct {
+		name    string
+		profile security.Profile
+		status  func(*http.Request) bool
+		shown   bool
+	}{
+		{"production", security.Production, nil, false},
+		{"development", security.Development, nil, true},
+		{"development, hidden by the route", security.Development, hide, false},
+		{"production, shown by the route", security.Production, showStatus, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t, harden.Config{Logger: quiet, Profile: tc.profile})
+			c, err := s.HTTPCache(cache.HTTPConfig{CacheStatus: tc.status})
+			require.NoError(t, err)
+			mux := app()
+			mux.Handle("GET /cached/me", c.Handler(http.HandlerFunc(me)))
+			srv := httptest.NewTLSServer(s.Handler(mux))
+			defer srv.Close()
+			miss, hit := get(t, srv, "/cached/me"), get(t, srv, "/cached/me")
+			assert.NotEmpty(t, hit.header.Get("Age"), "the second request is a hit")
+			if tc.shown {
+				assert.Equal(t, "harden; fwd=uri-miss; stored", miss.header.Get("Cache-Status"))
+				assert.Regexp(t, freshHit, hit.header.Get("Cache-Status"))
+			} else {
+				assert.NotContains(t, miss.header, "Cache-Status")
+				assert.NotContains(t, hit.header, "Cache-Status")
+			}
+		})
+	}
+}
+
 // The mistakes a newcomer makes with the cache: around the whole mux, or around the whole
 // stack. /metrics (even served without a token, in development) and the probes are never
 // stored, nor is who is asking.
