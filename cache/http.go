@@ -57,8 +57,8 @@ type HTTPConfig struct {
 	// field that tells hits from misses. Default nil: no response does, because it tells
 	// anyone who asks whether somebody requested the resource lately and when its entry
 	// expires, which helps timing attacks and cache poisoning (RFC 9211 §6). Return true
-	// for the clients allowed to see it (an operator, a development build), or always
-	// while debugging. It is called once per GET or HEAD request, before the cache looks
+	// for the clients allowed to see it, decided on what a client cannot forge (an
+	// authenticated operator, a development build), or always while debugging. It is called once per GET or HEAD request, before the cache looks
 	// anything up, with the request as it reached the cache.
 	CacheStatus func(r *http.Request) bool
 	// Name identifies this cache in Cache-Status; default "harden". It must be a token.
@@ -267,9 +267,7 @@ func (h *HTTPCache) get(w http.ResponseWriter, r *http.Request, next http.Handle
 		h.onlyIf.ServeHTTP(w, r)
 	case r.Method == http.MethodHead:
 		// A HEAD response has no body to store for GET: forward it as it is.
-		if show {
-			h.mark(show, w.Header(), "fwd="+fwd)
-		}
+		h.mark(show, w.Header(), "fwd="+fwd)
 		next.ServeHTTP(w, r)
 	default:
 		h.forward(w, r, next, fwd, stale, show)
@@ -538,9 +536,7 @@ func (h *HTTPCache) forward(w http.ResponseWriter, r *http.Request, next http.Ha
 	}
 	h.c.m.misses.inc(h.tier)
 	refused = h.store(r.Context(), r, rec.status, hd, pre, rec.buf.Bytes())
-	if show {
-		h.mark(show, hd, missParams(fwd, refused))
-	}
+	h.mark(show, hd, missParams(fwd, refused))
 	h.write(w, r, rec.status, rec.buf.Bytes(), nil)
 }
 

@@ -55,7 +55,7 @@ func (st *reqState) fit(code int) {
 func (st *reqState) wantedOffDocuments(h http.Header, key string, code int, mt string) bool {
 	switch key {
 	case hdrFrameOptions:
-		return !st.framingForbidden(h[hdrCSP])
+		return !st.forbidsFraming(h[hdrCSP])
 	case hdrReferrer:
 		return code >= 300 && code < 400 || strings.EqualFold(mt, "text/css")
 	}
@@ -76,11 +76,11 @@ func (st *reqState) fitCSP(h http.Header) {
 	}
 }
 
-// framingForbidden is the package function for the enforced policies of a response,
+// forbidsFraming is framingForbidden for the enforced policies of a response,
 // answered without a scan when the value is one of the policies this Security renders
 // without nonce (the usual case: its own policy, or APICSP on a response that is not a
 // document).
-func (st *reqState) framingForbidden(policies []string) bool {
+func (st *reqState) forbidsFraming(policies []string) bool {
 	if len(policies) == 1 {
 		for _, p := range [2]*policy{st.s.apiPolicy, st.policy} {
 			if p != nil && policies[0] == p.static {
