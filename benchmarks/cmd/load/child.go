@@ -77,7 +77,19 @@ type child struct {
 	app, ctl string
 }
 
-func startChild(name string, size int, profileDir string) (*child, error) {
+// The CPUs of -pin.
+const serverCPU, generatorCPU = "0", "1"
+
+// pinned returns the command that runs name with args, on cpu alone when pin is set
+// (taskset execs it, so the process is the command's own).
+func pinned(pin bool, cpu, name string, args ...string) *exec.Cmd {
+	if pin {
+		return exec.Command("taskset", append([]string{"-c", cpu, name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+func startChild(name string, size int, profileDir string, pin bool) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -86,7 +98,7 @@ func startChild(name string, size int, profileDir string) (*child, error) {
 	if profileDir != "" {
 		args = append(args, "-cpuprofile", profileDir)
 	}
-	cmd := exec.Command(exe, args...)
+	cmd := pinned(pin, serverCPU, exe, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -82,9 +81,10 @@ var (
 	wrkSocket   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-// wrkLoad runs wrk for d with conns connections and parses its --latency report.
-func wrkLoad(addr string, conns int, d time.Duration, ae string) (result, error) {
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
+// wrkLoad runs wrk for d with conns connections (on the generator CPU with pin) and
+// parses its --latency report.
+func wrkLoad(addr string, conns int, d time.Duration, ae string, pin bool) (result, error) {
+	out, err := pinned(pin, generatorCPU, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
 		"-H", "Accept-Encoding: "+ae, "-H", "X-Forwarded-Proto: https", "http://"+addr+"/api/formulas").CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)

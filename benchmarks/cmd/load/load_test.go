@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -163,9 +164,66 @@ func TestWrkLoad(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{}`)) }))
 	defer srv.Close()
-	r, err := wrkLoad(strings.TrimPrefix(srv.URL, "http://"), 4, time.Second, "gzip")
+	r, err := wrkLoad(strings.TrimPrefix(srv.URL, "http://"), 4, time.Second, "gzip", false)
 	require.NoError(t, err)
 	assert.Positive(t, r.requests)
 	assert.Zero(t, r.errors)
 	assert.Positive(t, r.p50)
+}
+
+func TestPinNeedsWrk(t *testing.T) {
+	err := run(config{requests: 10, conns: 1, rounds: 1, size: 200, gen: "go", stacks: "bare", pin: true})
+	assert.ErrorContains(t, err, "-pin needs -gen wrk")
+}
+
+// canPin skips a test where -pin cannot run.
+func canPin(t *testing.T) {
+	t.Helper()
+	if err := checkPin(config{gen: "wrk", pin: true}); err != nil {
+		t.Skip(err)
+	}
+}
+
+// cpusAllowed reads the CPU list a process may run on.
+func cpusAllowed(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no Cpus_allowed_list in /proc/%d/status", pid)
+	return ""
+}
+
+// TestPinnedChildRunsOnItsCPU proves -pin puts the stack's process on the server CPU alone
+// (and that its runtime sees one CPU), and that the process is the child itself.
+func TestPinnedChildRunsOnItsCPU(t *testing.T) {
+	canPin(t)
+	c, err := startChild("bare", 200, "", true)
+	require.NoError(t, err)
+	defer c.stop()
+	assert.Equal(t, serverCPU, cpusAllowed(t, c.cmd.Process.Pid))
+	resp, err := http.Get("http://" + c.app + "/api/formulas")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	free, err := startChild("bare", 200, "", false)
+	require.NoError(t, err)
+	defer free.stop()
+	assert.NotEqual(t, serverCPU, cpusAllowed(t, free.cmd.Process.Pid), "without -pin the child may run anywhere")
+}
+
+// TestRunPinned drives one stack with wrk on the generator CPU and reports the pinning.
+func TestRunPinned(t *testing.T) {
+	canPin(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, run(config{conns: 4, rounds: 1, size: 3072, gen: "wrk", encoding: "gzip", out: dir, stacks: "bare", pin: true, duration: time.Second}))
+	md, err := os.ReadFile(filepath.Join(dir, "load.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "1s per run, server on CPU 0 and wrk on CPU 1, median of 1 alternating rounds.")
+	assert.NotContains(t, tableLine(t, string(md), "bare"), "| 0 |")
 }

@@ -5,11 +5,15 @@
 //	go run ./benchmarks/cmd/load -ae 'gzip, deflate, br, zstd'   # as browsers ask
 //	go run ./benchmarks/cmd/load -out docs  # also writes docs/load.md and docs/load.svg
 //	go run ./benchmarks/cmd/load -cpuprofile /tmp/prof -stacks harden   # then go tool pprof
+//	go run ./benchmarks/cmd/load -gen wrk -pin   # server on CPU 0, wrk on CPU 1
 //
 // Every stack runs in a child process of its own (this binary with -serve), so peak RSS
 // and allocations per request belong to that stack alone. Runs alternate between stacks
 // for several rounds and the median round is reported. The generator is built in; with
-// -gen wrk and wrk installed, wrk drives the load instead.
+// -gen wrk and wrk installed, wrk drives the load instead. With -pin (wrk only, two CPUs
+// or more, taskset installed), each stack runs on CPU 0 and wrk on CPU 1: the server has
+// a core of its own, so requests per second follow its CPU time per request instead of
+// being shared out with the generator's.
 package main
 
 import (
@@ -30,6 +34,7 @@ type config struct {
 	out      string
 	stacks   string
 	profile  string
+	pin      bool
 	duration time.Duration
 }
 
@@ -47,6 +52,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "", "directory to write load.md and load.svg into")
 	flag.StringVar(&cfg.stacks, "stacks", "", "comma-separated stacks to run (default all)")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "directory where each stack's process writes <stack>.pprof (CPU profile of its last run)")
+	flag.BoolVar(&cfg.pin, "pin", false, "with -gen wrk: each stack on CPU 0 and wrk on CPU 1 (taskset)")
 	flag.Parse()
 
 	if *serve != "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ func run(cfg config) error {
 			return fmt.Errorf("-gen wrk: wrk is not installed (apt-get install wrk)")
 		}
 	}
+	if err := checkPin(cfg); err != nil {
+		return err
+	}
 	type sample struct {
 		res    result
 		allocs float64
@@ -50,7 +54,7 @@ func run(cfg config) error {
 			order = append(order[1:], order[0])
 		}
 		for _, name := range order {
-			c, err := startChild(name, cfg.size, cfg.profile)
+			c, err := startChild(name, cfg.size, cfg.profile, cfg.pin)
 			if err != nil {
 				return err
 			}
@@ -63,7 +67,7 @@ func run(cfg config) error {
 			}
 			var res result
 			if cfg.gen == "wrk" {
-				res, err = wrkLoad(c.app, cfg.conns, cfg.duration, cfg.encoding)
+				res, err = wrkLoad(c.app, cfg.conns, cfg.duration, cfg.encoding, cfg.pin)
 			} else {
 				res = goLoad(c.app, cfg.requests, cfg.conns, cfg.encoding)
 			}
@@ -132,6 +136,23 @@ func run(cfg config) error {
 	return nil
 }
 
+// checkPin refuses -pin where it cannot hold: without wrk (the built-in generator runs in
+// this process), taskset or a second CPU.
+func checkPin(cfg config) error {
+	switch {
+	case !cfg.pin:
+		return nil
+	case cfg.gen != "wrk":
+		return fmt.Errorf("-pin needs -gen wrk: the built-in generator runs in this process")
+	case runtime.NumCPU() < 2:
+		return fmt.Errorf("-pin needs two CPUs, this machine has %d", runtime.NumCPU())
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return fmt.Errorf("-pin: taskset is not installed (util-linux)")
+	}
+	return nil
+}
+
 func compareFloat(a, b float64) int {
 	switch {
 	case a < b:
@@ -149,6 +170,9 @@ func markdown(cfg config, rows []row) string {
 		fmt.Fprintf(&b, "%s per run", cfg.duration)
 	} else {
 		fmt.Fprintf(&b, "%d requests per run", cfg.requests)
+	}
+	if cfg.pin {
+		fmt.Fprintf(&b, ", server on CPU %s and wrk on CPU %s", serverCPU, generatorCPU)
 	}
 	fmt.Fprintf(&b, ", median of %d alternating rounds.\n\n", cfg.rounds)
 	b.WriteString("| stack | requests/s | p50 | p99 | server CPU/req | allocs/req | peak RSS | vs peer | vs gzip-only | vs bare |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
