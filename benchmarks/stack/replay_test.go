@@ -108,12 +108,10 @@ func (c *replayConn) SetDeadline(t time.Time) error    { return c.SetReadDeadlin
 func (c *replayConn) SetWriteDeadline(time.Time) error { return nil }
 
 // The client stands behind the stacks' trusted loopback proxy.
-func (c *replayConn) LocalAddr() net.Addr {
-	return &net.TCPAddr{IP: net.ParseIP(LoopbackProxy), Port: 8080}
-}
-func (c *replayConn) RemoteAddr() net.Addr {
-	return &net.TCPAddr{IP: net.ParseIP(LoopbackProxy), Port: 40000}
-}
+func (c *replayConn) LocalAddr() net.Addr  { return loopback(8080) }
+func (c *replayConn) RemoteAddr() net.Addr { return loopback(40000) }
+
+func loopback(port int) net.Addr { return &net.TCPAddr{IP: net.ParseIP(LoopbackProxy), Port: port} }
 
 // replayListener hands the connections sent on conns to an http.Server.
 type replayListener struct {
@@ -140,7 +138,7 @@ func (l *replayListener) Close() error {
 	return nil
 }
 
-func (l *replayListener) Addr() net.Addr { return (&replayConn{}).LocalAddr() }
+func (l *replayListener) Addr() net.Addr { return loopback(8080) }
 
 // serve sends n requests on a new connection and waits until the server closed it.
 func (l *replayListener) serve(req []byte, n int, keep bool) *replayConn {
