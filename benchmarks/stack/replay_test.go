@@ -25,6 +25,7 @@ type replayConn struct {
 	answered bool   // a response was written since the last request was handed out
 	expired  bool   // the read deadline is in the past
 	shut     bool
+	refused  int           // responses whose status was not 200
 	out      *bytes.Buffer // what the server wrote, when kept
 	closed   chan struct{}
 	once     sync.Once
@@ -68,13 +69,16 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write takes a response (net/http flushes once per response) and lets the next request
-// through.
+// Write takes a response (net/http flushes once per response), counts it as refused
+// unless its status is 200, and lets the next request through.
 func (c *replayConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.shut {
 		return 0, net.ErrClosed
+	}
+	if bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && !bytes.HasPrefix(p, []byte("HTTP/1.1 200 ")) {
+		c.refused++
 	}
 	if c.out != nil {
 		c.out.Write(p)

@@ -24,9 +24,10 @@ func servedRequest(acceptEncoding string) []byte {
 
 // served is one handler behind its own http.Server on a replayListener.
 type served struct {
-	name string
-	ln   *replayListener
-	took time.Duration
+	name    string
+	ln      *replayListener
+	took    time.Duration
+	refused int
 }
 
 // serveHandler starts an http.Server for h, stopped when the test ends.
@@ -34,7 +35,7 @@ func serveHandler(tb testing.TB, name string, h http.Handler) *served {
 	tb.Helper()
 	s := &served{name: name, ln: newReplayListener()}
 	srv := &http.Server{Handler: h}
-	// The label names the subject in CPU profiles: go tool pprof -tagfocus served=<name>.
+	// The label names the subject in CPU profiles: go tool pprof -tagfocus 'served=^<name>$'.
 	go pprof.Do(context.Background(), pprof.Labels("served", name), func(context.Context) { _ = srv.Serve(s.ln) })
 	tb.Cleanup(func() { _ = srv.Close() })
 	return s
@@ -51,7 +52,8 @@ func startServed(tb testing.TB, name string, body []byte) *served {
 // servedTurns serves req to the subjects in turns, chunks of 100 requests on a new
 // connection each, so machine load hits all alike, and reports <name>-ns/op (mean time
 // of one request) and <name>-allocs/op (net/http's allocations included, counted outside
-// the timed loop). It returns the ns/op of each.
+// the timed loop). It returns the ns/op of each, and fails when any response was not a
+// 200: a refused request is not the work being compared.
 func servedTurns(b *testing.B, subjects []*served, req []byte) map[string]float64 {
 	const chunk = 100
 	allocs := map[string]float64{}
@@ -66,13 +68,17 @@ func servedTurns(b *testing.B, subjects []*served, req []byte) map[string]float6
 		for i := range subjects {
 			s := subjects[(round+i)%len(subjects)]
 			start := time.Now()
-			s.ln.serve(req, chunk, false)
+			c := s.ln.serve(req, chunk, false)
 			s.took += time.Since(start)
+			s.refused += c.refused
 		}
 		round++
 	}
 	ns := map[string]float64{}
 	for _, s := range subjects {
+		if s.refused > 0 {
+			b.Fatalf("%s answered %d of %d requests with a status other than 200", s.name, s.refused, round*chunk)
+		}
 		ns[s.name] = float64(s.took.Nanoseconds()) / float64(round*chunk)
 		b.ReportMetric(ns[s.name], s.name+"-ns/op")
 		b.ReportMetric(allocs[s.name], s.name+"-allocs/op")
@@ -112,6 +118,22 @@ func TestServedStacksAnswerEveryRequest(t *testing.T) {
 			assert.ErrorIs(t, err, io.EOF, "three responses, nothing more")
 		})
 	}
+}
+
+// TestReplayConnCountsRefusals proves a response other than 200 is counted, so the
+// benchmarks cannot time refusals as if they were answers.
+func TestReplayConnCountsRefusals(t *testing.T) {
+	n := 0
+	s := serveHandler(t, "second-refused", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n++; n == 2 {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	c := s.ln.serve(servedRequest("gzip"), 3, false)
+	assert.Equal(t, 1, c.refused)
+	assert.Equal(t, 3, n)
 }
 
 // BenchmarkStackServed serves the stacks through a real http.Server, over an in-memory
