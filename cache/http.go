@@ -58,8 +58,9 @@ type HTTPConfig struct {
 	// anyone who asks whether somebody requested the resource lately and when its entry
 	// expires, which helps timing attacks and cache poisoning (RFC 9211 §6). Return true
 	// for the clients allowed to see it, decided on what a client cannot forge (an
-	// authenticated operator, a development build), or always while debugging. It is called once per GET or HEAD request, before the cache looks
-	// anything up, with the request as it reached the cache.
+	// authenticated operator, a development build), or always while debugging. It is
+	// called once per GET or HEAD request, before the cache looks anything up, with the
+	// request as it reached the cache.
 	CacheStatus func(r *http.Request) bool
 	// Name identifies this cache in Cache-Status; default "harden". It must be a token.
 	Name string
@@ -428,12 +429,12 @@ func (h *HTTPCache) serve(w http.ResponseWriter, r *http.Request, f *hit, show b
 	age, status := h.statusValues(f, extra)
 	vals[0], vals[1], vals[2] = age, status, p.contentLength
 	hd["Age"] = vals[0:1:1]
-	switch prev := hd["Cache-Status"]; {
-	case !show:
-	case len(prev) > 0:
-		hd["Cache-Status"] = append(slices.Clip(prev), vals[1])
-	default:
-		hd["Cache-Status"] = vals[1:2:2]
+	if show {
+		if prev := hd["Cache-Status"]; len(prev) > 0 {
+			hd["Cache-Status"] = append(slices.Clip(prev), vals[1])
+		} else {
+			hd["Cache-Status"] = vals[1:2:2]
+		}
 	}
 	h.write(w, r, p.status, p.body, vals[2:3:3])
 }

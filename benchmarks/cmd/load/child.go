@@ -137,20 +137,26 @@ func (c *child) stats() (childStats, error) {
 
 // peakRSS reads VmHWM (peak resident set) of the child in bytes.
 func (c *child) peakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	v, err := procStatus(c.cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		return 0, err
 	}
+	kb, err := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64)
+	return kb * 1024, err
+}
+
+// procStatus returns the value of field key in /proc/<pid>/status, spaces trimmed.
+func procStatus(pid int, key string) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				kb, err := strconv.ParseInt(f[1], 10, 64)
-				return kb * 1024, err
-			}
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			return strings.TrimSpace(v), nil
 		}
 	}
-	return 0, fmt.Errorf("VmHWM not found")
+	return "", fmt.Errorf("%s not found in /proc/%d/status", key, pid)
 }
 
 func (c *child) stop() {

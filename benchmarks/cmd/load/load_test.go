@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -187,15 +186,9 @@ func canPin(t *testing.T) {
 // cpusAllowed reads the CPU list a process may run on.
 func cpusAllowed(t *testing.T, pid int) string {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := procStatus(pid, "Cpus_allowed_list")
 	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no Cpus_allowed_list in /proc/%d/status", pid)
-	return ""
+	return v
 }
 
 // TestPinnedChildRunsOnItsCPU proves -pin puts the stack's process on the server CPU alone
