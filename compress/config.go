@@ -69,14 +69,15 @@ var (
 	ErrUnsupportedEncoding = errors.New("compress: unsupported encoding")
 )
 
-// Config configures a Compressor. The zero value is Flask-Compress's setup: level 6,
-// 500-byte minimum, its MIME list, with zstd preferred over gzip; no padding, request
-// bodies left alone, no metrics.
+// Config configures a Compressor. The zero value is Flask-Compress's setup (level 6,
+// 500-byte minimum, its MIME list, with zstd preferred over gzip) but for zstd's level,
+// its fastest rather than its default; no padding, request bodies left alone, no
+// metrics.
 type Config struct {
 	// Level is the compression level on the gzip scale 1 (fastest) to 9 (smallest).
-	// Zero means DefaultLevel (6). gzip uses it directly; zstd maps 1–2 to its
-	// fastest level, 3–6 to its default level (zstd level 3, the Flask-Compress zstd
-	// default) and 7–9 to its better-compression level.
+	// Zero means DefaultLevel (6). gzip uses it directly; zstd maps 1–6 to its
+	// fastest level, 7–8 to its default level (zstd level 3, the Flask-Compress zstd
+	// default) and 9 to its better-compression level.
 	Level int
 
 	// MinSize is the smallest response body, in bytes, that is compressed. Zero means

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,6 +63,40 @@ func TestStacksServeTheSameBody(t *testing.T) {
 	}
 	_, err := Build("nope", body, Options{})
 	assert.Error(t, err)
+}
+
+// TestCodingPerClient pins the content coding each compressing stack answers: gzip to a
+// client that accepts only gzip, and zstd to a browser's Accept-Encoding, gzhttp (the
+// gzip-only and peer stacks) at its default, zstd's fastest level, harden at zstd's default
+// level. The browser columns of the load reports therefore compare zstd with zstd.
+func TestCodingPerClient(t *testing.T) {
+	body := Payload(3072)
+	for _, name := range []string{"gzip-only", "peer", "harden", "defaults"} {
+		h, err := Build(name, body, Options{})
+		require.NoError(t, err)
+		for ae, want := range map[string]string{"gzip": "gzip", "gzip, deflate, br, zstd": "zstd"} {
+			r := request()
+			r.Header.Set("Accept-Encoding", ae)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			require.Equal(t, http.StatusOK, rec.Code, name)
+			require.Equal(t, want, rec.Header().Get("Content-Encoding"), "%s answering %q", name, ae)
+			var got []byte
+			if want == "zstd" {
+				zr, err := zstd.NewReader(rec.Body)
+				require.NoError(t, err)
+				got, err = io.ReadAll(zr)
+				zr.Close()
+				require.NoError(t, err)
+			} else {
+				zr, err := gzip.NewReader(rec.Body)
+				require.NoError(t, err)
+				got, err = io.ReadAll(zr)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, body, got, "%s answering %q", name, ae)
+		}
+	}
 }
 
 // BenchmarkStack measures each stack per request without the network, with a 3 KiB JSON
