@@ -66,9 +66,9 @@ func TestStacksServeTheSameBody(t *testing.T) {
 }
 
 // TestCodingPerClient pins the content coding each compressing stack answers: gzip to a
-// client that accepts only gzip, and zstd to a browser's Accept-Encoding, gzhttp (the
-// gzip-only and peer stacks) at its default, zstd's fastest level, harden at zstd's default
-// level. The browser columns of the load reports therefore compare zstd with zstd.
+// client that accepts only gzip, and zstd to a browser's Accept-Encoding, from gzhttp (the
+// gzip-only and peer stacks) and harden alike, both at zstd's fastest level by default.
+// The browser columns of the load reports therefore compare zstd with zstd.
 func TestCodingPerClient(t *testing.T) {
 	body := Payload(3072)
 	for _, name := range []string{"gzip-only", "peer", "harden", "defaults"} {
