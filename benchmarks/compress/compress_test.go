@@ -76,13 +76,18 @@ type variant struct {
 	wrap   func(tb testing.TB, h http.Handler) http.Handler
 }
 
-func hardenWrap(tb testing.TB, h http.Handler) http.Handler {
-	c, err := compress.New(compress.Config{Level: 6, MinSize: 500})
-	if err != nil {
-		tb.Fatal(err)
+// hardenAt wraps with harden's compressor at level and the 500-byte minimum.
+func hardenAt(level int) func(testing.TB, http.Handler) http.Handler {
+	return func(tb testing.TB, h http.Handler) http.Handler {
+		c, err := compress.New(compress.Config{Level: level, MinSize: 500})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c.Handler(h)
 	}
-	return c.Handler(h)
 }
+
+var hardenWrap = hardenAt(6)
 
 var variants = []variant{
 	{"none", "gzip", func(_ testing.TB, h http.Handler) http.Handler { return h }},
@@ -208,26 +213,34 @@ func TestBenchmarkedResponsesDecode(t *testing.T) {
 			if enc != want {
 				t.Fatalf("%s/%s: Content-Encoding %q, want %q", s.name, v.name, enc, want)
 			}
-			var rd io.Reader = rec.Body
-			switch enc {
-			case "gzip":
-				zr, err := gzip.NewReader(rec.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rd = zr
-			case "zstd":
-				zr, err := zstd.NewReader(rec.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer zr.Close()
-				rd = zr
-			}
-			got, err := io.ReadAll(rd)
-			if err != nil || !bytes.Equal(got, body) {
-				t.Fatalf("%s/%s: decoded body differs (%v)", s.name, v.name, err)
+			if got := decoded(t, enc, rec.Body); !bytes.Equal(got, body) {
+				t.Fatalf("%s/%s: decoded body differs", s.name, v.name)
 			}
 		}
 	}
+}
+
+// decoded undoes the content coding enc ("", gzip or zstd) of body.
+func decoded(tb testing.TB, enc string, body io.Reader) []byte {
+	tb.Helper()
+	switch enc {
+	case "gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		body = zr
+	case "zstd":
+		zr, err := zstd.NewReader(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer zr.Close()
+		body = zr
+	}
+	got, err := io.ReadAll(body)
+	if err != nil {
+		tb.Fatalf("decoding %s: %v", enc, err)
+	}
+	return got
 }

@@ -2,16 +2,12 @@ package compressbench
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
 
 	"github.com/klauspost/compress/gzhttp"
-	"github.com/klauspost/compress/zstd"
-
-	"github.com/nexus-reussite/harden/compress"
 )
 
 // zstdVariants answer zstd to a client that accepts only zstd: harden at the zero
@@ -20,13 +16,7 @@ import (
 // ../stack send browsers.
 var zstdVariants = []variant{
 	{"harden-level-6", "zstd", hardenWrap},
-	{"harden-level-7", "zstd", func(tb testing.TB, h http.Handler) http.Handler {
-		c, err := compress.New(compress.Config{Level: 7, MinSize: 500})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return c.Handler(h)
-	}},
+	{"harden-level-7", "zstd", hardenAt(7)},
 	{"gzhttp", "zstd", func(tb testing.TB, h http.Handler) http.Handler {
 		w, err := gzhttp.NewWrapper(gzhttp.MinSize(500))
 		if err != nil {
@@ -88,14 +78,8 @@ func TestZstdVariantsDecode(t *testing.T) {
 			if enc := rec.Header().Get("Content-Encoding"); enc != "zstd" {
 				t.Fatalf("%s/%s: Content-Encoding %q, want zstd", s.name, v.name, enc)
 			}
-			zr, err := zstd.NewReader(rec.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(zr)
-			zr.Close()
-			if err != nil || !bytes.Equal(got, s.body) {
-				t.Fatalf("%s/%s: decoded body differs (%v)", s.name, v.name, err)
+			if got := decoded(t, "zstd", rec.Body); !bytes.Equal(got, s.body) {
+				t.Fatalf("%s/%s: decoded body differs", s.name, v.name)
 			}
 		}
 	}

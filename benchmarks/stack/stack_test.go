@@ -41,14 +41,7 @@ func TestStacksServeTheSameBody(t *testing.T) {
 					assert.NotContains(t, rec.Header(), "Cache-Status") // off by default
 					assert.NotContains(t, rec.Header(), "X-Cache")
 				}
-				got := rec.Body.Bytes()
-				if rec.Header().Get("Content-Encoding") == "gzip" {
-					zr, err := gzip.NewReader(rec.Body)
-					require.NoError(t, err)
-					got, err = io.ReadAll(zr)
-					require.NoError(t, err)
-				}
-				assert.Equal(t, body, got)
+				assert.Equal(t, body, decoded(t, rec.Header().Get("Content-Encoding"), rec.Body))
 				ours := strings.HasPrefix(name, "harden") || strings.HasPrefix(name, "defaults")
 				if name == "peer" || ours {
 					assert.Equal(t, "gzip", rec.Header().Get("Content-Encoding"))
@@ -81,22 +74,28 @@ func TestCodingPerClient(t *testing.T) {
 			h.ServeHTTP(rec, r)
 			require.Equal(t, http.StatusOK, rec.Code, name)
 			require.Equal(t, want, rec.Header().Get("Content-Encoding"), "%s answering %q", name, ae)
-			var got []byte
-			if want == "zstd" {
-				zr, err := zstd.NewReader(rec.Body)
-				require.NoError(t, err)
-				got, err = io.ReadAll(zr)
-				zr.Close()
-				require.NoError(t, err)
-			} else {
-				zr, err := gzip.NewReader(rec.Body)
-				require.NoError(t, err)
-				got, err = io.ReadAll(zr)
-				require.NoError(t, err)
-			}
-			assert.Equal(t, body, got, "%s answering %q", name, ae)
+			assert.Equal(t, body, decoded(t, want, rec.Body), "%s answering %q", name, ae)
 		}
 	}
+}
+
+// decoded undoes the content coding enc ("", gzip or zstd) of body.
+func decoded(t *testing.T, enc string, body io.Reader) []byte {
+	t.Helper()
+	switch enc {
+	case "gzip":
+		zr, err := gzip.NewReader(body)
+		require.NoError(t, err)
+		body = zr
+	case "zstd":
+		zr, err := zstd.NewReader(body)
+		require.NoError(t, err)
+		defer zr.Close()
+		body = zr
+	}
+	got, err := io.ReadAll(body)
+	require.NoError(t, err, "decoding %s", enc)
+	return got
 }
 
 // BenchmarkStack measures each stack per request without the network, with a 3 KiB JSON
